@@ -1,0 +1,50 @@
+//! Builds the pod-introspect guest component for wasm32-wasip2 with a nested `cargo build`, the way
+//! wasmtime's `crates/test-programs/artifacts` builds its test components, and exports its path as
+//! `POD_INTROSPECT_GUEST_WASM`.
+//!
+//! The nested build uses its own target dir under OUT_DIR so it never waits on the outer build's
+//! lock, and drops the outer build's flags (RUSTFLAGS for the host target must not reach wasm).
+
+use std::env;
+use std::path::PathBuf;
+use std::process::Command;
+
+fn main() {
+    let manifest_dir = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
+    let workspace = manifest_dir.join("../..");
+    let out_dir = PathBuf::from(env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
+    let target_dir = out_dir.join("guest-target");
+    let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+
+    for path in ["guest/src", "guest/Cargo.toml", "guest/downward/src", "guest/downward/Cargo.toml", "wit", "Cargo.lock"] {
+        println!("cargo:rerun-if-changed={}", workspace.join(path).display());
+    }
+
+    let mut cmd = Command::new(cargo);
+    cmd.current_dir(&workspace)
+        .args(["build", "-p", "pod-introspect-guest", "--target", "wasm32-wasip2", "--release"])
+        .arg("--target-dir")
+        .arg(&target_dir);
+    for var in [
+        "CARGO_ENCODED_RUSTFLAGS",
+        "RUSTFLAGS",
+        "CARGO_BUILD_RUSTFLAGS",
+        "CARGO_TARGET_DIR",
+        "CARGO_BUILD_TARGET",
+        "RUSTC_WORKSPACE_WRAPPER",
+        "RUSTC_WRAPPER",
+        "CARGO_MAKEFLAGS",
+        "CARGO_PROFILE_RELEASE_DEBUG",
+    ] {
+        cmd.env_remove(var);
+    }
+    let status = cmd.status().unwrap_or_else(|e| panic!("failed to run cargo for the guest: {e}"));
+    if !status.success() {
+        panic!(
+            "building the guest component failed ({status}); is the wasm32-wasip2 target installed? run `rustup target add wasm32-wasip2`"
+        );
+    }
+    let wasm = target_dir.join("wasm32-wasip2/release/pod_introspect_guest.wasm");
+    assert!(wasm.exists(), "the guest build did not produce {}", wasm.display());
+    println!("cargo:rustc-env=POD_INTROSPECT_GUEST_WASM={}", wasm.display());
+}

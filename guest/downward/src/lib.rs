@@ -1,0 +1,21 @@
+//! Runtime-free Downward API logic shared by the pod-introspect guest (wasm32-wasip2) and host.
+//!
+//! Everything here is pure Kubernetes format and arithmetic, written from the kubelet's source so the
+//! guest (reader) and the host's kubelet simulation (writer) agree with a real kubelet, not merely with
+//! each other:
+//!
+//! - [`go_quote`]: Go `strconv.Quote` / `strconv.Unquote`, the quoting of label and annotation values.
+//! - [`map_file`]: the `metadata.labels` / `metadata.annotations` file format
+//!   (kubernetes `pkg/fieldpath/fieldpath.go`, `FormatMap`).
+//! - [`quantity`]: resource quantities, divisors and the ceiling rounding of `resourceFieldRef`
+//!   (kubernetes `pkg/api/v1/resource/helpers.go`, `ExtractContainerResourceValue`).
+//! - [`atomic_writer`]: the `..data` symlink layout of downwardAPI, projected and ServiceAccount volumes
+//!   (kubernetes `pkg/volume/util/atomic_writer.go`): reading one consistent version, and writing one.
+//! - [`fields`]: the fieldPaths, resource names, conventional file names and env var names.
+#![deny(missing_docs)]
+
+pub mod atomic_writer;
+pub mod fields;
+pub mod go_quote;
+pub mod map_file;
+pub mod quantity;

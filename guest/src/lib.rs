@@ -1,0 +1,99 @@
+//! The pod-introspect guest component.
+//!
+//! Implements the WIT interface `pod-introspect:pod/pod-introspect` (see `wit/pod-introspect.wit`)
+//! with standard WASI 0.2 imports only: the filesystem for downwardAPI and ServiceAccount volume
+//! files, `wasi:cli/environment` for env vars. It also exports `wasi:cli/run`, which prints the same
+//! JSON as `info-json`, so `wasmtime run` (or any component runtime) can run it as a command:
+//!
+//! ```text
+//! pod-introspect-guest.wasm [--pretty] [--strict]
+//! ```
+//!
+//! `--strict` makes the command fail (exit 1) when any field had an error.
+
+pub mod hints;
+pub mod mapping;
+pub mod model;
+pub mod resolve;
+
+#[cfg(test)]
+mod tests;
+
+#[cfg(target_arch = "wasm32")]
+mod component;
+
+use model::Problem;
+use pod_introspect_downward::fields;
+use resolve::Context;
+
+/// One key of labels or annotations.
+pub fn map_key(ctx: &Context, field: &str, key: &str) -> Result<Option<String>, Problem> {
+    let mut errors = Vec::new();
+    if let Some((map, _)) = ctx.map(field, &mut errors) {
+        return Ok(map.get(key).cloned());
+    }
+    let subscripted = format!("{field}['{key}']");
+    if let Some((value, _)) = ctx.scalar(&subscripted, &mut errors) {
+        return Ok(Some(value));
+    }
+    Err(errors.into_iter().next().map(|e| e.problem).unwrap_or_else(|| ctx.not_exposed(field)))
+}
+
+/// One field by fieldPath.
+pub fn field(ctx: &Context, path: &str) -> Result<String, Problem> {
+    if let Some((base, key)) = fields::split_subscript(path) {
+        // The kubelet gives "" for a missing key (pkg/fieldpath/fieldpath.go ExtractFieldPathAsString).
+        return map_key(ctx, base, key).map(Option::unwrap_or_default);
+    }
+    let mut errors = Vec::new();
+    let found = match path {
+        fields::STATUS_POD_IPS | fields::STATUS_HOST_IPS => {
+            ctx.ip_list(path, &mut errors).map(|(ips, _)| ips.join(","))
+        }
+        p if fields::SCALAR_FIELD_PATHS.contains(&p) => {
+            ctx.scalar(p, &mut errors).map(|(v, _)| v).or_else(|| {
+                // status.podIP / status.hostIP: the first of the list when only the list is exposed.
+                let list = match p {
+                    fields::STATUS_POD_IP => fields::STATUS_POD_IPS,
+                    fields::STATUS_HOST_IP => fields::STATUS_HOST_IPS,
+                    _ => return None,
+                };
+                ctx.ip_list(list, &mut errors).and_then(|(ips, _)| ips.into_iter().next())
+            })
+        }
+        _ => None,
+    };
+    found.ok_or_else(|| {
+        errors.into_iter().next().map(|e| e.problem).unwrap_or_else(|| ctx.not_exposed(path))
+    })
+}
+
+/// Runs the `wasi:cli/run` command: prints the info JSON.
+pub fn run_command(args: &[String]) -> Result<(), ()> {
+    let mut pretty = false;
+    let mut strict = false;
+    for arg in args {
+        match arg.as_str() {
+            "--pretty" => pretty = true,
+            "--strict" => strict = true,
+            "--help" | "-h" => {
+                println!(
+                    "pod-introspect guest: prints what the pod exposes to this container as JSON\n\nusage: pod-introspect-guest.wasm [--pretty] [--strict]\n  --pretty   indent the JSON\n  --strict   exit 1 when any field had an error"
+                );
+                return Ok(());
+            }
+            other => {
+                eprintln!("error: unknown argument {other:?}; expected --pretty, --strict or --help");
+                return Err(());
+            }
+        }
+    }
+    let info = Context::from_process().info();
+    println!("{}", info.to_json(pretty));
+    if strict && !info.errors.is_empty() {
+        eprintln!("error: {} field(s) had errors (--strict)", info.errors.len());
+        return Err(());
+    }
+    Ok(())
+}
+

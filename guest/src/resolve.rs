@@ -1,0 +1,431 @@
+//! Finds each Downward API field in what the kubelet gave the container, in this order:
+//! an explicit `POD_INTROSPECT_FIELDS` mapping, downwardAPI volume files (by fieldPath, resource or
+//! conventional file name), env vars set with `fieldRef` / `resourceFieldRef` (conventional names),
+//! and, for the namespace only, the ServiceAccount volume's `namespace` file.
+//!
+//! Each volume directory is resolved once per [`Context`] through its `..data` link
+//! (kubernetes pkg/volume/util/atomic_writer.go), so every file of one volume comes from one version
+//! even while the kubelet swaps in a new one. A source that exists but is malformed is reported and
+//! the next source is tried.
+
+use crate::mapping::{self, MappedSource, Mapping};
+use crate::model::{FieldError, PodInfo, Problem, ResourceValue, Source};
+use pod_introspect_downward::atomic_writer::Snapshot;
+use pod_introspect_downward::quantity::{Quantity, ResourceKind};
+use pod_introspect_downward::{fields, map_file};
+use std::collections::BTreeMap;
+use std::io;
+use std::path::Path;
+
+/// Env var listing downwardAPI volume directories, colon-separated.
+pub const DOWNWARD_DIRS_ENV: &str = "POD_INTROSPECT_DOWNWARD_DIRS";
+
+/// One downwardAPI volume directory, resolved once.
+struct Volume {
+    /// The directory as given, e.g. `/etc/podinfo`.
+    dir: String,
+    snapshot: Snapshot,
+    /// Visible entry names of this version.
+    entries: Vec<String>,
+}
+
+/// A place a field may be read from.
+#[derive(Debug, Clone)]
+enum Candidate {
+    /// Item `item` of volume number `volume`.
+    VolumeItem { volume: usize, item: String },
+    /// A file outside the scanned volumes (explicit mapping).
+    File(String),
+    /// An env var.
+    Env(String),
+    /// The ServiceAccount `namespace` file.
+    ServiceAccountNamespace,
+}
+
+/// A value read from one candidate, with its source and divisor (resources).
+struct Found {
+    bytes: Vec<u8>,
+    source: Source,
+    divisor: Option<String>,
+}
+
+/// Everything needed to resolve fields: env, mappings and volume snapshots.
+pub struct Context {
+    env: BTreeMap<String, String>,
+    mappings: Vec<Mapping>,
+    volumes: Vec<Volume>,
+    service_account: Option<Volume>,
+    /// Problems found while loading (bad mapping, unreadable volume).
+    setup_errors: Vec<FieldError>,
+}
+
+impl Context {
+    /// Loads the context from the process env and the filesystem.
+    pub fn from_process() -> Context {
+        Context::load(std::env::vars().collect(), fields::SERVICE_ACCOUNT_DIR)
+    }
+
+    /// Loads the context from `env` and the filesystem, with the ServiceAccount volume at `sa_dir`.
+    pub fn load(env: BTreeMap<String, String>, sa_dir: &str) -> Context {
+        let mut setup_errors = Vec::new();
+        let mappings = match env.get(mapping::FIELDS_ENV) {
+            Some(text) => {
+                let (mappings, errors) = mapping::parse(text);
+                setup_errors.extend(errors.into_iter().map(|reason| FieldError {
+                    field: mapping::FIELDS_ENV.into(),
+                    source: Some(Source::Env(mapping::FIELDS_ENV.into())),
+                    problem: Problem::Malformed {
+                        file: format!("env:{}", mapping::FIELDS_ENV),
+                        line: None,
+                        reason,
+                    },
+                }));
+                mappings
+            }
+            None => Vec::new(),
+        };
+        let dirs: Vec<String> = match env.get(DOWNWARD_DIRS_ENV) {
+            Some(list) => list.split(':').filter(|d| !d.is_empty()).map(String::from).collect(),
+            None => fields::DEFAULT_DOWNWARD_DIRS.iter().map(|d| d.to_string()).collect(),
+        };
+        let mut volumes = Vec::new();
+        for dir in dirs {
+            if let Some(v) = open_volume(&dir, &mut setup_errors) {
+                volumes.push(v);
+            }
+        }
+        let service_account = open_volume(sa_dir, &mut setup_errors);
+        Context { env, mappings, volumes, service_account, setup_errors }
+    }
+
+    /// Candidates for `field` in lookup order.
+    fn candidates(&self, field: &str) -> Vec<(Candidate, Option<String>)> {
+        let mut out = Vec::new();
+        for m in self.mappings.iter().filter(|m| m.field == field) {
+            let c = match &m.source {
+                MappedSource::Env(name) => Candidate::Env(name.clone()),
+                MappedSource::File(path) => self.volume_item_for_path(path),
+            };
+            out.push((c, m.divisor.clone()));
+        }
+        for (i, v) in self.volumes.iter().enumerate() {
+            for item in &v.entries {
+                if fields::field_for_file_name(item) == Some(field) {
+                    out.push((Candidate::VolumeItem { volume: i, item: item.clone() }, None));
+                }
+            }
+        }
+        for (name, f) in fields::CONVENTIONAL_ENV_NAMES {
+            if *f == field {
+                out.push((Candidate::Env(name.to_string()), None));
+            }
+        }
+        if field == fields::METADATA_NAMESPACE && self.service_account.is_some() {
+            out.push((Candidate::ServiceAccountNamespace, None));
+        }
+        out
+    }
+
+    /// A mapped file inside a scanned volume is read through that volume's snapshot.
+    fn volume_item_for_path(&self, path: &str) -> Candidate {
+        for (i, v) in self.volumes.iter().enumerate() {
+            let prefix = format!("{}/", v.dir.trim_end_matches('/'));
+            if let Some(item) = path.strip_prefix(&prefix) {
+                return Candidate::VolumeItem { volume: i, item: item.to_string() };
+            }
+        }
+        Candidate::File(path.to_string())
+    }
+
+    /// Reads one candidate: `Ok(None)` when it does not exist.
+    fn read(&self, c: &Candidate) -> Result<Option<(Vec<u8>, Source)>, (Source, Problem)> {
+        match c {
+            Candidate::VolumeItem { volume, item } => {
+                let v = &self.volumes[*volume];
+                let shown = format!("{}/{}", v.dir.trim_end_matches('/'), item);
+                read_snapshot(&v.snapshot, item, &shown, Source::VolumeFile(shown.clone()))
+            }
+            Candidate::File(path) => match std::fs::read(path) {
+                Ok(b) => Ok(Some((b, Source::VolumeFile(path.clone())))),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+                Err(e) => Err(io_problem(path, Source::VolumeFile(path.clone()), &e)),
+            },
+            Candidate::Env(name) => {
+                Ok(self.env.get(name).map(|v| (v.clone().into_bytes(), Source::Env(name.clone()))))
+            }
+            Candidate::ServiceAccountNamespace => {
+                let Some(v) = &self.service_account else { return Ok(None) };
+                let shown = format!(
+                    "{}/{}",
+                    v.dir.trim_end_matches('/'),
+                    fields::SERVICE_ACCOUNT_NAMESPACE_FILE
+                );
+                read_snapshot(
+                    &v.snapshot,
+                    fields::SERVICE_ACCOUNT_NAMESPACE_FILE,
+                    &shown,
+                    Source::ServiceAccount(shown.clone()),
+                )
+            }
+        }
+    }
+
+    /// The first candidate of `field` that exists and passes `parse`; problems of earlier
+    /// candidates go to `errors`.
+    fn resolve<T>(
+        &self,
+        field: &str,
+        errors: &mut Vec<FieldError>,
+        parse: impl Fn(&Found) -> Result<T, Problem>,
+    ) -> Option<(T, Source)> {
+        for (candidate, divisor) in self.candidates(field) {
+            let found = match self.read(&candidate) {
+                Ok(Some((bytes, source))) => Found { bytes, source, divisor },
+                Ok(None) => continue,
+                Err((source, problem)) => {
+                    errors.push(FieldError { field: field.into(), source: Some(source), problem });
+                    continue;
+                }
+            };
+            match parse(&found) {
+                Ok(v) => return Some((v, found.source)),
+                Err(problem) => errors.push(FieldError {
+                    field: field.into(),
+                    source: Some(found.source),
+                    problem,
+                }),
+            }
+        }
+        None
+    }
+
+    /// A scalar string field (`metadata.name`, `spec.nodeName`, ...).
+    pub fn scalar(&self, field: &str, errors: &mut Vec<FieldError>) -> Option<(String, Source)> {
+        self.resolve(field, errors, |f| utf8(f).map(str::to_string))
+    }
+
+    /// A comma-joined IP list (`status.podIPs`, `status.hostIPs`).
+    pub fn ip_list(&self, field: &str, errors: &mut Vec<FieldError>) -> Option<(Vec<String>, Source)> {
+        self.resolve(field, errors, |f| {
+            let text = utf8(f)?;
+            if text.is_empty() {
+                return Ok(Vec::new());
+            }
+            Ok(text.split(',').map(|s| s.trim().to_string()).collect())
+        })
+    }
+
+    /// A labels or annotations map in the kubelet's `key="value"` format.
+    pub fn map(
+        &self,
+        field: &str,
+        errors: &mut Vec<FieldError>,
+    ) -> Option<(BTreeMap<String, String>, Source)> {
+        self.resolve(field, errors, |f| {
+            let text = utf8(f)?;
+            map_file::parse(text).map_err(|e| Problem::Malformed {
+                file: source_location(&f.source),
+                line: u32::try_from(e.line).ok(),
+                reason: e.reason,
+            })
+        })
+    }
+
+    /// A `resourceFieldRef` figure: a strict decimal integer.
+    pub fn resource(
+        &self,
+        name: &str,
+        kind: ResourceKind,
+        errors: &mut Vec<FieldError>,
+    ) -> Option<(ResourceValue, Source)> {
+        self.resolve(name, errors, |f| {
+            let text = utf8(f)?;
+            let value = parse_resource_integer(text).map_err(|reason| Problem::Malformed {
+                file: source_location(&f.source),
+                line: None,
+                reason,
+            })?;
+            let divisor = f.divisor.clone().unwrap_or_else(|| "1".to_string());
+            Ok(resource_value(kind, value, divisor))
+        })
+    }
+
+    /// Every resource name any source could provide, sorted.
+    fn resource_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = Vec::new();
+        let mut add = |n: &str| {
+            if fields::is_resource(n) && !names.iter().any(|x| x == n) {
+                names.push(n.to_string());
+            }
+        };
+        for m in &self.mappings {
+            add(&m.field);
+        }
+        for v in &self.volumes {
+            for item in &v.entries {
+                if let Some(f) = fields::field_for_file_name(item) {
+                    add(f);
+                }
+            }
+        }
+        for (_, f) in fields::CONVENTIONAL_ENV_NAMES {
+            add(f);
+        }
+        names.sort();
+        names
+    }
+
+    /// Reads everything.
+    pub fn info(&self) -> PodInfo {
+        let mut info = PodInfo { errors: self.setup_errors.clone(), ..PodInfo::default() };
+        let errors = &mut info.errors;
+        let sources = &mut info.sources;
+        let mut take = |field: &str, found: Option<(String, Source)>| {
+            found.map(|(v, s)| {
+                sources.insert(field.to_string(), s);
+                v
+            })
+        };
+        info.name = take(fields::METADATA_NAME, self.scalar(fields::METADATA_NAME, errors));
+        info.namespace =
+            take(fields::METADATA_NAMESPACE, self.scalar(fields::METADATA_NAMESPACE, errors));
+        info.uid = take(fields::METADATA_UID, self.scalar(fields::METADATA_UID, errors));
+        info.node_name = take(fields::SPEC_NODE_NAME, self.scalar(fields::SPEC_NODE_NAME, errors));
+        info.service_account_name = take(
+            fields::SPEC_SERVICE_ACCOUNT_NAME,
+            self.scalar(fields::SPEC_SERVICE_ACCOUNT_NAME, errors),
+        );
+        info.host_ip = take(fields::STATUS_HOST_IP, self.scalar(fields::STATUS_HOST_IP, errors));
+        info.pod_ip = take(fields::STATUS_POD_IP, self.scalar(fields::STATUS_POD_IP, errors));
+        for (field, slot) in [
+            (fields::METADATA_LABELS, &mut info.labels),
+            (fields::METADATA_ANNOTATIONS, &mut info.annotations),
+        ] {
+            if let Some((map, source)) = self.map(field, errors) {
+                info.sources.insert(field.to_string(), source);
+                *slot = Some(map);
+            }
+        }
+        for (field, list, single, single_field) in [
+            (fields::STATUS_HOST_IPS, &mut info.host_ips, &mut info.host_ip, fields::STATUS_HOST_IP),
+            (fields::STATUS_POD_IPS, &mut info.pod_ips, &mut info.pod_ip, fields::STATUS_POD_IP),
+        ] {
+            if let Some((ips, source)) = self.ip_list(field, errors) {
+                // status.podIP is the first of status.podIPs (kubelet_pods.go podFieldSelectorRuntimeValue).
+                if single.is_none()
+                    && let Some(first) = ips.first()
+                {
+                    *single = Some(first.clone());
+                    info.sources.insert(single_field.to_string(), source.clone());
+                }
+                info.sources.insert(field.to_string(), source);
+                *list = Some(ips);
+            }
+        }
+        for name in self.resource_names() {
+            let Ok(kind) = fields::resource_kind(&name) else { continue };
+            if let Some((value, source)) = self.resource(&name, kind, errors) {
+                info.sources.insert(name.clone(), source);
+                info.resources.insert(name, value);
+            }
+        }
+        info
+    }
+
+    /// The error for a field that no source provides, with the manifest change that exposes it.
+    pub fn not_exposed(&self, field: &str) -> Problem {
+        Problem::NotExposed { field: field.to_string(), hint: crate::hints::hint(field) }
+    }
+}
+
+fn open_volume(dir: &str, errors: &mut Vec<FieldError>) -> Option<Volume> {
+    let snapshot = match Snapshot::open(Path::new(dir)) {
+        Ok(s) => s,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return None,
+        Err(e) => {
+            errors.push(FieldError {
+                field: format!("volume {dir}"),
+                source: Some(Source::VolumeFile(dir.to_string())),
+                problem: Problem::Io { path: dir.to_string(), message: e.to_string() },
+            });
+            return None;
+        }
+    };
+    let entries = match snapshot.entries() {
+        Ok(entries) => entries,
+        Err(e) => {
+            errors.push(FieldError {
+                field: format!("volume {dir}"),
+                source: Some(Source::VolumeFile(dir.to_string())),
+                problem: Problem::Io { path: dir.to_string(), message: e.to_string() },
+            });
+            return None;
+        }
+    };
+    Some(Volume { dir: dir.to_string(), snapshot, entries })
+}
+
+fn read_snapshot(
+    snapshot: &Snapshot,
+    item: &str,
+    shown: &str,
+    source: Source,
+) -> Result<Option<(Vec<u8>, Source)>, (Source, Problem)> {
+    match snapshot.read(item) {
+        Ok(Some(bytes)) => Ok(Some((bytes, source))),
+        Ok(None) => Ok(None),
+        Err(e) => Err(io_problem(shown, source, &e)),
+    }
+}
+
+fn io_problem(path: &str, source: Source, e: &io::Error) -> (Source, Problem) {
+    let message = match e.kind() {
+        io::ErrorKind::PermissionDenied => format!(
+            "{e} (a symlink that leaves the volume, or a path outside the preopened directories, is refused)"
+        ),
+        _ => e.to_string(),
+    };
+    (source, Problem::Io { path: path.to_string(), message })
+}
+
+/// `/etc/podinfo/labels` or `env:NAME`: how a malformed error names its input.
+fn source_location(source: &Source) -> String {
+    match source {
+        Source::VolumeFile(p) | Source::ServiceAccount(p) => p.clone(),
+        Source::Env(n) => format!("env:{n}"),
+    }
+}
+
+fn utf8(found: &Found) -> Result<&str, Problem> {
+    std::str::from_utf8(&found.bytes).map_err(|e| Problem::Malformed {
+        file: source_location(&found.source),
+        line: None,
+        reason: format!("not UTF-8 text ({e}); the kubelet writes field values as UTF-8"),
+    })
+}
+
+/// Parses a `resourceFieldRef` value strictly: ASCII digits only, as the kubelet writes
+/// `strconv.FormatInt(ceil(quantity / divisor), 10)` (pkg/api/v1/resource/helpers.go).
+pub fn parse_resource_integer(text: &str) -> Result<u64, String> {
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!(
+            "expected a decimal integer such as 500 (the kubelet writes resourceFieldRef values already divided by the divisor and rounded up, with no sign, unit or newline), found {text:?}"
+        ));
+    }
+    text.parse::<u64>()
+        .map_err(|_| format!("{text} does not fit in 64 bits"))
+}
+
+/// A figure with its divisor and, where the divisor parses, millicores or bytes.
+pub fn resource_value(kind: ResourceKind, value: u64, divisor: String) -> ResourceValue {
+    let q = Quantity::parse(&divisor).ok();
+    let unit = |f: fn(&Quantity) -> i64| {
+        let d = q.as_ref().map(|q| if q.is_zero() { 1 } else { f(q) })?;
+        value.checked_mul(u64::try_from(d).ok()?)
+    };
+    let (millicores, bytes) = match kind {
+        ResourceKind::Cpu => (unit(Quantity::milli_value), None),
+        _ => (None, unit(Quantity::value)),
+    };
+    ResourceValue { value, divisor, millicores, bytes }
+}

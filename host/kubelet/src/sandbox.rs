@@ -1,0 +1,203 @@
+//! The sandbox description that `simulate` leaves in the container root, and that the host's
+//! `info` and `run --root` load to give a guest the pod's environment and mounts.
+//!
+//! The file is `<root>/.pod-introspect/container.json`, pretty-printed JSON with camelCase keys:
+//!
+//! ```json
+//! {
+//!   "pod": { "name": "seed-demo", "namespace": "demo", "uid": "0b6c…" },
+//!   "container": "myapp",
+//!   "env": [ { "name": "POD_NAME", "value": "seed-demo" } ],
+//!   "mounts": [ { "name": "downward", "mountPath": "/etc/downward", "kind": "downwardAPI", "readOnly": true } ]
+//! }
+//! ```
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::SimulateError;
+
+/// Where the sandbox description lives, relative to the container root.
+pub const SANDBOX_FILE: &str = ".pod-introspect/container.json";
+
+/// The directory, relative to the container root, that holds pod-introspect's own state
+/// (the sandbox description, and the private copies of volumes that are mounted with `subPath`).
+pub const STATE_DIR: &str = ".pod-introspect";
+
+/// The pod's identity as the API server assigned it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PodIdentity {
+    /// `metadata.name`.
+    pub name: String,
+    /// `metadata.namespace` (`default` when the manifest sets none).
+    pub namespace: String,
+    /// `metadata.uid`: kept across re-runs of `simulate` for the same name and namespace.
+    pub uid: String,
+}
+
+/// One resolved environment variable of the container.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EnvEntry {
+    /// The variable name.
+    pub name: String,
+    /// The value after `$(VAR)` expansion or downward API resolution.
+    pub value: String,
+}
+
+/// What kind of volume a mount is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum MountKind {
+    /// A `downwardAPI` volume.
+    #[serde(rename = "downwardAPI")]
+    DownwardApi,
+    /// A `projected` volume from the manifest.
+    #[serde(rename = "projected")]
+    Projected,
+    /// The ServiceAccount volume the API server's admission adds (`kube-api-access-*`).
+    #[serde(rename = "serviceAccount")]
+    ServiceAccount,
+}
+
+/// One volume mount of the container that `simulate` wrote.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SandboxMount {
+    /// The volume name.
+    pub name: String,
+    /// The absolute path in the container, e.g. `/etc/podinfo`; the data is at `<root>/<mountPath>`.
+    /// With a `subPath` mount this may be a single file rather than a directory.
+    pub mount_path: String,
+    /// The volume kind.
+    pub kind: MountKind,
+    /// Always true for these kinds: the kubelet mounts downwardAPI, projected and ServiceAccount
+    /// volumes read-only whatever the volumeMount says.
+    pub read_only: bool,
+}
+
+/// The container a guest runs as: what `simulate` wrote and `run --root` loads.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ContainerSandbox {
+    /// The pod's identity.
+    pub pod: PodIdentity,
+    /// The container's name.
+    pub container: String,
+    /// The resolved environment, in manifest order (a repeated name keeps its first position and
+    /// its last value, as the kubelet's map does).
+    pub env: Vec<EnvEntry>,
+    /// The simulated mounts, in volumeMount order, then the ServiceAccount volume.
+    pub mounts: Vec<SandboxMount>,
+}
+
+/// The sandbox file's path under `root`.
+pub fn sandbox_path(root: &Path) -> PathBuf {
+    root.join(SANDBOX_FILE)
+}
+
+impl ContainerSandbox {
+    /// Loads `<root>/.pod-introspect/container.json`.
+    ///
+    /// Returns `Ok(None)` when the file does not exist. Errors: [`SimulateError::Io`] when it
+    /// cannot be read, [`SimulateError::Sandbox`] naming the file when it is not a sandbox
+    /// description.
+    pub fn load(root: &Path) -> Result<Option<ContainerSandbox>, SimulateError> {
+        let path = sandbox_path(root);
+        let text = match fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(SimulateError::io("failed to read", path, e)),
+        };
+        serde_json::from_str(&text)
+            .map(Some)
+            .map_err(|e| SimulateError::Sandbox {
+                path,
+                message: e.to_string(),
+            })
+    }
+
+    /// Writes the description to `<root>/.pod-introspect/container.json` (pretty JSON and a final
+    /// newline), creating the directories; the file is replaced by a rename so a reader never sees
+    /// half of it. Returns the file's path.
+    pub fn save(&self, root: &Path) -> Result<PathBuf, SimulateError> {
+        let path = sandbox_path(root);
+        let dir = root.join(STATE_DIR);
+        fs::create_dir_all(&dir)
+            .map_err(|e| SimulateError::io("failed to create directory", &dir, e))?;
+        let mut text = serde_json::to_string_pretty(self).map_err(|e| SimulateError::Sandbox {
+            path: path.clone(),
+            message: e.to_string(),
+        })?;
+        text.push('\n');
+        let tmp = dir.join("container.json.tmp");
+        fs::write(&tmp, text).map_err(|e| SimulateError::io("failed to write", &tmp, e))?;
+        fs::rename(&tmp, &path).map_err(|e| SimulateError::io("failed to write", &path, e))?;
+        Ok(path)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> ContainerSandbox {
+        ContainerSandbox {
+            pod: PodIdentity {
+                name: "seed-demo".into(),
+                namespace: "demo".into(),
+                uid: "7d3c9f0e-0000-4000-8000-000000000001".into(),
+            },
+            container: "myapp".into(),
+            env: vec![EnvEntry {
+                name: "POD_NAME".into(),
+                value: "seed-demo".into(),
+            }],
+            mounts: vec![
+                SandboxMount {
+                    name: "downward".into(),
+                    mount_path: "/etc/downward".into(),
+                    kind: MountKind::DownwardApi,
+                    read_only: true,
+                },
+                SandboxMount {
+                    name: "kube-api-access-sim".into(),
+                    mount_path: "/var/run/secrets/kubernetes.io/serviceaccount".into(),
+                    kind: MountKind::ServiceAccount,
+                    read_only: true,
+                },
+            ],
+        }
+    }
+
+    #[test]
+    fn round_trip_and_json_shape() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(ContainerSandbox::load(dir.path()).unwrap(), None);
+        let s = sample();
+        let path = s.save(dir.path()).unwrap();
+        assert_eq!(path, dir.path().join(".pod-introspect/container.json"));
+        assert_eq!(ContainerSandbox::load(dir.path()).unwrap(), Some(s));
+        let json: serde_json::Value =
+            serde_json::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
+        assert_eq!(json["pod"]["uid"], "7d3c9f0e-0000-4000-8000-000000000001");
+        assert_eq!(json["mounts"][0]["mountPath"], "/etc/downward");
+        assert_eq!(json["mounts"][0]["kind"], "downwardAPI");
+        assert_eq!(json["mounts"][0]["readOnly"], true);
+        assert_eq!(json["mounts"][1]["kind"], "serviceAccount");
+        assert_eq!(json["env"][0]["value"], "seed-demo");
+    }
+
+    #[test]
+    fn malformed_file_names_the_path() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir_all(dir.path().join(STATE_DIR)).unwrap();
+        fs::write(dir.path().join(SANDBOX_FILE), "{\"pod\": 1}").unwrap();
+        let err = ContainerSandbox::load(dir.path()).unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.contains(".pod-introspect/container.json: malformed sandbox description"), "{msg}");
+    }
+}

@@ -1,0 +1,38 @@
+//! One module per subcommand.
+
+pub mod demo;
+pub mod info;
+pub mod run;
+pub mod simulate;
+
+use crate::cli::SandboxArgs;
+use crate::runtime::Limits;
+use crate::sandbox::SandboxOptions;
+use anyhow::{Result, bail};
+use std::time::Duration;
+
+impl SandboxArgs {
+    /// The sandbox options these flags describe.
+    pub fn options(&self) -> SandboxOptions {
+        SandboxOptions {
+            root: self.root.clone(),
+            downward: self.downward.clone(),
+            env_clear: self.env_clear,
+            env: self.env.clone(),
+        }
+    }
+
+    /// The limits these flags describe. Errors name the bad flag.
+    pub fn limits(&self) -> Result<Limits> {
+        if !(self.timeout.is_finite() && self.timeout > 0.0) {
+            bail!("--timeout {}: must be a positive number of seconds", self.timeout);
+        }
+        if self.max_memory == 0 {
+            bail!("--max-memory 0: must be at least 1 MiB");
+        }
+        Ok(Limits {
+            timeout: Duration::from_secs_f64(self.timeout.min(86_400.0)),
+            max_memory: self.max_memory.saturating_mul(1024 * 1024),
+        })
+    }
+}

@@ -1,0 +1,46 @@
+//! `pod-introspect run COMPONENT.wasm`: any `wasi:cli/run` component in the pod sandbox.
+
+use crate::runtime::{Limits, Runtime, explain_trap};
+use crate::sandbox::Sandbox;
+use anyhow::{Context as _, Result};
+use std::process::ExitCode;
+use wasmtime::component::Component;
+use wasmtime_wasi::p2::bindings::Command;
+
+/// Runs `component`'s `wasi:cli/run` export with `args` (argv[0] included) in `sandbox`.
+/// Returns the exit status: 0, 1 for `run` returning an error, or the guest's `exit(n)`.
+pub async fn run_command(
+    rt: &Runtime,
+    component: &Component,
+    sandbox: &Sandbox,
+    args: &[String],
+    limits: Limits,
+) -> Result<ExitCode> {
+    let mut store = rt.store(sandbox, args, limits)?;
+    let command = Command::instantiate_async(&mut store, component, rt.linker())
+        .await
+        .map_err(|e| anyhow::Error::from(e).context("instantiating the component (does it export wasi:cli/run and import only WASI 0.2?)"))?;
+    match command.wasi_cli_run().call_run(&mut store).await {
+        Ok(Ok(())) => Ok(ExitCode::SUCCESS),
+        Ok(Err(())) => Ok(ExitCode::FAILURE),
+        Err(e) => {
+            if let Some(exit) = e.downcast_ref::<wasmtime_wasi::I32Exit>() {
+                return Ok(ExitCode::from(u8::try_from(exit.0).unwrap_or(1)));
+            }
+            Err(explain_trap(e, limits))
+        }
+    }
+}
+
+/// The `run` subcommand.
+pub async fn run(args: crate::cli::RunArgs) -> Result<ExitCode> {
+    let limits = args.sandbox.limits()?;
+    let sandbox = Sandbox::build(&args.sandbox.options())?;
+    let wasm = std::fs::read(&args.component)
+        .with_context(|| format!("reading component {}", args.component.display()))?;
+    let rt = Runtime::new()?;
+    let component = rt.load(&wasm, &args.component.display().to_string())?;
+    let mut argv = vec![args.component.display().to_string()];
+    argv.extend(args.args);
+    run_command(&rt, &component, &sandbox, &argv, limits).await
+}

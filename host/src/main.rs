@@ -1,0 +1,42 @@
+//! `pod-introspect`: runs WebAssembly components in a pod-shaped sandbox and plays the kubelet's
+//! Downward API for them. See README.md.
+
+mod cache;
+mod cli;
+mod commands;
+mod outbound;
+mod runtime;
+mod sandbox;
+mod state;
+
+use clap::Parser;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    let filter = tracing_subscriber::EnvFilter::try_new(&cli.log)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = rt.block_on(async {
+        match cli.command {
+            cli::Command::Info(args) => commands::info::run(args).await,
+            cli::Command::Run(args) => commands::run::run(args).await,
+            cli::Command::Simulate(args) => commands::simulate::run(args),
+            cli::Command::Demo(args) => commands::demo::run(args).await,
+        }
+    });
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

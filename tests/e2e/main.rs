@@ -1,0 +1,11 @@
+//! End-to-end tests: the real `pod-introspect` host binary running the real guest component
+//! (built for wasm32-wasip2 by `guest/artifact`) against container roots laid out like a kubelet's.
+//!
+//! Fixtures that stand for kubelet output are written by hand here, in the kubelet's format
+//! (pkg/fieldpath/fieldpath.go, pkg/volume/util/atomic_writer.go), never by our own writer.
+
+mod harness;
+
+mod commands;
+mod downward_volume;
+mod examples;
