@@ -10,19 +10,34 @@ use std::path::PathBuf;
 use std::process::Command;
 
 fn main() {
-    let manifest_dir = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
+    let manifest_dir =
+        PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
     let workspace = manifest_dir.join("../..");
     let out_dir = PathBuf::from(env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
     let target_dir = out_dir.join("guest-target");
     let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
 
-    for path in ["guest/src", "guest/Cargo.toml", "guest/downward/src", "guest/downward/Cargo.toml", "wit", "Cargo.lock"] {
+    for path in [
+        "guest/src",
+        "guest/Cargo.toml",
+        "guest/downward/src",
+        "guest/downward/Cargo.toml",
+        "wit",
+        "Cargo.lock",
+    ] {
         println!("cargo:rerun-if-changed={}", workspace.join(path).display());
     }
 
     let mut cmd = Command::new(cargo);
     cmd.current_dir(&workspace)
-        .args(["build", "-p", "pod-introspect-guest", "--target", "wasm32-wasip2", "--release"])
+        .args([
+            "build",
+            "-p",
+            "pod-introspect-guest",
+            "--target",
+            "wasm32-wasip2",
+            "--release",
+        ])
         .arg("--target-dir")
         .arg(&target_dir);
     for var in [
@@ -38,13 +53,22 @@ fn main() {
     ] {
         cmd.env_remove(var);
     }
-    let status = cmd.status().unwrap_or_else(|e| panic!("failed to run cargo for the guest: {e}"));
+    let status = cmd
+        .status()
+        .unwrap_or_else(|e| panic!("failed to run cargo for the guest: {e}"));
     if !status.success() {
         panic!(
             "building the guest component failed ({status}); is the wasm32-wasip2 target installed? run `rustup target add wasm32-wasip2`"
         );
     }
     let wasm = target_dir.join("wasm32-wasip2/release/pod_introspect_guest.wasm");
-    assert!(wasm.exists(), "the guest build did not produce {}", wasm.display());
-    println!("cargo:rustc-env=POD_INTROSPECT_GUEST_WASM={}", wasm.display());
+    assert!(
+        wasm.exists(),
+        "the guest build did not produce {}",
+        wasm.display()
+    );
+    println!(
+        "cargo:rustc-env=POD_INTROSPECT_GUEST_WASM={}",
+        wasm.display()
+    );
 }

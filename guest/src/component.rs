@@ -63,11 +63,18 @@ fn to_wit_info(info: PodInfo) -> wit::PodInfo {
         host_ips: info.host_ips,
         pod_ip: info.pod_ip,
         pod_ips: info.pod_ips,
-        resources: info.resources.into_iter().map(|(n, r)| to_wit_resource(n, r)).collect(),
+        resources: info
+            .resources
+            .into_iter()
+            .map(|(n, r)| to_wit_resource(n, r))
+            .collect(),
         sources: info
             .sources
             .into_iter()
-            .map(|(field, s)| wit::FieldSource { field, source: to_wit_source(s) })
+            .map(|(field, s)| wit::FieldSource {
+                field,
+                source: to_wit_source(s),
+            })
             .collect(),
         errors: info
             .errors
@@ -105,13 +112,20 @@ impl wit::Guest for Component {
     fn resource_field(name: String) -> Result<wit::ResourceValue, wit::Error> {
         let ctx = Context::from_process();
         let kind = fields::resource_kind(&name).map_err(|e| {
-            to_wit_error(Problem::NotExposed { field: name.clone(), hint: e.to_string() })
+            to_wit_error(Problem::NotExposed {
+                field: name.clone(),
+                hint: e.to_string(),
+            })
         })?;
         let mut errors = Vec::new();
         match ctx.resource(&name, kind, &mut errors) {
             Some((r, _)) => Ok(to_wit_resource(name, r)),
             None => Err(to_wit_error(
-                errors.into_iter().next().map(|e| e.problem).unwrap_or_else(|| ctx.not_exposed(&name)),
+                errors
+                    .into_iter()
+                    .next()
+                    .map(|e| e.problem)
+                    .unwrap_or_else(|| ctx.not_exposed(&name)),
             )),
         }
     }
@@ -120,6 +134,6 @@ impl wit::Guest for Component {
 impl bindings::exports::wasi::cli::run::Guest for Component {
     fn run() -> Result<(), ()> {
         let args: Vec<String> = std::env::args().skip(1).collect();
-        run_command(&args)
+        if run_command(&args) { Ok(()) } else { Err(()) }
     }
 }

@@ -14,7 +14,11 @@ pub fn hint(field: &str) -> String {
         );
     }
     if field == fields::METADATA_LABELS || field == fields::METADATA_ANNOTATIONS {
-        let item = if field == fields::METADATA_LABELS { "labels" } else { "annotations" };
+        let item = if field == fields::METADATA_LABELS {
+            "labels"
+        } else {
+            "annotations"
+        };
         return format!(
             "add a downwardAPI volume item {{path: {item}, fieldRef: {{fieldPath: {field}}}}} mounted at /etc/podinfo ({field} can only be exposed as a volume file)"
         );
@@ -55,10 +59,18 @@ mod tests {
     #[test]
     fn hints_match_what_the_api_server_accepts() {
         assert!(hint("metadata.labels").contains("can only be exposed as a volume file"));
-        assert!(hint("spec.nodeName").contains("{name: NODE_NAME, valueFrom: {fieldRef: {fieldPath: spec.nodeName}}}"));
+        assert!(
+            hint("spec.nodeName")
+                .contains("{name: NODE_NAME, valueFrom: {fieldRef: {fieldPath: spec.nodeName}}}")
+        );
         assert!(hint("spec.nodeName").contains("only be exposed as an env var"));
-        assert!(hint("metadata.name").contains("{path: name, fieldRef: {fieldPath: metadata.name}}"));
-        assert!(hint("limits.cpu").contains("POD_INTROSPECT_FIELDS=limits.cpu=env:CPU_LIMIT;divisor=1m"));
+        assert!(
+            hint("metadata.name").contains("{path: name, fieldRef: {fieldPath: metadata.name}}")
+        );
+        assert!(
+            hint("limits.cpu")
+                .contains("POD_INTROSPECT_FIELDS=limits.cpu=env:CPU_LIMIT;divisor=1m")
+        );
         assert!(hint("limits.ephemeral-storage").contains("LIMITS_EPHEMERAL_STORAGE"));
         assert!(hint("metadata.labels['app']").contains("fieldPath: \"metadata.labels['app']\""));
         assert!(hint("spec.containers").contains("not a Downward API field"));

@@ -36,7 +36,11 @@ pub fn map_key(ctx: &Context, field: &str, key: &str) -> Result<Option<String>, 
     if let Some((value, _)) = ctx.scalar(&subscripted, &mut errors) {
         return Ok(Some(value));
     }
-    Err(errors.into_iter().next().map(|e| e.problem).unwrap_or_else(|| ctx.not_exposed(field)))
+    Err(errors
+        .into_iter()
+        .next()
+        .map(|e| e.problem)
+        .unwrap_or_else(|| ctx.not_exposed(field)))
 }
 
 /// One field by fieldPath.
@@ -58,18 +62,24 @@ pub fn field(ctx: &Context, path: &str) -> Result<String, Problem> {
                     fields::STATUS_HOST_IP => fields::STATUS_HOST_IPS,
                     _ => return None,
                 };
-                ctx.ip_list(list, &mut errors).and_then(|(ips, _)| ips.into_iter().next())
+                ctx.ip_list(list, &mut errors)
+                    .and_then(|(ips, _)| ips.into_iter().next())
             })
         }
         _ => None,
     };
     found.ok_or_else(|| {
-        errors.into_iter().next().map(|e| e.problem).unwrap_or_else(|| ctx.not_exposed(path))
+        errors
+            .into_iter()
+            .next()
+            .map(|e| e.problem)
+            .unwrap_or_else(|| ctx.not_exposed(path))
     })
 }
 
-/// Runs the `wasi:cli/run` command: prints the info JSON.
-pub fn run_command(args: &[String]) -> Result<(), ()> {
+/// Runs the `wasi:cli/run` command: prints the info JSON. Returns false for the exit status 1
+/// (a bad argument, or field errors under `--strict`).
+pub fn run_command(args: &[String]) -> bool {
     let mut pretty = false;
     let mut strict = false;
     for arg in args {
@@ -80,20 +90,24 @@ pub fn run_command(args: &[String]) -> Result<(), ()> {
                 println!(
                     "pod-introspect guest: prints what the pod exposes to this container as JSON\n\nusage: pod-introspect-guest.wasm [--pretty] [--strict]\n  --pretty   indent the JSON\n  --strict   exit 1 when any field had an error"
                 );
-                return Ok(());
+                return true;
             }
             other => {
-                eprintln!("error: unknown argument {other:?}; expected --pretty, --strict or --help");
-                return Err(());
+                eprintln!(
+                    "error: unknown argument {other:?}; expected --pretty, --strict or --help"
+                );
+                return false;
             }
         }
     }
     let info = Context::from_process().info();
     println!("{}", info.to_json(pretty));
     if strict && !info.errors.is_empty() {
-        eprintln!("error: {} field(s) had errors (--strict)", info.errors.len());
-        return Err(());
+        eprintln!(
+            "error: {} field(s) had errors (--strict)",
+            info.errors.len()
+        );
+        return false;
     }
-    Ok(())
+    true
 }
-

@@ -82,7 +82,9 @@ fn parse_entry(entry: &str) -> Result<Mapping, String> {
     let mut divisor = None;
     for option in parts.map(str::trim).filter(|o| !o.is_empty()) {
         let Some(value) = option.strip_prefix("divisor=") else {
-            return Err(format!("unknown option {option:?}: the only option is ;divisor=QUANTITY"));
+            return Err(format!(
+                "unknown option {option:?}: the only option is ;divisor=QUANTITY"
+            ));
         };
         let Some(kind) = resource_kind else {
             return Err(format!("{field} is not a resource, so it takes no divisor"));
@@ -91,7 +93,11 @@ fn parse_entry(entry: &str) -> Result<Mapping, String> {
         quantity::validate_divisor(kind, &q).map_err(|e| format!("divisor: {e}"))?;
         divisor = Some(value.to_string());
     }
-    Ok(Mapping { field: field.to_string(), source, divisor })
+    Ok(Mapping {
+        field: field.to_string(),
+        source,
+        divisor,
+    })
 }
 
 fn is_known_field(field: &str) -> bool {

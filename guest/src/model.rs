@@ -73,10 +73,18 @@ impl fmt::Display for Problem {
             Problem::NotExposed { field, hint } => {
                 write!(f, "{field} is not exposed to this container: {hint}")
             }
-            Problem::Malformed { file, line: Some(line), reason } => {
+            Problem::Malformed {
+                file,
+                line: Some(line),
+                reason,
+            } => {
                 write!(f, "{file}, line {line}: {reason}")
             }
-            Problem::Malformed { file, line: None, reason } => write!(f, "{file}: {reason}"),
+            Problem::Malformed {
+                file,
+                line: None,
+                reason,
+            } => write!(f, "{file}: {reason}"),
             Problem::Io { path, message } => write!(f, "cannot read {path}: {message}"),
         }
     }
@@ -201,7 +209,11 @@ impl PodInfo {
             pod_ip: self.pod_ip.as_deref(),
             pod_ips: self.pod_ips.as_deref(),
             resources: &self.resources,
-            sources: self.sources.iter().map(|(k, v)| (k.as_str(), v.to_string())).collect(),
+            sources: self
+                .sources
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.to_string()))
+                .collect(),
             errors: self
                 .errors
                 .iter()
@@ -217,8 +229,11 @@ impl PodInfo {
                 })
                 .collect(),
         };
-        let result =
-            if pretty { serde_json::to_string_pretty(&doc) } else { serde_json::to_string(&doc) };
+        let result = if pretty {
+            serde_json::to_string_pretty(&doc)
+        } else {
+            serde_json::to_string(&doc)
+        };
         // Serialising string maps and integers cannot fail.
         result.unwrap_or_else(|e| format!("{{\"errors\":[{{\"message\":{:?}}}]}}", e.to_string()))
     }
@@ -237,9 +252,15 @@ mod tests {
         };
         info.resources.insert(
             "limits.cpu".into(),
-            ResourceValue { value: 500, divisor: "1m".into(), millicores: Some(500), bytes: None },
+            ResourceValue {
+                value: 500,
+                divisor: "1m".into(),
+                millicores: Some(500),
+                bytes: None,
+            },
         );
-        info.sources.insert("metadata.name".into(), Source::Env("POD_NAME".into()));
+        info.sources
+            .insert("metadata.name".into(), Source::Env("POD_NAME".into()));
         info.errors.push(FieldError {
             field: "metadata.labels".into(),
             source: Some(Source::VolumeFile("/etc/podinfo/labels".into())),

@@ -49,6 +49,10 @@ struct Found {
     divisor: Option<String>,
 }
 
+/// What reading one candidate gives: the bytes and their source, nothing when it does not exist,
+/// or the source and what went wrong.
+type ReadResult = Result<Option<(Vec<u8>, Source)>, (Source, Problem)>;
+
 /// Everything needed to resolve fields: env, mappings and volume snapshots.
 pub struct Context {
     env: BTreeMap<String, String>,
@@ -85,8 +89,15 @@ impl Context {
             None => Vec::new(),
         };
         let dirs: Vec<String> = match env.get(DOWNWARD_DIRS_ENV) {
-            Some(list) => list.split(':').filter(|d| !d.is_empty()).map(String::from).collect(),
-            None => fields::DEFAULT_DOWNWARD_DIRS.iter().map(|d| d.to_string()).collect(),
+            Some(list) => list
+                .split(':')
+                .filter(|d| !d.is_empty())
+                .map(String::from)
+                .collect(),
+            None => fields::DEFAULT_DOWNWARD_DIRS
+                .iter()
+                .map(|d| d.to_string())
+                .collect(),
         };
         let mut volumes = Vec::new();
         for dir in dirs {
@@ -95,7 +106,13 @@ impl Context {
             }
         }
         let service_account = open_volume(sa_dir, &mut setup_errors);
-        Context { env, mappings, volumes, service_account, setup_errors }
+        Context {
+            env,
+            mappings,
+            volumes,
+            service_account,
+            setup_errors,
+        }
     }
 
     /// Candidates for `field` in lookup order.
@@ -111,7 +128,13 @@ impl Context {
         for (i, v) in self.volumes.iter().enumerate() {
             for item in &v.entries {
                 if fields::field_for_file_name(item) == Some(field) {
-                    out.push((Candidate::VolumeItem { volume: i, item: item.clone() }, None));
+                    out.push((
+                        Candidate::VolumeItem {
+                            volume: i,
+                            item: item.clone(),
+                        },
+                        None,
+                    ));
                 }
             }
         }
@@ -131,14 +154,17 @@ impl Context {
         for (i, v) in self.volumes.iter().enumerate() {
             let prefix = format!("{}/", v.dir.trim_end_matches('/'));
             if let Some(item) = path.strip_prefix(&prefix) {
-                return Candidate::VolumeItem { volume: i, item: item.to_string() };
+                return Candidate::VolumeItem {
+                    volume: i,
+                    item: item.to_string(),
+                };
             }
         }
         Candidate::File(path.to_string())
     }
 
     /// Reads one candidate: `Ok(None)` when it does not exist.
-    fn read(&self, c: &Candidate) -> Result<Option<(Vec<u8>, Source)>, (Source, Problem)> {
+    fn read(&self, c: &Candidate) -> ReadResult {
         match c {
             Candidate::VolumeItem { volume, item } => {
                 let v = &self.volumes[*volume];
@@ -150,11 +176,14 @@ impl Context {
                 Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
                 Err(e) => Err(io_problem(path, Source::VolumeFile(path.clone()), &e)),
             },
-            Candidate::Env(name) => {
-                Ok(self.env.get(name).map(|v| (v.clone().into_bytes(), Source::Env(name.clone()))))
-            }
+            Candidate::Env(name) => Ok(self
+                .env
+                .get(name)
+                .map(|v| (v.clone().into_bytes(), Source::Env(name.clone())))),
             Candidate::ServiceAccountNamespace => {
-                let Some(v) = &self.service_account else { return Ok(None) };
+                let Some(v) = &self.service_account else {
+                    return Ok(None);
+                };
                 let shown = format!(
                     "{}/{}",
                     v.dir.trim_end_matches('/'),
@@ -180,10 +209,18 @@ impl Context {
     ) -> Option<(T, Source)> {
         for (candidate, divisor) in self.candidates(field) {
             let found = match self.read(&candidate) {
-                Ok(Some((bytes, source))) => Found { bytes, source, divisor },
+                Ok(Some((bytes, source))) => Found {
+                    bytes,
+                    source,
+                    divisor,
+                },
                 Ok(None) => continue,
                 Err((source, problem)) => {
-                    errors.push(FieldError { field: field.into(), source: Some(source), problem });
+                    errors.push(FieldError {
+                        field: field.into(),
+                        source: Some(source),
+                        problem,
+                    });
                     continue;
                 }
             };
@@ -205,7 +242,11 @@ impl Context {
     }
 
     /// A comma-joined IP list (`status.podIPs`, `status.hostIPs`).
-    pub fn ip_list(&self, field: &str, errors: &mut Vec<FieldError>) -> Option<(Vec<String>, Source)> {
+    pub fn ip_list(
+        &self,
+        field: &str,
+        errors: &mut Vec<FieldError>,
+    ) -> Option<(Vec<String>, Source)> {
         self.resolve(field, errors, |f| {
             let text = utf8(f)?;
             if text.is_empty() {
@@ -277,7 +318,10 @@ impl Context {
 
     /// Reads everything.
     pub fn info(&self) -> PodInfo {
-        let mut info = PodInfo { errors: self.setup_errors.clone(), ..PodInfo::default() };
+        let mut info = PodInfo {
+            errors: self.setup_errors.clone(),
+            ..PodInfo::default()
+        };
         let errors = &mut info.errors;
         let sources = &mut info.sources;
         let mut take = |field: &str, found: Option<(String, Source)>| {
@@ -286,17 +330,34 @@ impl Context {
                 v
             })
         };
-        info.name = take(fields::METADATA_NAME, self.scalar(fields::METADATA_NAME, errors));
-        info.namespace =
-            take(fields::METADATA_NAMESPACE, self.scalar(fields::METADATA_NAMESPACE, errors));
-        info.uid = take(fields::METADATA_UID, self.scalar(fields::METADATA_UID, errors));
-        info.node_name = take(fields::SPEC_NODE_NAME, self.scalar(fields::SPEC_NODE_NAME, errors));
+        info.name = take(
+            fields::METADATA_NAME,
+            self.scalar(fields::METADATA_NAME, errors),
+        );
+        info.namespace = take(
+            fields::METADATA_NAMESPACE,
+            self.scalar(fields::METADATA_NAMESPACE, errors),
+        );
+        info.uid = take(
+            fields::METADATA_UID,
+            self.scalar(fields::METADATA_UID, errors),
+        );
+        info.node_name = take(
+            fields::SPEC_NODE_NAME,
+            self.scalar(fields::SPEC_NODE_NAME, errors),
+        );
         info.service_account_name = take(
             fields::SPEC_SERVICE_ACCOUNT_NAME,
             self.scalar(fields::SPEC_SERVICE_ACCOUNT_NAME, errors),
         );
-        info.host_ip = take(fields::STATUS_HOST_IP, self.scalar(fields::STATUS_HOST_IP, errors));
-        info.pod_ip = take(fields::STATUS_POD_IP, self.scalar(fields::STATUS_POD_IP, errors));
+        info.host_ip = take(
+            fields::STATUS_HOST_IP,
+            self.scalar(fields::STATUS_HOST_IP, errors),
+        );
+        info.pod_ip = take(
+            fields::STATUS_POD_IP,
+            self.scalar(fields::STATUS_POD_IP, errors),
+        );
         for (field, slot) in [
             (fields::METADATA_LABELS, &mut info.labels),
             (fields::METADATA_ANNOTATIONS, &mut info.annotations),
@@ -307,8 +368,18 @@ impl Context {
             }
         }
         for (field, list, single, single_field) in [
-            (fields::STATUS_HOST_IPS, &mut info.host_ips, &mut info.host_ip, fields::STATUS_HOST_IP),
-            (fields::STATUS_POD_IPS, &mut info.pod_ips, &mut info.pod_ip, fields::STATUS_POD_IP),
+            (
+                fields::STATUS_HOST_IPS,
+                &mut info.host_ips,
+                &mut info.host_ip,
+                fields::STATUS_HOST_IP,
+            ),
+            (
+                fields::STATUS_POD_IPS,
+                &mut info.pod_ips,
+                &mut info.pod_ip,
+                fields::STATUS_POD_IP,
+            ),
         ] {
             if let Some((ips, source)) = self.ip_list(field, errors) {
                 // status.podIP is the first of status.podIPs (kubelet_pods.go podFieldSelectorRuntimeValue).
@@ -316,14 +387,17 @@ impl Context {
                     && let Some(first) = ips.first()
                 {
                     *single = Some(first.clone());
-                    info.sources.insert(single_field.to_string(), source.clone());
+                    info.sources
+                        .insert(single_field.to_string(), source.clone());
                 }
                 info.sources.insert(field.to_string(), source);
                 *list = Some(ips);
             }
         }
         for name in self.resource_names() {
-            let Ok(kind) = fields::resource_kind(&name) else { continue };
+            let Ok(kind) = fields::resource_kind(&name) else {
+                continue;
+            };
             if let Some((value, source)) = self.resource(&name, kind, errors) {
                 info.sources.insert(name.clone(), source);
                 info.resources.insert(name, value);
@@ -334,7 +408,10 @@ impl Context {
 
     /// The error for a field that no source provides, with the manifest change that exposes it.
     pub fn not_exposed(&self, field: &str) -> Problem {
-        Problem::NotExposed { field: field.to_string(), hint: crate::hints::hint(field) }
+        Problem::NotExposed {
+            field: field.to_string(),
+            hint: crate::hints::hint(field),
+        }
     }
 }
 
@@ -346,7 +423,10 @@ fn open_volume(dir: &str, errors: &mut Vec<FieldError>) -> Option<Volume> {
             errors.push(FieldError {
                 field: format!("volume {dir}"),
                 source: Some(Source::VolumeFile(dir.to_string())),
-                problem: Problem::Io { path: dir.to_string(), message: e.to_string() },
+                problem: Problem::Io {
+                    path: dir.to_string(),
+                    message: e.to_string(),
+                },
             });
             return None;
         }
@@ -357,20 +437,22 @@ fn open_volume(dir: &str, errors: &mut Vec<FieldError>) -> Option<Volume> {
             errors.push(FieldError {
                 field: format!("volume {dir}"),
                 source: Some(Source::VolumeFile(dir.to_string())),
-                problem: Problem::Io { path: dir.to_string(), message: e.to_string() },
+                problem: Problem::Io {
+                    path: dir.to_string(),
+                    message: e.to_string(),
+                },
             });
             return None;
         }
     };
-    Some(Volume { dir: dir.to_string(), snapshot, entries })
+    Some(Volume {
+        dir: dir.to_string(),
+        snapshot,
+        entries,
+    })
 }
 
-fn read_snapshot(
-    snapshot: &Snapshot,
-    item: &str,
-    shown: &str,
-    source: Source,
-) -> Result<Option<(Vec<u8>, Source)>, (Source, Problem)> {
+fn read_snapshot(snapshot: &Snapshot, item: &str, shown: &str, source: Source) -> ReadResult {
     match snapshot.read(item) {
         Ok(Some(bytes)) => Ok(Some((bytes, source))),
         Ok(None) => Ok(None),
@@ -385,7 +467,13 @@ fn io_problem(path: &str, source: Source, e: &io::Error) -> (Source, Problem) {
         ),
         _ => e.to_string(),
     };
-    (source, Problem::Io { path: path.to_string(), message })
+    (
+        source,
+        Problem::Io {
+            path: path.to_string(),
+            message,
+        },
+    )
 }
 
 /// `/etc/podinfo/labels` or `env:NAME`: how a malformed error names its input.
@@ -427,5 +515,10 @@ pub fn resource_value(kind: ResourceKind, value: u64, divisor: String) -> Resour
         ResourceKind::Cpu => (unit(Quantity::milli_value), None),
         _ => (None, unit(Quantity::value)),
     };
-    ResourceValue { value, divisor, millicores, bytes }
+    ResourceValue {
+        value,
+        divisor,
+        millicores,
+        bytes,
+    }
 }

@@ -12,7 +12,9 @@ struct Fixture {
 
 impl Fixture {
     fn new() -> Fixture {
-        Fixture { dir: tempfile::tempdir().unwrap() }
+        Fixture {
+            dir: tempfile::tempdir().unwrap(),
+        }
     }
 
     /// A kubelet-layout volume `name` with `files`.
@@ -29,8 +31,10 @@ impl Fixture {
     }
 
     fn context(&self, dirs: &[&str], env: &[(&str, &str)]) -> Context {
-        let mut map: BTreeMap<String, String> =
-            env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let mut map: BTreeMap<String, String> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         map.insert(DOWNWARD_DIRS_ENV.into(), dirs.join(":"));
         let sa = self.dir.path().join("sa");
         Context::load(map, sa.to_str().unwrap())
@@ -46,11 +50,17 @@ fn volume_file_beats_env_and_env_beats_service_account() {
     let f = Fixture::new();
     let vol = f.volume("podinfo", &[("pod_name", "from-file")]);
     f.volume("sa", &[("namespace", "from-sa")]);
-    let ctx = f.context(&[&vol], &[("POD_NAME", "from-env"), ("POD_NAMESPACE", "ns-env")]);
+    let ctx = f.context(
+        &[&vol],
+        &[("POD_NAME", "from-env"), ("POD_NAMESPACE", "ns-env")],
+    );
     let info = ctx.info();
     assert_eq!(info.name.as_deref(), Some("from-file"));
     assert_eq!(info.namespace.as_deref(), Some("ns-env"));
-    assert_eq!(info.sources["metadata.name"], Source::VolumeFile(format!("{vol}/pod_name")));
+    assert_eq!(
+        info.sources["metadata.name"],
+        Source::VolumeFile(format!("{vol}/pod_name"))
+    );
     let ctx = f.context(&[&vol], &[]);
     assert_eq!(ctx.info().namespace.as_deref(), Some("from-sa"));
     assert!(path(&vol).exists());
@@ -75,7 +85,9 @@ fn malformed_source_falls_through_to_the_next_and_is_reported() {
     assert_eq!(info.resources["limits.cpu"].value, 1);
     assert_eq!(info.sources["limits.cpu"], Source::Env("CPU_LIMIT".into()));
     assert_eq!(info.errors.len(), 1);
-    assert!(matches!(&info.errors[0].problem, Problem::Malformed { reason, .. } if reason.contains("\"0.5\"")));
+    assert!(
+        matches!(&info.errors[0].problem, Problem::Malformed { reason, .. } if reason.contains("\"0.5\""))
+    );
 }
 
 #[test]
@@ -86,7 +98,10 @@ fn accessors() {
     assert_eq!(crate::field(&ctx, "metadata.labels['tier']").unwrap(), "db");
     // A missing key gives "" like the kubelet's ExtractFieldPathAsString.
     assert_eq!(crate::field(&ctx, "metadata.labels['nope']").unwrap(), "");
-    assert_eq!(crate::field(&ctx, "status.podIPs").unwrap(), "10.1.2.3,fd00::3");
+    assert_eq!(
+        crate::field(&ctx, "status.podIPs").unwrap(),
+        "10.1.2.3,fd00::3"
+    );
     assert_eq!(crate::field(&ctx, "status.podIP").unwrap(), "10.1.2.3");
     match crate::field(&ctx, "spec.nodeName") {
         Err(Problem::NotExposed { field, hint }) => {
@@ -105,7 +120,16 @@ fn accessors() {
 fn resource_integers_are_strict() {
     assert_eq!(parse_resource_integer("500"), Ok(500));
     assert_eq!(parse_resource_integer("0"), Ok(0));
-    for bad in ["", "500m", "-1", "+1", " 1", "1\n", "1.0", "18446744073709551616"] {
+    for bad in [
+        "",
+        "500m",
+        "-1",
+        "+1",
+        " 1",
+        "1\n",
+        "1.0",
+        "18446744073709551616",
+    ] {
         assert!(parse_resource_integer(bad).is_err(), "{bad:?}");
     }
 }

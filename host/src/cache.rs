@@ -51,7 +51,9 @@ fn cache_key(engine: &Engine, wasm: &[u8]) -> String {
 /// Errors: `wasm` is not a valid component (the message is wasmtime's, prefixed with `what`).
 pub fn load_component(engine: &Engine, wasm: &[u8], what: &str) -> Result<Component> {
     let Some(dir) = cache_dir() else {
-        return Component::new(engine, wasm).map_err(anyhow::Error::from).with_context(|| format!("compiling {what}"));
+        return Component::new(engine, wasm)
+            .map_err(anyhow::Error::from)
+            .with_context(|| format!("compiling {what}"));
     };
     let path = dir.join(format!("{}.cwasm", cache_key(engine, wasm)));
     if path.is_file() {
@@ -59,7 +61,9 @@ pub fn load_component(engine: &Engine, wasm: &[u8], what: &str) -> Result<Compon
         // compatibility hash (it is part of the name), in the user's own cache directory.
         match unsafe { Component::deserialize_file(engine, &path) } {
             Ok(c) => return Ok(c),
-            Err(e) => tracing::debug!(path = %path.display(), "ignoring unusable cached component: {e:#}"),
+            Err(e) => {
+                tracing::debug!(path = %path.display(), "ignoring unusable cached component: {e:#}")
+            }
         }
     }
     let compiled = engine

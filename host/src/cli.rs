@@ -9,7 +9,12 @@ use std::path::PathBuf;
 #[command(name = "pod-introspect", version, about, long_about = None)]
 pub struct Cli {
     /// Log level filter for the host's own messages (tracing syntax, e.g. `debug`).
-    #[arg(long, global = true, env = "POD_INTROSPECT_LOG", default_value = "warn")]
+    #[arg(
+        long,
+        global = true,
+        env = "POD_INTROSPECT_LOG",
+        default_value = "warn"
+    )]
     pub log: String,
     /// What to do.
     #[command(subcommand)]
@@ -109,7 +114,11 @@ pub struct SimulateArgs {
     #[arg(long, short = 'c', value_name = "NAME")]
     pub container: Option<String>,
     /// The node's allocatable resources, reported for limits the container does not set.
-    #[arg(long, value_name = "cpu=4,memory=8Gi", default_value = "cpu=4,memory=8Gi,ephemeral-storage=100Gi")]
+    #[arg(
+        long,
+        value_name = "cpu=4,memory=8Gi",
+        default_value = "cpu=4,memory=8Gi,ephemeral-storage=100Gi"
+    )]
     pub node_allocatable: String,
 }
 

@@ -58,7 +58,12 @@ impl Runtime {
 
     /// A store whose guest sees `sandbox` (read-only preopens, env), `args` as its arguments, the
     /// host's stdout/stderr, no sockets, and the given limits.
-    pub fn store(&self, sandbox: &Sandbox, args: &[String], limits: Limits) -> Result<Store<HostState>> {
+    pub fn store(
+        &self,
+        sandbox: &Sandbox,
+        args: &[String],
+        limits: Limits,
+    ) -> Result<Store<HostState>> {
         let mut wasi = WasiCtxBuilder::new();
         wasi.inherit_stdout()
             .inherit_stderr()
@@ -72,7 +77,10 @@ impl Runtime {
                 .map_err(anyhow::Error::from)
                 .with_context(|| format!("preopening {} at {}", p.host.display(), p.guest))?;
         }
-        let mut store = Store::new(&self.engine, HostState::new(wasi.build(), limits.max_memory));
+        let mut store = Store::new(
+            &self.engine,
+            HostState::new(wasi.build(), limits.max_memory),
+        );
         store.limiter(|s| &mut s.limits);
         let ticks = (limits.timeout.as_millis() / EPOCH_TICK.as_millis()).max(1);
         store.set_epoch_deadline(u64::try_from(ticks).unwrap_or(u64::MAX));
@@ -103,19 +111,14 @@ fn start_epoch_ticker(engine: &Engine) {
     });
 }
 
-/// Turns a guest trap into an error that says which limit was hit and which flag raises it.
+/// Turns a guest trap into an error that says which limit was hit and which flag raises it;
+/// other errors pass through with wasmtime's message (and the guest's backtrace).
 pub fn explain_trap(err: wasmtime::Error, limits: Limits) -> anyhow::Error {
-    if let Some(trap) = err.downcast_ref::<wasmtime::Trap>() {
-        match trap {
-            wasmtime::Trap::Interrupt => {
-                return anyhow!(
-                    "the component ran longer than --timeout {}s and was stopped",
-                    limits.timeout.as_secs_f64()
-                );
-            }
-            wasmtime::Trap::OutOfFuel => {}
-            _ => {}
-        }
+    if let Some(wasmtime::Trap::Interrupt) = err.downcast_ref::<wasmtime::Trap>() {
+        return anyhow!(
+            "the component ran longer than --timeout {}s and was stopped",
+            limits.timeout.as_secs_f64()
+        );
     }
     let text = format!("{err:?}");
     if text.contains("forcing trap when growing memory") || text.contains("memory minimum size") {
@@ -124,5 +127,5 @@ pub fn explain_trap(err: wasmtime::Error, limits: Limits) -> anyhow::Error {
             limits.max_memory / (1024 * 1024)
         );
     }
-    anyhow::Error::from(err).context("the component failed")
+    anyhow::Error::from(err)
 }

@@ -47,8 +47,6 @@ pub struct Sandbox {
     pub preopens: Vec<Preopen>,
     /// The guest's env, in order.
     pub env: Vec<(String, String)>,
-    /// The simulated container, when `--root` holds one.
-    pub container: Option<ContainerSandbox>,
 }
 
 impl Sandbox {
@@ -60,15 +58,21 @@ impl Sandbox {
         let container = match &opts.root {
             Some(root) => {
                 if !root.is_dir() {
-                    bail!("--root {}: not a directory (give the directory `pod-introspect simulate --root` wrote, or a hand-made container root)", root.display());
+                    bail!(
+                        "--root {}: not a directory (give the directory `pod-introspect simulate --root` wrote, or a hand-made container root)",
+                        root.display()
+                    );
                 }
                 ContainerSandbox::load(root)?
             }
             None => None,
         };
-        let mut env: Vec<(String, String)> =
-            if opts.env_clear { Vec::new() } else { std::env::vars().collect() };
-        let mut set = |env: &mut Vec<(String, String)>, k: &str, v: String| {
+        let mut env: Vec<(String, String)> = if opts.env_clear {
+            Vec::new()
+        } else {
+            std::env::vars().collect()
+        };
+        let set = |env: &mut Vec<(String, String)>, k: &str, v: String| {
             env.retain(|(name, _)| name != k);
             env.push((k.to_string(), v));
         };
@@ -82,7 +86,9 @@ impl Sandbox {
         }
         for d in &opts.downward {
             if !d.starts_with('/') {
-                bail!("--downward {d}: must be an absolute path in the container, e.g. --downward /etc/podinfo");
+                bail!(
+                    "--downward {d}: must be an absolute path in the container, e.g. --downward /etc/podinfo"
+                );
             }
         }
         let get = |env: &Vec<(String, String)>, k: &str| {
@@ -105,7 +111,11 @@ impl Sandbox {
             }
         }
         if let Some(list) = get(&env, DOWNWARD_DIRS_ENV) {
-            guest_dirs.extend(list.split(':').filter(|d| d.starts_with('/')).map(String::from));
+            guest_dirs.extend(
+                list.split(':')
+                    .filter(|d| d.starts_with('/'))
+                    .map(String::from),
+            );
         }
         if let Some(mapping) = get(&env, FIELDS_ENV) {
             guest_dirs.extend(mapped_file_dirs(&mapping));
@@ -127,7 +137,7 @@ impl Sandbox {
                 );
             }
         }
-        Ok(Sandbox { preopens, env, container })
+        Ok(Sandbox { preopens, env })
     }
 }
 
@@ -141,7 +151,11 @@ pub fn host_path(root: Option<&Path>, guest: &str) -> PathBuf {
 
 fn normalize(path: &str) -> String {
     let trimmed = path.trim_end_matches('/');
-    if trimmed.is_empty() { "/".to_string() } else { trimmed.to_string() }
+    if trimmed.is_empty() {
+        "/".to_string()
+    } else {
+        trimmed.to_string()
+    }
 }
 
 /// Parent directories of the `file:` paths in a `POD_INTROSPECT_FIELDS` value.
@@ -150,7 +164,11 @@ fn mapped_file_dirs(mapping: &str) -> Vec<String> {
         .split(',')
         .filter_map(|entry| entry.split_once('=').map(|(_, source)| source))
         .filter_map(|source| source.split(';').next()?.strip_prefix("file:"))
-        .filter_map(|path| Path::new(path).parent().map(|p| p.to_string_lossy().into_owned()))
+        .filter_map(|path| {
+            Path::new(path)
+                .parent()
+                .map(|p| p.to_string_lossy().into_owned())
+        })
         .filter(|dir| dir.starts_with('/') && dir != "/")
         .collect()
 }
@@ -173,15 +191,23 @@ mod tests {
     #[test]
     fn mapped_dirs_are_parents_of_file_sources() {
         assert_eq!(
-            mapped_file_dirs("metadata.name=env:X,limits.cpu=file:/etc/x/cpu;divisor=1m,metadata.labels=file:/l"),
+            mapped_file_dirs(
+                "metadata.name=env:X,limits.cpu=file:/etc/x/cpu;divisor=1m,metadata.labels=file:/l"
+            ),
             vec!["/etc/x".to_string()]
         );
     }
 
     #[test]
     fn host_paths_under_a_root() {
-        assert_eq!(host_path(Some(Path::new("/tmp/r")), "/etc/podinfo"), PathBuf::from("/tmp/r/etc/podinfo"));
-        assert_eq!(host_path(None, "/etc/podinfo"), PathBuf::from("/etc/podinfo"));
+        assert_eq!(
+            host_path(Some(Path::new("/tmp/r")), "/etc/podinfo"),
+            PathBuf::from("/tmp/r/etc/podinfo")
+        );
+        assert_eq!(
+            host_path(None, "/etc/podinfo"),
+            PathBuf::from("/etc/podinfo")
+        );
     }
 
     #[test]
@@ -192,7 +218,10 @@ mod tests {
             ..Default::default()
         })
         .unwrap_err();
-        assert!(err.to_string().contains("must be an absolute path"), "{err}");
+        assert!(
+            err.to_string().contains("must be an absolute path"),
+            "{err}"
+        );
     }
 
     #[test]

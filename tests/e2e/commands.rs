@@ -6,11 +6,28 @@ use pod_introspect_guest_artifact::GUEST_WASM_PATH;
 #[test]
 fn run_prints_the_same_json_as_info() {
     let pod = PodRoot::new();
-    pod.atomic_volume("/etc/podinfo", "..2026_11_29_10_00_00.1", &[("labels", "app=\"same\"")]);
+    pod.atomic_volume(
+        "/etc/podinfo",
+        "..2026_11_29_10_00_00.1",
+        &[("labels", "app=\"same\"")],
+    );
     let root = pod.path().to_str().unwrap();
     let info = pod.run(&["info", "--root", root, "--env-clear", "--env", "POD_NAME=p"]);
-    let run = pod.run(&["run", GUEST_WASM_PATH, "--root", root, "--env-clear", "--env", "POD_NAME=p"]);
-    assert!(info.status.success() && run.status.success(), "{}{}", stderr(&info), stderr(&run));
+    let run = pod.run(&[
+        "run",
+        GUEST_WASM_PATH,
+        "--root",
+        root,
+        "--env-clear",
+        "--env",
+        "POD_NAME=p",
+    ]);
+    assert!(
+        info.status.success() && run.status.success(),
+        "{}{}",
+        stderr(&info),
+        stderr(&run)
+    );
     assert_eq!(stdout(&info), stdout(&run));
     assert_eq!(parse_json(&run)["labels"]["app"], "same");
 }
@@ -19,9 +36,21 @@ fn run_prints_the_same_json_as_info() {
 fn run_passes_arguments_after_the_double_dash() {
     let pod = PodRoot::new();
     let root = pod.path().to_str().unwrap();
-    let out = pod.run(&["run", GUEST_WASM_PATH, "--root", root, "--env-clear", "--", "--bogus"]);
+    let out = pod.run(&[
+        "run",
+        GUEST_WASM_PATH,
+        "--root",
+        root,
+        "--env-clear",
+        "--",
+        "--bogus",
+    ]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("unknown argument \"--bogus\""), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("unknown argument \"--bogus\""),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -39,7 +68,14 @@ fn demo_prints_what_the_guest_learned() {
 #[test]
 fn memory_cap_stops_the_guest_with_a_clear_error() {
     let pod = PodRoot::new();
-    let out = pod.run(&["info", "--root", pod.path().to_str().unwrap(), "--env-clear", "--max-memory", "1"]);
+    let out = pod.run(&[
+        "info",
+        "--root",
+        pod.path().to_str().unwrap(),
+        "--env-clear",
+        "--max-memory",
+        "1",
+    ]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("--max-memory"), "{}", stderr(&out));
 }
@@ -49,9 +85,18 @@ fn bad_flags_name_the_flag() {
     let pod = PodRoot::new();
     let root = pod.path().to_str().unwrap();
     let cases: [(&[&str], &str); 5] = [
-        (&["info", "--root", "/nonexistent/root"], "--root /nonexistent/root"),
-        (&["info", "--downward", "etc/podinfo"], "--downward etc/podinfo"),
-        (&["info", "--root", root, "--downward", "/etc/none"], "--downward /etc/none"),
+        (
+            &["info", "--root", "/nonexistent/root"],
+            "--root /nonexistent/root",
+        ),
+        (
+            &["info", "--downward", "etc/podinfo"],
+            "--downward etc/podinfo",
+        ),
+        (
+            &["info", "--root", root, "--downward", "/etc/none"],
+            "--downward /etc/none",
+        ),
         (&["info", "--timeout", "0"], "--timeout"),
         (&["run", "/nonexistent.wasm"], "/nonexistent.wasm"),
     ];
@@ -59,7 +104,11 @@ fn bad_flags_name_the_flag() {
         let out = pod.run(args);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
         assert!(stderr(&out).contains(want), "{args:?}: {}", stderr(&out));
-        assert!(!stderr(&out).contains("panicked"), "{args:?}: {}", stderr(&out));
+        assert!(
+            !stderr(&out).contains("panicked"),
+            "{args:?}: {}",
+            stderr(&out)
+        );
     }
 }
 

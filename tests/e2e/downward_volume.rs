@@ -23,15 +23,27 @@ fn hand_built_atomic_writer_volume() {
     pod.atomic_volume(
         "/etc/podinfo",
         "..2026_11_29_10_00_00.123456789",
-        &[("labels", LABELS_V1), ("annotations", ANNOTATIONS), ("name", "web-7d4b9"), ("namespace", "shop"), ("uid", "0f2b9c2e-8a4e-4f4e-9d0e-1b2c3d4e5f60")],
+        &[
+            ("labels", LABELS_V1),
+            ("annotations", ANNOTATIONS),
+            ("name", "web-7d4b9"),
+            ("namespace", "shop"),
+            ("uid", "0f2b9c2e-8a4e-4f4e-9d0e-1b2c3d4e5f60"),
+        ],
     );
     let info = pod.info(&[]);
     assert_eq!(info["name"], "web-7d4b9");
     assert_eq!(info["namespace"], "shop");
     assert_eq!(info["uid"], "0f2b9c2e-8a4e-4f4e-9d0e-1b2c3d4e5f60");
-    assert_eq!(info["labels"], json!({"app": "web", "pod-template-hash": "5d9c7b", "tier": "front end"}));
+    assert_eq!(
+        info["labels"],
+        json!({"app": "web", "pod-template-hash": "5d9c7b", "tier": "front end"})
+    );
     let a = &info["annotations"];
-    assert_eq!(a["kubectl.kubernetes.io/last-applied-configuration"], "{\"apiVersion\":\"v1\",\"kind\":\"Pod\"}\n");
+    assert_eq!(
+        a["kubectl.kubernetes.io/last-applied-configuration"],
+        "{\"apiVersion\":\"v1\",\"kind\":\"Pod\"}\n"
+    );
     assert_eq!(a["note"], "line one\nline\ttwo \"quoted\" back\\slash a=b");
     assert_eq!(a["nbsp"], "a\u{a0}b");
     assert_eq!(a["emoji"], "🚀 launch");
@@ -39,27 +51,44 @@ fn hand_built_atomic_writer_volume() {
     // Invalid UTF-8 from \xNN escapes becomes U+FFFD, as Go's encoding/json would serve it.
     assert_eq!(a["bad-utf8"], "\u{fffd}\u{fffd} ok");
     assert_eq!(a["empty"], "");
-    assert_eq!(info["sources"]["metadata.labels"], "file:/etc/podinfo/labels");
+    assert_eq!(
+        info["sources"]["metadata.labels"],
+        "file:/etc/podinfo/labels"
+    );
     assert_eq!(info["sources"]["metadata.name"], "file:/etc/podinfo/name");
     assert_eq!(info["errors"], json!([]));
-    assert!(info.get("nodeName").is_none(), "a field the pod does not expose is absent: {info}");
+    assert!(
+        info.get("nodeName").is_none(),
+        "a field the pod does not expose is absent: {info}"
+    );
 }
 
 #[test]
 fn data_swap_between_two_calls_shows_the_new_labels() {
     let pod = PodRoot::new();
-    let vol = pod.atomic_volume("/etc/podinfo", "..2026_11_29_10_00_00.1", &[("labels", LABELS_V1)]);
+    let vol = pod.atomic_volume(
+        "/etc/podinfo",
+        "..2026_11_29_10_00_00.1",
+        &[("labels", LABELS_V1)],
+    );
     assert_eq!(pod.info(&[])["labels"]["tier"], "front end");
 
     // The kubelet's update: a new version dir, ..data swapped, the old dir removed.
     let v2 = vol.join("..2026_11_29_10_05_00.2");
     std::fs::create_dir(&v2).unwrap();
-    std::fs::write(v2.join("labels"), "app=\"web\"\ntier=\"back end\"\nversion=\"2\"").unwrap();
+    std::fs::write(
+        v2.join("labels"),
+        "app=\"web\"\ntier=\"back end\"\nversion=\"2\"",
+    )
+    .unwrap();
     swap_data(&vol, "..2026_11_29_10_05_00.2");
     std::fs::remove_dir_all(vol.join("..2026_11_29_10_00_00.1")).unwrap();
 
     let info = pod.info(&[]);
-    assert_eq!(info["labels"], json!({"app": "web", "tier": "back end", "version": "2"}));
+    assert_eq!(
+        info["labels"],
+        json!({"app": "web", "tier": "back end", "version": "2"})
+    );
 }
 
 #[test]
@@ -94,8 +123,15 @@ fn concurrent_swaps_never_mix_two_versions() {
     let mut seen = std::collections::BTreeSet::new();
     for _ in 0..25 {
         let info = pod.info(&[]);
-        let l = info["labels"]["version"].as_str().expect("labels read").to_string();
-        assert_eq!(info["annotations"]["version"], l.as_str(), "mixed versions: {info}");
+        let l = info["labels"]["version"]
+            .as_str()
+            .expect("labels read")
+            .to_string();
+        assert_eq!(
+            info["annotations"]["version"],
+            l.as_str(),
+            "mixed versions: {info}"
+        );
         assert_eq!(info["name"], format!("pod-v{l}"), "mixed versions: {info}");
         seen.insert(l);
     }
@@ -108,20 +144,36 @@ fn concurrent_swaps_never_mix_two_versions() {
 #[test]
 fn subpath_style_plain_directory() {
     let pod = PodRoot::new();
-    pod.plain_volume("/etc/downward", &[("pod_labels", "app=\"plain\""), ("cpu_limit", "2")]);
+    pod.plain_volume(
+        "/etc/downward",
+        &[("pod_labels", "app=\"plain\""), ("cpu_limit", "2")],
+    );
     let info = pod.info(&[]);
     assert_eq!(info["labels"], json!({"app": "plain"}));
-    assert_eq!(info["resources"]["limits.cpu"], json!({"value": 2, "divisor": "1", "millicores": 2000}));
-    assert_eq!(info["sources"]["metadata.labels"], "file:/etc/downward/pod_labels");
+    assert_eq!(
+        info["resources"]["limits.cpu"],
+        json!({"value": 2, "divisor": "1", "millicores": 2000})
+    );
+    assert_eq!(
+        info["sources"]["metadata.labels"],
+        "file:/etc/downward/pod_labels"
+    );
 }
 
 #[test]
 fn extra_downward_directory_flag() {
     let pod = PodRoot::new();
-    pod.atomic_volume("/config/pod", "..2026_01_01_00_00_00.1", &[("metadata.labels", "team=\"a\"")]);
+    pod.atomic_volume(
+        "/config/pod",
+        "..2026_01_01_00_00_00.1",
+        &[("metadata.labels", "team=\"a\"")],
+    );
     let info = pod.info(&["--downward", "/config/pod"]);
     assert_eq!(info["labels"], json!({"team": "a"}));
-    assert_eq!(info["sources"]["metadata.labels"], "file:/config/pod/metadata.labels");
+    assert_eq!(
+        info["sources"]["metadata.labels"],
+        "file:/config/pod/metadata.labels"
+    );
 }
 
 #[test]
@@ -134,12 +186,18 @@ fn symlink_out_of_the_preopen_is_refused() {
     symlink("../../secret/token", vol.join("annotations")).unwrap();
     let info = pod.info(&[]);
     assert_eq!(info["name"], "web-0");
-    assert!(info.get("labels").is_none() && info.get("annotations").is_none(), "{info}");
+    assert!(
+        info.get("labels").is_none() && info.get("annotations").is_none(),
+        "{info}"
+    );
     let errors = info["errors"].as_array().unwrap();
     assert_eq!(errors.len(), 2, "{info}");
     for e in errors {
         assert_eq!(e["kind"], "io", "{e}");
-        assert!(e["message"].as_str().unwrap().contains("/etc/podinfo/"), "{e}");
+        assert!(
+            e["message"].as_str().unwrap().contains("/etc/podinfo/"),
+            "{e}"
+        );
     }
     assert!(!info.to_string().contains("do-not-read"));
 }
@@ -152,7 +210,13 @@ fn data_link_pointing_outside_the_volume_is_refused() {
     let info = pod.info(&[]);
     let errors = info["errors"].as_array().unwrap();
     assert_eq!(errors.len(), 1, "{info}");
-    assert!(errors[0]["message"].as_str().unwrap().contains("/etc/podinfo"), "{info}");
+    assert!(
+        errors[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("/etc/podinfo"),
+        "{info}"
+    );
 }
 
 #[test]
@@ -169,42 +233,91 @@ fn malformed_files_are_reported_with_file_and_line_and_the_rest_still_read() {
             ("name", "web-0"),
         ],
     );
-    let out = pod.run(&["info", "--root", pod.path().to_str().unwrap(), "--env-clear", "--env", "POD_NAMESPACE=shop"]);
-    assert!(out.status.success(), "exit 0 when only some fields had errors");
+    let out = pod.run(&[
+        "info",
+        "--root",
+        pod.path().to_str().unwrap(),
+        "--env-clear",
+        "--env",
+        "POD_NAMESPACE=shop",
+    ]);
+    assert!(
+        out.status.success(),
+        "exit 0 when only some fields had errors"
+    );
     let info = crate::harness::parse_json(&out);
     assert_eq!(info["name"], "web-0");
     assert_eq!(info["namespace"], "shop");
     assert_eq!(info["sources"]["metadata.namespace"], "env:POD_NAMESPACE");
     let errors = info["errors"].as_array().unwrap();
-    let find = |field: &str| errors.iter().find(|e| e["field"] == field).unwrap_or_else(|| panic!("no error for {field}: {info}"));
+    let find = |field: &str| {
+        errors
+            .iter()
+            .find(|e| e["field"] == field)
+            .unwrap_or_else(|| panic!("no error for {field}: {info}"))
+    };
     let labels = find("metadata.labels");
     assert_eq!(labels["line"], 2);
     assert_eq!(labels["source"], "file:/etc/podinfo/labels");
-    assert!(labels["message"].as_str().unwrap().starts_with("/etc/podinfo/labels, line 2:"), "{labels}");
+    assert!(
+        labels["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("/etc/podinfo/labels, line 2:"),
+        "{labels}"
+    );
     assert_eq!(find("metadata.annotations")["line"], 2);
     let cpu = find("limits.cpu");
-    assert!(cpu["message"].as_str().unwrap().contains("\"500m\""), "{cpu}");
-    assert!(find("limits.memory")["message"].as_str().unwrap().contains("decimal integer"));
+    assert!(
+        cpu["message"].as_str().unwrap().contains("\"500m\""),
+        "{cpu}"
+    );
+    assert!(
+        find("limits.memory")["message"]
+            .as_str()
+            .unwrap()
+            .contains("decimal integer")
+    );
     assert!(info["resources"].as_object().unwrap().is_empty(), "{info}");
 
-    let strict = pod.run(&["info", "--root", pod.path().to_str().unwrap(), "--env-clear", "--strict"]);
-    assert_eq!(strict.status.code(), Some(1), "--strict exits 1 on field errors");
+    let strict = pod.run(&[
+        "info",
+        "--root",
+        pod.path().to_str().unwrap(),
+        "--env-clear",
+        "--strict",
+    ]);
+    assert_eq!(
+        strict.status.code(),
+        Some(1),
+        "--strict exits 1 on field errors"
+    );
 }
 
 #[test]
 fn env_fieldref_values_and_ip_lists() {
     let pod = PodRoot::new();
     let info = pod.info(&[
-        "--env", "MY_POD_NAME=api-0",
-        "--env", "MY_POD_NAMESPACE=prod",
-        "--env", "POD_UID=4a1e",
-        "--env", "MY_NODE_NAME=node-a",
-        "--env", "POD_SERVICE_ACCOUNT=api-sa",
-        "--env", "POD_IPS=10.244.1.7,fd00:10:244:1::7",
-        "--env", "HOST_IP=172.18.0.3",
-        "--env", "MY_CPU_REQUEST=250",
-        "--env", "MEM_LIMIT=134217728",
-        "--env", "POD_INTROSPECT_FIELDS=requests.cpu=env:MY_CPU_REQUEST;divisor=1m",
+        "--env",
+        "MY_POD_NAME=api-0",
+        "--env",
+        "MY_POD_NAMESPACE=prod",
+        "--env",
+        "POD_UID=4a1e",
+        "--env",
+        "MY_NODE_NAME=node-a",
+        "--env",
+        "POD_SERVICE_ACCOUNT=api-sa",
+        "--env",
+        "POD_IPS=10.244.1.7,fd00:10:244:1::7",
+        "--env",
+        "HOST_IP=172.18.0.3",
+        "--env",
+        "MY_CPU_REQUEST=250",
+        "--env",
+        "MEM_LIMIT=134217728",
+        "--env",
+        "POD_INTROSPECT_FIELDS=requests.cpu=env:MY_CPU_REQUEST;divisor=1m",
     ]);
     assert_eq!(info["name"], "api-0");
     assert_eq!(info["namespace"], "prod");
@@ -215,8 +328,14 @@ fn env_fieldref_values_and_ip_lists() {
     assert_eq!(info["podIP"], "10.244.1.7");
     assert_eq!(info["hostIP"], "172.18.0.3");
     assert!(info.get("hostIPs").is_none());
-    assert_eq!(info["resources"]["requests.cpu"], json!({"value": 250, "divisor": "1m", "millicores": 250}));
-    assert_eq!(info["resources"]["limits.memory"], json!({"value": 134217728, "divisor": "1", "bytes": 134217728}));
+    assert_eq!(
+        info["resources"]["requests.cpu"],
+        json!({"value": 250, "divisor": "1m", "millicores": 250})
+    );
+    assert_eq!(
+        info["resources"]["limits.memory"],
+        json!({"value": 134217728, "divisor": "1", "bytes": 134217728})
+    );
     assert_eq!(info["sources"]["requests.cpu"], "env:MY_CPU_REQUEST");
 }
 
@@ -230,7 +349,10 @@ fn service_account_namespace_is_the_last_resort() {
     );
     let info = pod.info(&[]);
     assert_eq!(info["namespace"], "kube-sa-ns");
-    assert_eq!(info["sources"]["metadata.namespace"], "serviceaccount:/var/run/secrets/kubernetes.io/serviceaccount/namespace");
+    assert_eq!(
+        info["sources"]["metadata.namespace"],
+        "serviceaccount:/var/run/secrets/kubernetes.io/serviceaccount/namespace"
+    );
     let info = pod.info(&["--env", "POD_NAMESPACE=from-env"]);
     assert_eq!(info["namespace"], "from-env");
 }
@@ -238,14 +360,24 @@ fn service_account_namespace_is_the_last_resort() {
 #[test]
 fn explicit_mapping_overrides_conventions() {
     let pod = PodRoot::new();
-    pod.atomic_volume("/etc/x", "..2026_11_29_10_00_00.1", &[("cpu", "1500"), ("name", "conventional")]);
+    pod.atomic_volume(
+        "/etc/x",
+        "..2026_11_29_10_00_00.1",
+        &[("cpu", "1500"), ("name", "conventional")],
+    );
     let info = pod.info(&[
-        "--downward", "/etc/x",
-        "--env", "APP_POD=mapped",
-        "--env", "POD_INTROSPECT_FIELDS=metadata.name=env:APP_POD,limits.cpu=file:/etc/x/cpu;divisor=1m",
+        "--downward",
+        "/etc/x",
+        "--env",
+        "APP_POD=mapped",
+        "--env",
+        "POD_INTROSPECT_FIELDS=metadata.name=env:APP_POD,limits.cpu=file:/etc/x/cpu;divisor=1m",
     ]);
     assert_eq!(info["name"], "mapped");
     assert_eq!(info["sources"]["metadata.name"], "env:APP_POD");
-    assert_eq!(info["resources"]["limits.cpu"], json!({"value": 1500, "divisor": "1m", "millicores": 1500}));
+    assert_eq!(
+        info["resources"]["limits.cpu"],
+        json!({"value": 1500, "divisor": "1m", "millicores": 1500})
+    );
     assert_eq!(info["sources"]["limits.cpu"], "file:/etc/x/cpu");
 }

@@ -24,9 +24,13 @@ pub struct PodRoot {
 impl PodRoot {
     /// An empty root.
     pub fn new() -> PodRoot {
-        let dir = tempfile::Builder::new().prefix("pod-root-").tempdir().expect("tempdir");
+        let dir = tempfile::Builder::new()
+            .prefix("pod-root-")
+            .tempdir()
+            .expect("tempdir");
         // One cache per test binary run keeps tests independent of the user's cache but still fast.
-        let cache = std::env::temp_dir().join(format!("pod-introspect-test-cache-{}", std::process::id()));
+        let cache =
+            std::env::temp_dir().join(format!("pod-introspect-test-cache-{}", std::process::id()));
         PodRoot { dir, cache }
     }
 
@@ -87,7 +91,12 @@ impl PodRoot {
         let mut args = vec!["info", "--root", root, "--env-clear"];
         args.extend_from_slice(extra);
         let out = self.run(&args);
-        assert!(out.status.success(), "info failed: {}\n{}", out.status, stderr(&out));
+        assert!(
+            out.status.success(),
+            "info failed: {}\n{}",
+            out.status,
+            stderr(&out)
+        );
         parse_json(&out)
     }
 }
@@ -103,7 +112,8 @@ pub fn swap_data(vol: &Path, version: &str) {
 /// stdout as JSON.
 pub fn parse_json(out: &Output) -> Value {
     let text = String::from_utf8_lossy(&out.stdout);
-    serde_json::from_str(text.trim()).unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {text}\nstderr: {}", stderr(out)))
+    serde_json::from_str(text.trim())
+        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {text}\nstderr: {}", stderr(out)))
 }
 
 /// stderr as text.

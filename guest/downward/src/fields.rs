@@ -193,9 +193,17 @@ mod tests {
             resource_kind("limits.ephemeral-storage"),
             Ok(ResourceKind::EphemeralStorage)
         );
-        assert_eq!(resource_kind("requests.hugepages-2Mi"), Ok(ResourceKind::HugePages));
+        assert_eq!(
+            resource_kind("requests.hugepages-2Mi"),
+            Ok(ResourceKind::HugePages)
+        );
         assert!(resource_kind("limits.hugepages-").is_err());
-        assert!(resource_kind("limits.gpu").unwrap_err().0.contains("limits.cpu"));
+        assert!(
+            resource_kind("limits.gpu")
+                .unwrap_err()
+                .0
+                .contains("limits.cpu")
+        );
     }
 
     #[test]
@@ -204,7 +212,10 @@ mod tests {
             split_subscript("metadata.labels['app.kubernetes.io/name']"),
             Some(("metadata.labels", "app.kubernetes.io/name"))
         );
-        assert_eq!(split_subscript("metadata.annotations['a']"), Some(("metadata.annotations", "a")));
+        assert_eq!(
+            split_subscript("metadata.annotations['a']"),
+            Some(("metadata.annotations", "a"))
+        );
         assert_eq!(split_subscript("metadata.labels"), None);
         assert_eq!(split_subscript("spec.nodeName['x']"), None);
     }

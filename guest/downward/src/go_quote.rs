@@ -95,10 +95,12 @@ pub fn quote(value: &str) -> String {
 /// Parses `count` hex digits of `bytes` starting at `start` (Go's `unhex`, both letter cases).
 fn parse_hex(bytes: &[u8], start: usize, count: usize, escape: char) -> Result<u32, UnquoteError> {
     let backslash = start.saturating_sub(2);
-    let digits = bytes.get(start..start + count).ok_or_else(|| UnquoteError {
-        offset: backslash,
-        reason: format!("incomplete \\{escape} escape: expected {count} hex digits"),
-    })?;
+    let digits = bytes
+        .get(start..start + count)
+        .ok_or_else(|| UnquoteError {
+            offset: backslash,
+            reason: format!("incomplete \\{escape} escape: expected {count} hex digits"),
+        })?;
     let mut value: u32 = 0;
     for (i, &b) in digits.iter().enumerate() {
         let digit = char::from(b).to_digit(16).ok_or_else(|| UnquoteError {
@@ -327,12 +329,24 @@ mod tests {
 
     #[test]
     fn is_print_matches_go_categories() {
-        for c in ['a', 'Z', '0', ' ', '~', '!', '¡', 'é', '€', '😀', '\u{301}', '中'] {
+        for c in [
+            'a', 'Z', '0', ' ', '~', '!', '¡', 'é', '€', '😀', '\u{301}', '中',
+        ] {
             assert!(is_print(c), "{c:?} is printable in Go");
         }
         for c in [
-            '\u{0}', '\n', '\u{7f}', '\u{85}', '\u{a0}', '\u{ad}', '\u{2007}', '\u{200d}', '\u{2029}',
-            '\u{fff9}', '\u{e000}', '\u{f0000}',
+            '\u{0}',
+            '\n',
+            '\u{7f}',
+            '\u{85}',
+            '\u{a0}',
+            '\u{ad}',
+            '\u{2007}',
+            '\u{200d}',
+            '\u{2029}',
+            '\u{fff9}',
+            '\u{e000}',
+            '\u{f0000}',
         ] {
             assert!(!is_print(c), "{c:?} is not printable in Go");
         }
@@ -409,7 +423,10 @@ mod tests {
     #[test]
     fn round_trip_every_interesting_char() {
         let mut all = String::new();
-        for cp in (0u32..0x300).chain(0x1f00..0x2100).chain([0xfeff, 0xfffd, 0x1f600, 0xe0001]) {
+        for cp in (0u32..0x300)
+            .chain(0x1f00..0x2100)
+            .chain([0xfeff, 0xfffd, 0x1f600, 0xe0001])
+        {
             if let Some(c) = char::from_u32(cp) {
                 all.push(c);
                 let one = c.to_string();

@@ -165,7 +165,10 @@ mod tests {
                     "{\"apiVersion\":\"v1\",\"kind\":\"Pod\"}\n",
                 )],
             ),
-            ("multi=\"line one\\nline two\\n\"", &[("multi", "line one\nline two\n")]),
+            (
+                "multi=\"line one\\nline two\\n\"",
+                &[("multi", "line one\nline two\n")],
+            ),
             ("tabs=\"a\\tb\"", &[("tabs", "a\tb")]),
             ("nbsp=\"a\\u00a0b\"", &[("nbsp", "a\u{a0}b")]),
             ("ctl=\"\\x01\"", &[("ctl", "\u{1}")]),
@@ -180,12 +183,18 @@ mod tests {
             ("cut=\"\\xe2\\x82\"", &[("cut", "\u{fffd}\u{fffd}")]),
             ("cut=\"\\xe2\\x82A\"", &[("cut", "\u{fffd}\u{fffd}A")]),
             // An encoded surrogate is invalid UTF-8: three bytes, three U+FFFD.
-            ("sur=\"\\xed\\xa0\\x80\"", &[("sur", "\u{fffd}\u{fffd}\u{fffd}")]),
+            (
+                "sur=\"\\xed\\xa0\\x80\"",
+                &[("sur", "\u{fffd}\u{fffd}\u{fffd}")],
+            ),
             // Escaped bytes that do form valid UTF-8 decode to the character.
             ("hex=\"\\xc3\\xa9\"", &[("hex", "é")]),
             ("oct=\"\\101\\102\"", &[("oct", "AB")]),
             ("oct=\"\\303\\251\"", &[("oct", "é")]),
-            ("bell=\"\\a\\b\\f\\r\\v\"", &[("bell", "\u{7}\u{8}\u{c}\r\u{b}")]),
+            (
+                "bell=\"\\a\\b\\f\\r\\v\"",
+                &[("bell", "\u{7}\u{8}\u{c}\r\u{b}")],
+            ),
             ("zwsp=\"\\u200b\"", &[("zwsp", "\u{200b}")]),
             (
                 "app.kubernetes.io/name=\"x\"\nexample.com/empty=\"\"\npod-template-hash=\"5d8f7c9b4\"",
@@ -219,7 +228,11 @@ mod tests {
             ("a=\"1\"\n\nb=\"2\"", 2, "empty line"),
             ("a=\"1\"\n", 2, "no trailing newline"),
             ("\n", 1, "empty line"),
-            ("a=\"1\"\nb=\"2\"\na=\"3\"", 3, "duplicate key \"a\", first on line 1"),
+            (
+                "a=\"1\"\nb=\"2\"\na=\"3\"",
+                3,
+                "duplicate key \"a\", first on line 1",
+            ),
             ("a=\"\\q\"", 1, "unknown escape sequence \\q (column 4)"),
             ("a=\"\\ud800\"", 1, "surrogate"),
             ("a=\"\\400\"", 1, "greater than \\377"),
@@ -248,7 +261,10 @@ mod tests {
         let table: &[(&[(&str, &str)], &str)] = &[
             (&[], ""),
             (&[("k", "")], "k=\"\""),
-            (&[("tier", "frontend"), ("app", "web")], "app=\"web\"\ntier=\"frontend\""),
+            (
+                &[("tier", "frontend"), ("app", "web")],
+                "app=\"web\"\ntier=\"frontend\"",
+            ),
             // Byte order: uppercase before lowercase, '.' and '/' before letters.
             (
                 &[("b", "1"), ("B", "2"), ("a.b/c", "3"), ("a", "4")],
@@ -256,7 +272,10 @@ mod tests {
             ),
             (&[("a", "b=c")], "a=\"b=c\""),
             (&[("j", "{\"a\":1}\n")], "j=\"{\\\"a\\\":1}\\n\""),
-            (&[("w", "a\u{a0}b\t\u{1}\u{7f}😀é\\")], "w=\"a\\u00a0b\\t\\x01\\x7f😀é\\\\\""),
+            (
+                &[("w", "a\u{a0}b\t\u{1}\u{7f}😀é\\")],
+                "w=\"a\\u00a0b\\t\\x01\\x7f😀é\\\\\"",
+            ),
         ];
         for (entries, want) in table {
             assert_eq!(format(&map(entries)), *want);

@@ -250,8 +250,9 @@ pub enum SimulateError {
         /// The kubelet's error, with the container it concerns.
         message: String,
     },
-    /// A node allocatable quantity is malformed (see [`crate::NodeAllocatable`]).
-    #[error("--node-allocatable: {0}")]
+    /// A node allocatable quantity is malformed (see [`crate::NodeAllocatable`]); the message
+    /// starts with `--node-allocatable: ` and names the bad item.
+    #[error("{0}")]
     NodeAllocatable(String),
     /// A file or directory under the root could not be read or written.
     #[error("{action} {}: {source}", .path.display())]
@@ -281,5 +282,80 @@ impl SimulateError {
             path: path.into(),
             source,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_error_format() {
+        let cases = [
+            (
+                FieldError::required("spec.containers", ""),
+                "spec.containers: Required value",
+            ),
+            (
+                FieldError::required(
+                    "spec.volumes[0].downwardAPI",
+                    "one of fieldRef and resourceFieldRef is required",
+                ),
+                "spec.volumes[0].downwardAPI: Required value: one of fieldRef and resourceFieldRef is required",
+            ),
+            (
+                FieldError::invalid(
+                    "x.mode",
+                    BadValue::Int(512),
+                    "must be a number between 0 and 0777 (octal), both inclusive",
+                ),
+                "x.mode: Invalid value: 512: must be a number between 0 and 0777 (octal), both inclusive",
+            ),
+            (
+                FieldError::invalid_str("x", "a\"b\n", "bad"),
+                "x: Invalid value: \"a\\\"b\\n\": bad",
+            ),
+            (
+                FieldError::not_found("m.name", "v"),
+                "m.name: Not found: \"v\"",
+            ),
+            (
+                FieldError::duplicate("c.name", "app"),
+                "c.name: Duplicate value: \"app\"",
+            ),
+            (
+                FieldError::not_supported("f", "spec.nodeName", &["metadata.name", "metadata.uid"]),
+                "f: Unsupported value: \"spec.nodeName\": supported values: \"metadata.name\", \"metadata.uid\"",
+            ),
+            (
+                FieldError::forbidden("s", "may not"),
+                "s: Forbidden: may not",
+            ),
+        ];
+        for (err, want) in cases {
+            assert_eq!(err.to_string(), want);
+        }
+    }
+
+    #[test]
+    fn aggregate_format_drops_repeats() {
+        let one = FieldErrors::dedup(vec![FieldError::required("a", "")]);
+        assert_eq!(one.to_string(), "a: Required value");
+        let many = FieldErrors::dedup(vec![
+            FieldError::required("a", ""),
+            FieldError::required("b", ""),
+            FieldError::required("a", ""),
+        ]);
+        assert_eq!(many.0.len(), 2);
+        assert_eq!(many.to_string(), "[a: Required value, b: Required value]");
+        let err = SimulateError::Invalid {
+            manifest: "pod.yaml".into(),
+            pod: "x".into(),
+            errors: many,
+        };
+        assert_eq!(
+            err.to_string(),
+            "pod.yaml: Pod \"x\" is invalid: [a: Required value, b: Required value]"
+        );
     }
 }

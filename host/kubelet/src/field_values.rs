@@ -97,14 +97,23 @@ fn is_ipv6(ip: &str) -> bool {
 /// first host IP, IPv4 when unknown), then the first of the other family.
 pub(crate) fn sort_pod_ips(pod_ips: &[String], host_ips: &[String]) -> Vec<String> {
     let ipv6_primary = host_ips.first().is_some_and(|ip| is_ipv6(ip));
-    let (primary, secondary): (fn(&str) -> bool, fn(&str) -> bool) = if ipv6_primary {
-        (is_ipv6, is_ipv4)
-    } else {
-        (is_ipv4, is_ipv6)
+    let is_primary = |ip: &str| {
+        if ipv6_primary {
+            is_ipv6(ip)
+        } else {
+            is_ipv4(ip)
+        }
+    };
+    let is_secondary = |ip: &str| {
+        if ipv6_primary {
+            is_ipv4(ip)
+        } else {
+            is_ipv6(ip)
+        }
     };
     let mut out = Vec::with_capacity(2);
-    out.extend(pod_ips.iter().find(|ip| primary(ip)).cloned());
-    out.extend(pod_ips.iter().find(|ip| secondary(ip)).cloned());
+    out.extend(pod_ips.iter().find(|ip| is_primary(ip)).cloned());
+    out.extend(pod_ips.iter().find(|ip| is_secondary(ip)).cloned());
     out
 }
 
@@ -148,10 +157,11 @@ fn container_quantity(
         Some(q) => Some(quantity::Quantity::parse(&q.0).map_err(|e| e.to_string())?),
         None => None,
     };
-    if resource.starts_with("limits.") && set.as_ref().is_none_or(|q| q.is_zero()) {
-        if let Some(node) = allocatable.get(name) {
-            return Ok(Some(node.clone()));
-        }
+    if resource.starts_with("limits.")
+        && set.as_ref().is_none_or(|q| q.is_zero())
+        && let Some(node) = allocatable.get(name)
+    {
+        return Ok(Some(node.clone()));
     }
     Ok(set)
 }
@@ -199,8 +209,16 @@ mod tests {
             ("v1", "metadata.labels['app']", Ok("metadata.labels['app']")),
             ("v1", "status.phase", Ok("status.phase")),
             ("v2", "metadata.name", Err("unsupported pod version: v2")),
-            ("v1", "spec.nodeName['x']", Err("field label does not support subscript: spec.nodeName['x']")),
-            ("v1", "metadata.foo", Err("field label not supported: metadata.foo")),
+            (
+                "v1",
+                "spec.nodeName['x']",
+                Err("field label does not support subscript: spec.nodeName['x']"),
+            ),
+            (
+                "v1",
+                "metadata.foo",
+                Err("field label not supported: metadata.foo"),
+            ),
         ];
         for (version, label, want) in cases {
             let got = convert_field_label(version, label);
@@ -210,7 +228,10 @@ mod tests {
 
     #[test]
     fn subscripts() {
-        assert_eq!(split_maybe_subscripted("metadata.labels['a']"), Some(("metadata.labels", "a")));
+        assert_eq!(
+            split_maybe_subscripted("metadata.labels['a']"),
+            Some(("metadata.labels", "a"))
+        );
         assert_eq!(split_maybe_subscripted("x['a['b']"), Some(("x", "a['b")));
         assert_eq!(split_maybe_subscripted("['a']"), None);
         assert_eq!(split_maybe_subscripted("metadata.labels"), None);
@@ -218,10 +239,23 @@ mod tests {
 
     #[test]
     fn pod_ip_order_follows_the_node_family() {
-        let pod = vec!["fd00::5".to_string(), "10.0.0.5".to_string(), "10.0.0.6".to_string()];
-        assert_eq!(sort_pod_ips(&pod, &["172.18.0.2".to_string()]), vec!["10.0.0.5", "fd00::5"]);
-        assert_eq!(sort_pod_ips(&pod, &["fd00::1".to_string()]), vec!["fd00::5", "10.0.0.5"]);
+        let pod = vec![
+            "fd00::5".to_string(),
+            "10.0.0.5".to_string(),
+            "10.0.0.6".to_string(),
+        ];
+        assert_eq!(
+            sort_pod_ips(&pod, &["172.18.0.2".to_string()]),
+            vec!["10.0.0.5", "fd00::5"]
+        );
+        assert_eq!(
+            sort_pod_ips(&pod, &["fd00::1".to_string()]),
+            vec!["fd00::5", "10.0.0.5"]
+        );
         assert_eq!(sort_pod_ips(&pod, &[]), vec!["10.0.0.5", "fd00::5"]);
-        assert_eq!(sort_pod_ips(&["10.1.1.1".to_string()], &[]), vec!["10.1.1.1"]);
+        assert_eq!(
+            sort_pod_ips(&["10.1.1.1".to_string()], &[]),
+            vec!["10.1.1.1"]
+        );
     }
 }

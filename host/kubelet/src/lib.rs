@@ -1,31 +1,51 @@
-//! placeholder
-#[cfg(test)]
-mod scratch {
-    use k8s_openapi::api::core::v1::Pod;
-    #[test]
-    fn try_it() {
-        let opts = serde_saphyr::options! { legacy_octal_numbers: true };
-        let y = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: x\nspec:\n  containers:\n  - name: a\n    resources:\n      limits:\n        cpu: 1\n        memory: 0.5\n  volumes:\n  - name: v\n    downwardAPI:\n      defaultMode: 0644\n      items: []\n";
-        let p: Result<Pod, _> = serde_saphyr::from_str_with_options(y, opts.clone());
-        println!("{:?}", p.map(|p| (p.spec.unwrap().containers[0].resources.clone(), )));
-        let p: Result<Pod, _> = serde_saphyr::from_str_with_options(y, opts.clone());
-        println!("{:?}", p.map(|p| p.spec.unwrap().volumes.unwrap()[0].downward_api.clone()));
-        let bad = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: x\nspec:\n  containers:\n  - name: a\n    env: 5\n";
-        let e = serde_saphyr::from_str_with_options::<Pod>(bad, opts.clone()).unwrap_err();
-        println!("DISPLAY[{e}]\nLOC {:?}", e.location());
-        let bad2 = "apiVersion: v2\nkind: Pod\n";
-        let e = serde_saphyr::from_str_with_options::<Pod>(bad2, opts.clone()).unwrap_err();
-        println!("DISPLAY[{e}]");
-        let multi = "kind: Pod\n---\nkind: Pod\n";
-        let e = serde_saphyr::from_str_with_options::<Pod>(multi, opts.clone());
-        println!("MULTI {:?}", e.map(|_| ()));
-        let json = "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"j\"}}";
-        println!("JSON {:?}", serde_saphyr::from_str_with_options::<Pod>(json, opts.clone()).map(|p| p.metadata.name));
-        let lead = "---\n{\n  apiVersion: \"v1\",\n  kind: \"Pod\",\n  metadata: {\n    name: \"k\",\n  },\n}\n";
-        println!("LEAD {:?}", serde_saphyr::from_str_with_options::<Pod>(lead, opts.clone()).map(|p| p.metadata.name));
-        let syn = "apiVersion: v1\nkind: Pod\nmetadata: [\n";
-        let e = serde_saphyr::from_str_with_options::<Pod>(syn, opts.clone()).unwrap_err();
-        println!("SYN[{e}]");
-        println!("EMPTY {:?}", serde_saphyr::from_str_with_options::<Pod>("", opts.clone()).map(|_|()));
-    }
-}
+//! Plays the Kubernetes API server and kubelet for one container of a Pod manifest, so that a
+//! WebAssembly guest can then read the Downward API from the container's root as it would in a
+//! cluster.
+//!
+//! [`simulate`] takes the manifest text and a root directory and
+//!
+//! 1. decodes the Pod (YAML or JSON) and applies the API server's defaulting that the kubelet's
+//!    output depends on (requests default to limits, fieldRef `apiVersion` to `v1`);
+//! 2. validates what it uses with the API server's rules and messages, reporting all errors as
+//!    `pod.yaml: Pod "NAME" is invalid: [err1, err2]` (see [`SimulateError::Invalid`]);
+//! 3. resolves the container's env as the kubelet does (`$(VAR)` expansion, `fieldRef`,
+//!    `resourceFieldRef` with divisors and node-allocatable fallback);
+//! 4. writes its `downwardAPI` and `projected` volumes and the ServiceAccount `namespace` file at
+//!    `root/<mountPath>` in the kubelet's AtomicWriter layout (`..data` symlink swapped on every
+//!    re-run, so a label edit shows up as a new version);
+//! 5. writes the [`ContainerSandbox`] description to `root/.pod-introspect/container.json`, which
+//!    the host's `info` and `run --root` load with [`ContainerSandbox::load`].
+//!
+//! The formats and arithmetic (label files, quantities, the AtomicWriter) come from the
+//! `pod-introspect-downward` crate, shared with the guest. Each module names the kubernetes
+//! source it follows.
+//!
+//! Not simulated, with a note in [`SimulateReport::notes`]: ConfigMaps, Secrets, ServiceAccount
+//! tokens and `ca.crt`, `envFrom`, the Service env vars, volume types other than downwardAPI and
+//! projected, and `generateName`.
+#![deny(missing_docs)]
+
+mod env;
+mod error;
+mod expansion;
+mod field_values;
+mod manifest;
+mod names;
+mod node;
+mod sandbox;
+mod simulate;
+mod validation;
+mod volumes;
+
+pub use error::{BadValue, FieldError, FieldErrorType, FieldErrors, SimulateError};
+pub use manifest::{
+    DEFAULT_HOST_IPS, DEFAULT_NAMESPACE, DEFAULT_NODE_NAME, DEFAULT_POD_IPS,
+    DEFAULT_SERVICE_ACCOUNT,
+};
+pub use node::{DEFAULT_CPU, DEFAULT_EPHEMERAL_STORAGE, DEFAULT_MEMORY, NodeAllocatable};
+pub use sandbox::{
+    ContainerSandbox, EnvEntry, MountKind, PodIdentity, SANDBOX_FILE, STATE_DIR, SandboxMount,
+    sandbox_path,
+};
+pub use simulate::{DEFAULT_CONTAINER_ANNOTATION, SimulateOptions, SimulateReport, simulate};
+pub use volumes::{SERVICE_ACCOUNT_VOLUME_NAME, WrittenVolume};

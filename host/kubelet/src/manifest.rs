@@ -50,6 +50,16 @@ fn manifest_error(manifest: &str, message: impl Into<String>) -> SimulateError {
 
 fn yaml_error(manifest: &str, err: &serde_saphyr::Error) -> SimulateError {
     let text = err.without_snippet().to_string();
+    if text.contains("multiple YAML documents") {
+        let line = err
+            .location()
+            .map(|l| format!(" (another starts at line {})", l.line()))
+            .unwrap_or_default();
+        return manifest_error(
+            manifest,
+            format!("holds more than one YAML document{line}; simulate needs exactly one Pod"),
+        );
+    }
     let text = text.strip_prefix("error: ").unwrap_or(&text);
     manifest_error(manifest, format!("not a valid Pod manifest: {text}"))
 }
@@ -127,20 +137,20 @@ pub(crate) fn find_container<'a>(pod: &'a Pod, name: &str) -> Option<&'a Contain
 
 fn default_field_ref_api_version(files: &mut [DownwardAPIVolumeFile]) {
     for file in files {
-        if let Some(field_ref) = file.field_ref.as_mut() {
-            if field_ref.api_version.as_deref().unwrap_or("").is_empty() {
-                field_ref.api_version = Some("v1".to_string());
-            }
+        if let Some(field_ref) = file.field_ref.as_mut()
+            && field_ref.api_version.as_deref().unwrap_or("").is_empty()
+        {
+            field_ref.api_version = Some("v1".to_string());
         }
     }
 }
 
 fn default_env(env: &mut [EnvVar]) {
     for var in env {
-        if let Some(field_ref) = var.value_from.as_mut().and_then(|v| v.field_ref.as_mut()) {
-            if field_ref.api_version.as_deref().unwrap_or("").is_empty() {
-                field_ref.api_version = Some("v1".to_string());
-            }
+        if let Some(field_ref) = var.value_from.as_mut().and_then(|v| v.field_ref.as_mut())
+            && field_ref.api_version.as_deref().unwrap_or("").is_empty()
+        {
+            field_ref.api_version = Some("v1".to_string());
         }
     }
 }
@@ -157,12 +167,12 @@ pub(crate) fn apply_defaults(pod: &mut Pod) {
         .iter_mut()
         .chain(spec.init_containers.iter_mut().flatten());
     for container in containers {
-        if let Some(resources) = container.resources.as_mut() {
-            if let Some(limits) = resources.limits.clone() {
-                let requests = resources.requests.get_or_insert_with(BTreeMap::new);
-                for (key, value) in limits {
-                    requests.entry(key).or_insert(value);
-                }
+        if let Some(resources) = container.resources.as_mut()
+            && let Some(limits) = resources.limits.clone()
+        {
+            let requests = resources.requests.get_or_insert_with(BTreeMap::new);
+            for (key, value) in limits {
+                requests.entry(key).or_insert(value);
             }
         }
         if let Some(env) = container.env.as_mut() {
@@ -193,7 +203,10 @@ pub(crate) fn check_quantities(pod: &Pod, manifest: &str) -> Result<(), Simulate
     };
     for (path, container) in containers_with_paths(pod) {
         if let Some(resources) = container.resources.as_ref() {
-            for (kind, list) in [("limits", &resources.limits), ("requests", &resources.requests)] {
+            for (kind, list) in [
+                ("limits", &resources.limits),
+                ("requests", &resources.requests),
+            ] {
                 for (name, value) in list.iter().flatten() {
                     check(format!("{path}.resources.{kind}[{name}]"), &value.0)?;
                 }
@@ -298,14 +311,18 @@ impl PodFacts {
         let spec = pod.spec.as_ref();
         let status = pod.status.as_ref();
         let pod_ips = ips(
-            status.and_then(|s| s.pod_ips.as_ref()).map(|l| l.iter().map(|p| p.ip.clone()).collect()),
+            status
+                .and_then(|s| s.pod_ips.as_ref())
+                .map(|l| l.iter().map(|p| p.ip.clone()).collect()),
             status.and_then(|s| s.pod_ip.as_ref()),
             DEFAULT_POD_IPS,
             "podIPs",
             manifest,
         )?;
         let host_ips = ips(
-            status.and_then(|s| s.host_ips.as_ref()).map(|l| l.iter().map(|p| p.ip.clone()).collect()),
+            status
+                .and_then(|s| s.host_ips.as_ref())
+                .map(|l| l.iter().map(|p| p.ip.clone()).collect()),
             status.and_then(|s| s.host_ip.as_ref()),
             DEFAULT_HOST_IPS,
             "hostIPs",
@@ -336,10 +353,19 @@ mod tests {
     #[test]
     fn kind_and_api_version_are_checked_first() {
         let cases = [
-            ("apiVersion: v1\nmetadata: {name: x}\n", "pod.yaml: kind not set"),
-            ("apiVersion: apps/v1\nkind: Deployment\n", "pod.yaml: kind is \"Deployment\""),
+            (
+                "apiVersion: v1\nmetadata: {name: x}\n",
+                "pod.yaml: kind not set",
+            ),
+            (
+                "apiVersion: apps/v1\nkind: Deployment\n",
+                "pod.yaml: kind is \"Deployment\"",
+            ),
             ("kind: Pod\n", "pod.yaml: apiVersion not set"),
-            ("kind: Pod\napiVersion: v2\n", "pod.yaml: apiVersion is \"v2\""),
+            (
+                "kind: Pod\napiVersion: v2\n",
+                "pod.yaml: apiVersion is \"v2\"",
+            ),
             ("", "pod.yaml: kind not set"),
         ];
         for (text, want) in cases {
@@ -352,10 +378,16 @@ mod tests {
     fn yaml_errors_carry_the_location() {
         let text = "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - name: a\n    env: 5\n";
         let msg = decode(text, "pod.yaml").unwrap_err().to_string();
-        assert!(msg.starts_with("pod.yaml: not a valid Pod manifest: line 6 column 10"), "{msg}");
+        assert_eq!(
+            msg,
+            "pod.yaml: not a valid Pod manifest: expected sequence start at line 6, column 10"
+        );
         let multi = "apiVersion: v1\nkind: Pod\n---\napiVersion: v1\nkind: Pod\n";
         let msg = decode(multi, "two.yaml").unwrap_err().to_string();
-        assert!(msg.starts_with("two.yaml: not a valid Pod manifest: line 3"), "{msg}");
+        assert!(
+            msg.starts_with("two.yaml: holds more than one YAML document"),
+            "{msg}"
+        );
     }
 
     #[test]
@@ -366,7 +398,10 @@ mod tests {
         let yaml = "apiVersion: v1\nkind: Pod\nspec:\n  containers: []\n  volumes:\n  - name: v\n    downwardAPI:\n      defaultMode: 0644\n";
         let pod = decode(yaml, "p.yaml").unwrap();
         let volumes = pod.spec.unwrap().volumes.unwrap();
-        assert_eq!(volumes[0].downward_api.as_ref().unwrap().default_mode, Some(0o644));
+        assert_eq!(
+            volumes[0].downward_api.as_ref().unwrap().default_mode,
+            Some(0o644)
+        );
     }
 
     #[test]
@@ -375,7 +410,13 @@ mod tests {
         let mut pod = decode(yaml, "p.yaml").unwrap();
         apply_defaults(&mut pod);
         let spec = pod.spec.unwrap();
-        let a = spec.containers[0].resources.as_ref().unwrap().requests.as_ref().unwrap();
+        let a = spec.containers[0]
+            .resources
+            .as_ref()
+            .unwrap()
+            .requests
+            .as_ref()
+            .unwrap();
         assert_eq!(a["cpu"].0, "250m");
         assert_eq!(a["memory"].0, "64Mi");
         let b = spec.containers[1].resources.as_ref().unwrap();

@@ -22,7 +22,8 @@ const DNS1123_LABEL_ERR_MSG: &str = "a lowercase RFC 1123 label must consist of 
 const DNS1123_LABEL_MAX_LENGTH: usize = 63;
 
 /// `dns1123SubdomainFmt`.
-const DNS1123_SUBDOMAIN_FMT: &str = "[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*";
+const DNS1123_SUBDOMAIN_FMT: &str =
+    "[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*";
 const DNS1123_SUBDOMAIN_ERR_MSG: &str = "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character";
 const DNS1123_SUBDOMAIN_MAX_LENGTH: usize = 253;
 
@@ -32,8 +33,7 @@ const CONFIG_MAP_KEY_ERR_MSG: &str =
     "a valid config key must consist of alphanumeric characters, '-', '_' or '.'";
 
 /// `relaxedEnvVarNameFmtErrMsg`.
-const RELAXED_ENV_VAR_NAME_ERR_MSG: &str =
-    "a valid environment variable name must consist only of printable ASCII characters other than '='";
+const RELAXED_ENV_VAR_NAME_ERR_MSG: &str = "a valid environment variable name must consist only of printable ASCII characters other than '='";
 
 /// apimachinery `RegexError`: `msg (e.g. 'a',  or 'b', regex used for validation is 'fmt')`.
 fn regex_error(msg: &str, fmt: &str, examples: &[&str]) -> String {
@@ -233,7 +233,13 @@ mod tests {
 
     #[test]
     fn qualified_names() {
-        for ok in ["app", "app.kubernetes.io/name", "a", "A-b_c.d", "example.com/x"] {
+        for ok in [
+            "app",
+            "app.kubernetes.io/name",
+            "a",
+            "A-b_c.d",
+            "example.com/x",
+        ] {
             assert!(is_qualified_name(ok).is_empty(), "{ok}");
         }
         assert_eq!(
@@ -242,7 +248,10 @@ mod tests {
                 "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')"
             ]
         );
-        assert_eq!(is_qualified_name("/x"), vec!["prefix part must be non-empty"]);
+        assert_eq!(
+            is_qualified_name("/x"),
+            vec!["prefix part must be non-empty"]
+        );
         assert_eq!(
             is_qualified_name("Example.com/x"),
             vec![

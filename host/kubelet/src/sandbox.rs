@@ -198,6 +198,9 @@ mod tests {
         fs::write(dir.path().join(SANDBOX_FILE), "{\"pod\": 1}").unwrap();
         let err = ContainerSandbox::load(dir.path()).unwrap_err();
         let msg = err.to_string();
-        assert!(msg.contains(".pod-introspect/container.json: malformed sandbox description"), "{msg}");
+        assert!(
+            msg.contains(".pod-introspect/container.json: malformed sandbox description"),
+            "{msg}"
+        );
     }
 }

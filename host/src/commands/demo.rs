@@ -19,7 +19,9 @@ pub async fn run(args: crate::cli::DemoArgs) -> Result<ExitCode> {
     let root = match &args.keep {
         Some(dir) => dir.clone(),
         None => {
-            tmp = tempfile::Builder::new().prefix("pod-introspect-demo-").tempdir()?;
+            tmp = tempfile::Builder::new()
+                .prefix("pod-introspect-demo-")
+                .tempdir()?;
             tmp.path().to_path_buf()
         }
     };
@@ -46,13 +48,19 @@ pub async fn run(args: crate::cli::DemoArgs) -> Result<ExitCode> {
         env_clear: true,
         ..SandboxOptions::default()
     })?;
-    let limits = Limits { timeout: Duration::from_secs(30), max_memory: 256 << 20 };
+    let limits = Limits {
+        timeout: Duration::from_secs(30),
+        max_memory: 256 << 20,
+    };
     let rt = Runtime::new()?;
-    let component = rt.load(pod_introspect_guest_artifact::GUEST_WASM, "the bundled guest")?;
+    let component = rt.load(
+        pod_introspect_guest_artifact::GUEST_WASM,
+        "the bundled guest",
+    )?;
     let mut store = rt.store(&sandbox, &["pod-introspect-guest.wasm".to_string()], limits)?;
     let guest = bindings::Introspection::instantiate_async(&mut store, &component, rt.linker())
         .await
-        .map_err(|e| anyhow::Error::from(e).context("instantiating the bundled guest"))?;
+        .map_err(|e| explain_trap(e, limits).context("instantiating the bundled guest"))?;
     let info = guest
         .pod_introspect_pod_pod_introspect()
         .call_info(&mut store)
@@ -63,7 +71,10 @@ pub async fn run(args: crate::cli::DemoArgs) -> Result<ExitCode> {
     print!("{}", render(&info));
     if args.keep.is_some() {
         println!();
-        println!("Kept the simulated root; try: pod-introspect info --root {} --env-clear --pretty", root.display());
+        println!(
+            "Kept the simulated root; try: pod-introspect info --root {} --env-clear --pretty",
+            root.display()
+        );
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -88,23 +99,54 @@ pub fn render(info: &PodInfo) -> String {
     };
     let mut out = String::new();
     let line = |out: &mut String, label: &str, value: Option<String>, field: &str| {
-        let text = value.unwrap_or_else(|| "-".into());
+        let text = value.unwrap_or_else(|| "(not exposed)".into());
         let _ = writeln!(out, "  {label:<22} {text}{}", source(field));
     };
     line(&mut out, "name", info.name.clone(), "metadata.name");
-    line(&mut out, "namespace", info.namespace.clone(), "metadata.namespace");
+    line(
+        &mut out,
+        "namespace",
+        info.namespace.clone(),
+        "metadata.namespace",
+    );
     line(&mut out, "uid", info.uid.clone(), "metadata.uid");
     line(&mut out, "node", info.node_name.clone(), "spec.nodeName");
-    line(&mut out, "service account", info.service_account_name.clone(), "spec.serviceAccountName");
-    line(&mut out, "pod IPs", info.pod_ips.as_ref().map(|v| v.join(", ")).or(info.pod_ip.clone()), "status.podIPs");
-    line(&mut out, "host IPs", info.host_ips.as_ref().map(|v| v.join(", ")).or(info.host_ip.clone()), "status.hostIPs");
+    line(
+        &mut out,
+        "service account",
+        info.service_account_name.clone(),
+        "spec.serviceAccountName",
+    );
+    line(
+        &mut out,
+        "pod IPs",
+        info.pod_ips
+            .as_ref()
+            .map(|v| v.join(", "))
+            .or(info.pod_ip.clone()),
+        "status.podIPs",
+    );
+    line(
+        &mut out,
+        "host IPs",
+        info.host_ips
+            .as_ref()
+            .map(|v| v.join(", "))
+            .or(info.host_ip.clone()),
+        "status.hostIPs",
+    );
     for (label, map, field) in [
         ("labels", &info.labels, "metadata.labels"),
         ("annotations", &info.annotations, "metadata.annotations"),
     ] {
         match map {
             Some(pairs) => {
-                line(&mut out, label, Some(format!("{} entries", pairs.len())), field);
+                line(
+                    &mut out,
+                    label,
+                    Some(format!("{} entries", pairs.len())),
+                    field,
+                );
                 for (k, v) in pairs {
                     let shown: String = if v.chars().count() > 60 {
                         format!("{}…", v.chars().take(60).collect::<String>())
@@ -140,4 +182,3 @@ pub fn render(info: &PodInfo) -> String {
     }
     out
 }
-

@@ -14,7 +14,10 @@ pub async fn run(args: crate::cli::InfoArgs) -> Result<ExitCode> {
     let limits = args.sandbox.limits()?;
     let sandbox = Sandbox::build(&args.sandbox.options())?;
     let rt = Runtime::new()?;
-    let component = rt.load(pod_introspect_guest_artifact::GUEST_WASM, "the bundled guest")?;
+    let component = rt.load(
+        pod_introspect_guest_artifact::GUEST_WASM,
+        "the bundled guest",
+    )?;
     let mut argv = vec![GUEST_NAME.to_string()];
     if args.pretty {
         argv.push("--pretty".into());

@@ -25,7 +25,10 @@ impl SandboxArgs {
     /// The limits these flags describe. Errors name the bad flag.
     pub fn limits(&self) -> Result<Limits> {
         if !(self.timeout.is_finite() && self.timeout > 0.0) {
-            bail!("--timeout {}: must be a positive number of seconds", self.timeout);
+            bail!(
+                "--timeout {}: must be a positive number of seconds",
+                self.timeout
+            );
         }
         if self.max_memory == 0 {
             bail!("--max-memory 0: must be at least 1 MiB");

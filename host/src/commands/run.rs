@@ -19,7 +19,11 @@ pub async fn run_command(
     let mut store = rt.store(sandbox, args, limits)?;
     let command = Command::instantiate_async(&mut store, component, rt.linker())
         .await
-        .map_err(|e| anyhow::Error::from(e).context("instantiating the component (does it export wasi:cli/run and import only WASI 0.2?)"))?;
+        .map_err(|e| {
+            explain_trap(e, limits).context(
+                "instantiating the component (it must export wasi:cli/run and import only WASI 0.2)",
+            )
+        })?;
     match command.wasi_cli_run().call_run(&mut store).await {
         Ok(Ok(())) => Ok(ExitCode::SUCCESS),
         Ok(Err(())) => Ok(ExitCode::FAILURE),

@@ -13,7 +13,9 @@ pub fn simulate(
     container: Option<String>,
     node_allocatable: &str,
 ) -> Result<SimulateReport> {
-    let node_allocatable: NodeAllocatable = node_allocatable.parse()?;
+    let node_allocatable: NodeAllocatable = node_allocatable
+        .parse()
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     let report = pod_introspect_kubelet::simulate(&SimulateOptions {
         pod_yaml,
         manifest_name: manifest_name.to_string(),
@@ -51,7 +53,10 @@ pub fn run(args: crate::cli::SimulateArgs) -> Result<ExitCode> {
             v.files.join(", ")
         );
     }
-    println!("  sandbox description        {}", report.sandbox_file.display());
+    println!(
+        "  sandbox description        {}",
+        report.sandbox_file.display()
+    );
     for note in &report.notes {
         println!("  note: {note}");
     }

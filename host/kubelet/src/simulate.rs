@@ -1,0 +1,249 @@
+//! `simulate`: from a Pod manifest to a container root the guest can read, as the API server and
+//! the kubelet would prepare it for one container.
+
+use std::path::PathBuf;
+
+use k8s_openapi::api::core::v1::Container;
+use pod_introspect_downward::go_quote;
+
+use crate::SimulateError;
+use crate::env::make_environment;
+use crate::error::FieldErrors;
+use crate::manifest::{PodFacts, apply_defaults, check_quantities, decode};
+use crate::node::{NodeAllocatable, ParsedAllocatable};
+use crate::sandbox::{ContainerSandbox, PodIdentity};
+use crate::validation::validate_pod;
+use crate::volumes::{VolumeContext, WrittenVolume, write_volumes};
+
+/// The annotation kubectl reads to pick a pod's default container.
+pub const DEFAULT_CONTAINER_ANNOTATION: &str = "kubectl.kubernetes.io/default-container";
+
+/// What [`simulate`] needs.
+#[derive(Debug, Clone)]
+pub struct SimulateOptions {
+    /// The manifest text, YAML or JSON, one document, already read by the caller.
+    pub pod_yaml: String,
+    /// The manifest's file name, used in every error message (e.g. `pod.yaml`).
+    pub manifest_name: String,
+    /// The container's root filesystem: a volume mounted at `M` is written at `root/M`, and the
+    /// sandbox description at `root/.pod-introspect/container.json`. Created when missing.
+    pub root: PathBuf,
+    /// The container to play (`--container`); `None` picks the one the annotation
+    /// `kubectl.kubernetes.io/default-container` names, else the first container.
+    pub container: Option<String>,
+    /// The node allocatable reported for unset cpu/memory/ephemeral-storage limits.
+    pub node_allocatable: NodeAllocatable,
+}
+
+/// What [`simulate`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SimulateReport {
+    /// `metadata.name`.
+    pub pod: String,
+    /// The namespace (`default` when the manifest sets none).
+    pub namespace: String,
+    /// The container played.
+    pub container: String,
+    /// The volumes written, in volumeMount order, then the ServiceAccount volume.
+    pub volumes: Vec<WrittenVolume>,
+    /// The sandbox description written: `root/.pod-introspect/container.json`.
+    pub sandbox_file: PathBuf,
+    /// Human-readable notes: what was not simulated, which container was picked and why, and
+    /// hints such as the divisor hint for resource files.
+    pub notes: Vec<String>,
+}
+
+/// Picks the container: `requested`, else the default-container annotation, else the first.
+fn choose_container<'a>(
+    pod: &'a k8s_openapi::api::core::v1::Pod,
+    requested: Option<&str>,
+    manifest: &str,
+    notes: &mut Vec<String>,
+) -> Result<&'a Container, SimulateError> {
+    let name = pod.metadata.name.clone().unwrap_or_default();
+    let spec = pod.spec.as_ref();
+    let containers: Vec<&Container> = spec
+        .map(|s| s.containers.iter().collect())
+        .unwrap_or_default();
+    let all: Vec<&Container> = spec
+        .map(|s| {
+            s.containers
+                .iter()
+                .chain(s.init_containers.iter().flatten())
+                .collect()
+        })
+        .unwrap_or_default();
+    if let Some(requested) = requested {
+        return all
+            .into_iter()
+            .find(|c| c.name == requested)
+            .ok_or_else(|| {
+                let available: Vec<&str> = spec
+                    .map(|s| {
+                        s.containers
+                            .iter()
+                            .chain(s.init_containers.iter().flatten())
+                            .map(|c| c.name.as_str())
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                SimulateError::ContainerNotFound {
+                    manifest: manifest.to_string(),
+                    pod: name.clone(),
+                    container: requested.to_string(),
+                    available: available.join(", "),
+                }
+            });
+    }
+    let annotated = pod
+        .metadata
+        .annotations
+        .as_ref()
+        .and_then(|a| a.get(DEFAULT_CONTAINER_ANNOTATION));
+    if let Some(annotated) = annotated {
+        if let Some(c) = containers.iter().find(|c| &c.name == annotated) {
+            notes.push(format!(
+                "container {}: named by the annotation {DEFAULT_CONTAINER_ANNOTATION}",
+                go_quote::quote(&c.name)
+            ));
+            return Ok(c);
+        }
+        notes.push(format!(
+            "the annotation {DEFAULT_CONTAINER_ANNOTATION} names {}, which is not a container of the pod; using the first container",
+            go_quote::quote(annotated)
+        ));
+    }
+    let first = containers
+        .first()
+        .copied()
+        .ok_or_else(|| SimulateError::Manifest {
+            manifest: manifest.to_string(),
+            message: "the pod has no containers".to_string(),
+        })?;
+    if containers.len() > 1 {
+        let names: Vec<&str> = containers.iter().map(|c| c.name.as_str()).collect();
+        notes.push(format!(
+            "Defaulted container {} out of: {}",
+            go_quote::quote(&first.name),
+            names.join(", ")
+        ));
+    }
+    Ok(first)
+}
+
+/// Plays the API server and the kubelet for one container of the Pod in `opts.pod_yaml`.
+///
+/// Decodes and defaults the manifest, validates what the simulation uses (errors in the API
+/// server's words, all at once), resolves the container's env, writes its downwardAPI and
+/// projected volumes and the ServiceAccount `namespace` file under `opts.root` in the
+/// AtomicWriter layout, and writes the sandbox description
+/// (`root/.pod-introspect/container.json`).
+///
+/// Re-running for the same pod (same name and namespace in the root's existing sandbox file)
+/// keeps the pod's uid and swaps each volume's `..data` to a new version, as the kubelet does
+/// after a label or annotation edit; files the manifest does not mention are left alone.
+///
+/// Errors: [`SimulateError::Manifest`] (not a v1 Pod, YAML error with line and column, malformed
+/// quantity or IP), [`SimulateError::Invalid`] (API-server validation), [`SimulateError::ContainerNotFound`],
+/// [`SimulateError::Kubelet`] (e.g. a `resourceFieldRef.containerName` that names no container),
+/// [`SimulateError::NodeAllocatable`], [`SimulateError::Io`] naming the path.
+pub fn simulate(opts: &SimulateOptions) -> Result<SimulateReport, SimulateError> {
+    let manifest = opts.manifest_name.as_str();
+    let mut pod = decode(&opts.pod_yaml, manifest)?;
+    check_quantities(&pod, manifest)?;
+    apply_defaults(&mut pod);
+    let errors = validate_pod(&pod);
+    let pod_name = pod.metadata.name.clone().unwrap_or_default();
+    if !errors.is_empty() {
+        return Err(SimulateError::Invalid {
+            manifest: manifest.to_string(),
+            pod: pod_name,
+            errors: FieldErrors::dedup(errors),
+        });
+    }
+    if pod_name.is_empty() {
+        return Err(SimulateError::Manifest {
+            manifest: manifest.to_string(),
+            message: "metadata.generateName is not simulated: the API server would make up the name; set metadata.name".to_string(),
+        });
+    }
+    let allocatable =
+        ParsedAllocatable::new(&opts.node_allocatable).map_err(SimulateError::NodeAllocatable)?;
+
+    let mut notes = Vec::new();
+    let container = choose_container(&pod, opts.container.as_deref(), manifest, &mut notes)?;
+
+    let namespace = pod
+        .metadata
+        .namespace
+        .clone()
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| crate::manifest::DEFAULT_NAMESPACE.to_string());
+    let previous = match ContainerSandbox::load(&opts.root) {
+        Ok(previous) => previous,
+        Err(e) => {
+            notes.push(format!("replacing the unreadable sandbox description: {e}"));
+            None
+        }
+    };
+    let previous_uid = previous
+        .as_ref()
+        .filter(|p| p.pod.name == pod_name && p.pod.namespace == namespace)
+        .map(|p| p.pod.uid.clone());
+    let same_pod_as_before = previous_uid.is_some();
+    if let Some(other) = previous.as_ref().filter(|_| !same_pod_as_before) {
+        notes.push(format!(
+            "the root held pod {}/{} before; its volumes that this pod does not mount are left in place",
+            other.pod.namespace, other.pod.name
+        ));
+    }
+    let uid = previous_uid
+        .or_else(|| pod.metadata.uid.clone().filter(|u| !u.is_empty()))
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let facts = PodFacts::new(&pod, uid, manifest)?;
+
+    let env = make_environment(&pod, &facts, container, &allocatable).map_err(|e| {
+        SimulateError::Kubelet {
+            manifest: manifest.to_string(),
+            message: format!(
+                "the kubelet cannot start container {} (CreateContainerConfigError): {e}",
+                go_quote::quote(&container.name)
+            ),
+        }
+    })?;
+    notes.extend(env.notes);
+
+    std::fs::create_dir_all(&opts.root)
+        .map_err(|e| SimulateError::io("failed to create directory", &opts.root, e))?;
+    let volumes = write_volumes(&VolumeContext {
+        manifest,
+        root: &opts.root,
+        pod: &pod,
+        facts: &facts,
+        allocatable: &allocatable,
+        container,
+        env: &env.entries,
+        same_pod_as_before,
+    })?;
+    notes.extend(volumes.notes);
+
+    let sandbox = ContainerSandbox {
+        pod: PodIdentity {
+            name: facts.name.clone(),
+            namespace: facts.namespace.clone(),
+            uid: facts.uid.clone(),
+        },
+        container: container.name.clone(),
+        env: env.entries,
+        mounts: volumes.mounts,
+    };
+    let sandbox_file = sandbox.save(&opts.root)?;
+    Ok(SimulateReport {
+        pod: facts.name,
+        namespace: facts.namespace,
+        container: container.name.clone(),
+        volumes: volumes.written,
+        sandbox_file,
+        notes,
+    })
+}

@@ -1,0 +1,219 @@
+//! The example manifests (examples/*.yaml) played by `simulate` and read back by the guest via `info`.
+
+use crate::harness::{PodRoot, stderr, stdout, workspace};
+use serde_json::json;
+
+fn simulate(pod: &PodRoot, manifest: &str) -> String {
+    let path = workspace().join("examples").join(manifest);
+    let out = pod.run(&[
+        "simulate",
+        "--pod",
+        path.to_str().unwrap(),
+        "--root",
+        pod.path().to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "simulate {manifest}: {}",
+        stderr(&out)
+    );
+    stdout(&out)
+}
+
+#[test]
+fn seed_pod() {
+    let pod = PodRoot::new();
+    simulate(&pod, "seed-pod.yaml");
+    let info = pod.info(&[]);
+    assert_eq!(info["name"], "seed-demo");
+    assert_eq!(info["namespace"], "demo");
+    assert_eq!(info["sources"]["metadata.name"], "env:POD_NAME");
+    assert_eq!(
+        info["labels"],
+        json!({"app": "seed-demo", "tier": "backend"})
+    );
+    assert_eq!(
+        info["annotations"]["description"],
+        "Downward API demo: \"labels\" and limits as files"
+    );
+    assert_eq!(
+        info["resources"]["limits.cpu"],
+        json!({"value": 500, "divisor": "1m", "millicores": 500})
+    );
+    assert_eq!(
+        info["sources"]["limits.cpu"],
+        "file:/etc/downward/cpu_limit"
+    );
+    assert_eq!(info["errors"], json!([]));
+    // The uid is not exposed by this manifest, so it is absent.
+    assert!(info.get("uid").is_none(), "{info}");
+}
+
+#[test]
+fn docs_dapi_volume_labels_and_annotations() {
+    let pod = PodRoot::new();
+    simulate(&pod, "dapi-volume.yaml");
+    // What the kubelet writes, byte for byte (sorted keys, %q values, no trailing newline).
+    let labels = std::fs::read_to_string(pod.host("/etc/podinfo/labels")).unwrap();
+    assert_eq!(
+        labels,
+        "cluster=\"test-cluster1\"\nrack=\"rack-22\"\nzone=\"us-est-coast\""
+    );
+    let info = pod.info(&[]);
+    assert_eq!(
+        info["labels"],
+        json!({"cluster": "test-cluster1", "rack": "rack-22", "zone": "us-est-coast"})
+    );
+    assert_eq!(info["annotations"]["build"], "two");
+    assert_eq!(info["annotations"]["builder"], "john-doe");
+    // Namespace from the ServiceAccount volume, the last resort.
+    assert_eq!(info["namespace"], "default");
+    assert_eq!(
+        info["sources"]["metadata.namespace"],
+        "serviceaccount:/var/run/secrets/kubernetes.io/serviceaccount/namespace"
+    );
+}
+
+#[test]
+fn docs_dapi_volume_resources_divisors() {
+    let pod = PodRoot::new();
+    let out = simulate(&pod, "dapi-volume-resources.yaml");
+    assert!(
+        out.contains("POD_INTROSPECT_FIELDS"),
+        "simulate hints at the divisor mapping: {out}"
+    );
+    // limits.cpu 250m / 1m, requests.cpu 125m / 1m, 64Mi / 1Mi, 32Mi / 1Mi, rounded up.
+    for (file, want) in [
+        ("cpu_limit", "250"),
+        ("cpu_request", "125"),
+        ("mem_limit", "64"),
+        ("mem_request", "32"),
+    ] {
+        assert_eq!(
+            std::fs::read_to_string(pod.host(&format!("/etc/podinfo/{file}"))).unwrap(),
+            want,
+            "{file}"
+        );
+    }
+    let mapping = "POD_INTROSPECT_FIELDS=limits.cpu=file:/etc/podinfo/cpu_limit;divisor=1m,requests.cpu=file:/etc/podinfo/cpu_request;divisor=1m,limits.memory=file:/etc/podinfo/mem_limit;divisor=1Mi,requests.memory=file:/etc/podinfo/mem_request;divisor=1Mi";
+    let info = pod.info(&["--env", mapping]);
+    let r = &info["resources"];
+    assert_eq!(
+        r["limits.cpu"],
+        json!({"value": 250, "divisor": "1m", "millicores": 250})
+    );
+    assert_eq!(
+        r["requests.cpu"],
+        json!({"value": 125, "divisor": "1m", "millicores": 125})
+    );
+    assert_eq!(
+        r["limits.memory"],
+        json!({"value": 64, "divisor": "1Mi", "bytes": 67108864})
+    );
+    assert_eq!(
+        r["requests.memory"],
+        json!({"value": 32, "divisor": "1Mi", "bytes": 33554432})
+    );
+}
+
+#[test]
+fn docs_dapi_envars_fieldref() {
+    let pod = PodRoot::new();
+    simulate(&pod, "dapi-envars-pod.yaml");
+    let info = pod.info(&[]);
+    assert_eq!(info["name"], "dapi-envars-fieldref");
+    assert_eq!(info["namespace"], "default");
+    assert_eq!(
+        info["sources"]["metadata.namespace"],
+        "env:MY_POD_NAMESPACE"
+    );
+    assert_eq!(info["nodeName"], "pod-introspect-node");
+    assert_eq!(info["serviceAccountName"], "default");
+    assert_eq!(info["podIP"], "10.244.0.10");
+    assert_eq!(info["sources"]["status.podIP"], "env:MY_POD_IP");
+}
+
+#[test]
+fn docs_dapi_envars_resourcefieldref() {
+    let pod = PodRoot::new();
+    simulate(&pod, "dapi-envars-container.yaml");
+    let info = pod.info(&[]);
+    let r = &info["resources"];
+    // The docs' expected output: 1, 1, 33554432, 67108864 (cpu rounded up to whole cores).
+    assert_eq!(r["requests.cpu"]["value"], 1);
+    assert_eq!(r["limits.cpu"]["value"], 1);
+    assert_eq!(
+        r["requests.memory"],
+        json!({"value": 33554432, "divisor": "1", "bytes": 33554432})
+    );
+    assert_eq!(
+        r["limits.memory"],
+        json!({"value": 67108864, "divisor": "1", "bytes": 67108864})
+    );
+    assert_eq!(info["sources"]["limits.memory"], "env:MY_MEM_LIMIT");
+}
+
+#[test]
+fn resimulating_after_a_label_edit_swaps_data() {
+    let pod = PodRoot::new();
+    let manifest = pod.path().join("pod.yaml");
+    let text = std::fs::read_to_string(workspace().join("examples/dapi-volume.yaml")).unwrap();
+    std::fs::write(&manifest, &text).unwrap();
+    let run = |m: &std::path::Path| {
+        let out = pod.run(&[
+            "simulate",
+            "--pod",
+            m.to_str().unwrap(),
+            "--root",
+            pod.path().to_str().unwrap(),
+        ]);
+        assert!(out.status.success(), "{}", stderr(&out));
+    };
+    run(&manifest);
+    let before = std::fs::read_link(pod.host("/etc/podinfo/..data")).unwrap();
+    let uid_before =
+        std::fs::read_to_string(pod.path().join(".pod-introspect/container.json")).unwrap();
+    std::fs::write(&manifest, text.replace("rack: rack-22", "rack: rack-23")).unwrap();
+    run(&manifest);
+    let after = std::fs::read_link(pod.host("/etc/podinfo/..data")).unwrap();
+    assert_ne!(before, after, "..data must point at a new version");
+    assert!(
+        !pod.host("/etc/podinfo").join(&before).exists(),
+        "the old version is removed"
+    );
+    assert_eq!(pod.info(&[])["labels"]["rack"], "rack-23");
+    let uid_after =
+        std::fs::read_to_string(pod.path().join(".pod-introspect/container.json")).unwrap();
+    let uid = |t: &str| serde_json::from_str::<serde_json::Value>(t).unwrap()["pod"]["uid"].clone();
+    assert_eq!(uid(&uid_before), uid(&uid_after), "the pod keeps its uid");
+}
+
+#[test]
+fn invalid_manifest_is_rejected_with_the_api_server_message() {
+    let pod = PodRoot::new();
+    let manifest = pod.path().join("bad.yaml");
+    let text = std::fs::read_to_string(workspace().join("examples/dapi-volume.yaml")).unwrap();
+    std::fs::write(
+        &manifest,
+        text.replace(
+            "fieldPath: metadata.annotations",
+            "fieldPath: spec.nodeName",
+        ),
+    )
+    .unwrap();
+    let out = pod.run(&[
+        "simulate",
+        "--pod",
+        manifest.to_str().unwrap(),
+        "--root",
+        pod.path().to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("Pod \"kubernetes-downwardapi-volume-example\" is invalid"),
+        "{err}"
+    );
+    assert!(err.contains("spec.volumes[0].downwardAPI.fieldRef.fieldPath: Unsupported value: \"spec.nodeName\": supported values: \"metadata.annotations\", \"metadata.labels\", \"metadata.name\", \"metadata.namespace\", \"metadata.uid\""), "{err}");
+    assert!(err.contains("bad.yaml"), "{err}");
+}
