@@ -20,8 +20,8 @@ fn main() {
     for path in [
         "guest/src",
         "guest/Cargo.toml",
-        "guest/downward/src",
-        "guest/downward/Cargo.toml",
+        "guest/kube/src",
+        "guest/kube/Cargo.toml",
         "wit",
         "Cargo.lock",
     ] {

@@ -1,12 +1,15 @@
 //! The WIT glue: generated bindings, conversions from the guest's model, and the exports.
 //! Only built for wasm32 (the export symbols are component-model names a native linker rejects).
 
+use crate::api::{self, ApiError, Client, ListOptions, WatchOptions};
 use crate::model::{PodInfo, Problem, ResourceValue, Source};
 use crate::resolve::Context;
-use crate::{field, map_key, run_command};
-use pod_introspect_downward::fields;
+use crate::wasi_http::WasiHttp;
+use crate::{field, map_key};
+use pod_introspect_kube::fields;
+use std::cell::RefCell;
 
-mod bindings {
+pub(crate) mod bindings {
     wit_bindgen::generate!({
         path: "../wit",
         world: "introspector",
@@ -25,6 +28,7 @@ fn to_wit_source(s: Source) -> wit::Source {
         Source::VolumeFile(p) => wit::Source::VolumeFile(p),
         Source::Env(n) => wit::Source::Env(n),
         Source::ServiceAccount(p) => wit::Source::ServiceAccount(p),
+        Source::Api(p) => wit::Source::Api(p),
     }
 }
 
@@ -37,6 +41,7 @@ fn to_wit_error(p: Problem) -> wit::Error {
             wit::Error::Malformed(wit::MalformedError { file, line, reason })
         }
         Problem::Io { path, message } => wit::Error::Io(wit::IoError { path, message }),
+        Problem::Api(e) => wit::Error::Api(to_wit_api_error(e)),
     }
 }
 
@@ -129,11 +134,157 @@ impl wit::Guest for Component {
             )),
         }
     }
+
+    type PodWatch = WatchResource;
+
+    fn server_version() -> Result<String, wit::ApiError> {
+        with_client(|c| c.get_json("/version")).map(|v| v.to_string())
+    }
+
+    fn get(path: String, query: Vec<(String, String)>) -> Result<wit::ApiResponse, wit::ApiError> {
+        if !path.starts_with('/') {
+            return Err(wit::ApiError::Invalid(format!(
+                "path {path:?} must start with /"
+            )));
+        }
+        let (status, body) = with_client(|c| c.get_raw(&api::path_with_query(&path, &query)))?;
+        Ok(wit::ApiResponse {
+            status,
+            body: String::from_utf8_lossy(&body).into_owned(),
+        })
+    }
+
+    fn get_pod(namespace: String, name: String) -> Result<String, wit::ApiError> {
+        with_client(|c| c.get_json(&crate::self_pod::pod_path(&namespace, &name)))
+            .map(|v| v.to_string())
+    }
+
+    fn list_pods(o: wit::ListOptions) -> Result<wit::PodList, wit::ApiError> {
+        let list = with_client(|c| {
+            c.list_pods(&ListOptions {
+                namespace: o.namespace,
+                label_selector: o.label_selector,
+                field_selector: o.field_selector,
+                limit: o.limit,
+                continue_token: o.continue_token,
+                resource_version: o.resource_version,
+            })
+        })?;
+        Ok(wit::PodList {
+            items: list.items,
+            resource_version: list.resource_version,
+            continue_token: list.continue_token,
+            remaining_item_count: list.remaining_item_count,
+        })
+    }
+
+    fn self_pod() -> Result<String, wit::ApiError> {
+        let info = Context::from_process().info();
+        with_client(|c| crate::self_pod::fetch(c, &info)).map(|(_, pod)| pod.to_string())
+    }
 }
 
 impl bindings::exports::wasi::cli::run::Guest for Component {
     fn run() -> Result<(), ()> {
         let args: Vec<String> = std::env::args().skip(1).collect();
-        if run_command(&args) { Ok(()) } else { Err(()) }
+        if crate::command::run(&args, &mut new_client) {
+            Ok(())
+        } else {
+            Err(())
+        }
+    }
+}
+
+/// A client from in-cluster config, reading the token file with std::fs.
+fn new_client() -> Result<Client<WasiHttp>, ApiError> {
+    let location = api::location_from_env()?;
+    let start = std::time::Instant::now();
+    Ok(Client::new(
+        WasiHttp,
+        location,
+        Box::new(|| {
+            std::fs::read(pod_introspect_kube::incluster::TOKEN_FILE).map_err(|e| e.to_string())
+        }),
+        Box::new(move || start.elapsed()),
+    ))
+}
+
+thread_local! {
+    /// One client per instance, so the token cache lives across calls.
+    static CLIENT: RefCell<Option<Client<WasiHttp>>> = const { RefCell::new(None) };
+}
+
+fn with_client<R>(
+    f: impl FnOnce(&mut Client<WasiHttp>) -> Result<R, ApiError>,
+) -> Result<R, wit::ApiError> {
+    CLIENT
+        .with(|cell| {
+            let mut slot = cell.borrow_mut();
+            if slot.is_none() {
+                *slot = Some(new_client()?);
+            }
+            match slot.as_mut() {
+                Some(c) => f(c),
+                None => Err(ApiError::Invalid("no client".into())),
+            }
+        })
+        .map_err(to_wit_api_error)
+}
+
+fn to_wit_status(s: api::ApiStatus) -> wit::ApiStatus {
+    wit::ApiStatus {
+        code: s.code,
+        reason: s.reason,
+        message: s.message,
+    }
+}
+
+fn to_wit_api_error(e: ApiError) -> wit::ApiError {
+    match e {
+        ApiError::NotInCluster(m) => wit::ApiError::NotInCluster(m),
+        ApiError::Credentials(m) => wit::ApiError::Credentials(m),
+        ApiError::Unauthorized(s) => wit::ApiError::Unauthorized(to_wit_status(s)),
+        ApiError::Forbidden(s) => wit::ApiError::Forbidden(to_wit_status(s)),
+        ApiError::NotFound(s) => wit::ApiError::NotFound(to_wit_status(s)),
+        ApiError::Gone(s) => wit::ApiError::Gone(to_wit_status(s)),
+        ApiError::Conflict(s) => wit::ApiError::Conflict(to_wit_status(s)),
+        ApiError::ServerError(s) => wit::ApiError::ServerError(to_wit_status(s)),
+        ApiError::Transport(m) => wit::ApiError::Transport(m),
+        ApiError::Tls(m) => wit::ApiError::Tls(m),
+        ApiError::Invalid(m) => wit::ApiError::Invalid(m),
+    }
+}
+
+/// The `pod-watch` resource.
+pub struct WatchResource(RefCell<api::PodWatch>);
+
+impl wit::GuestPodWatch for WatchResource {
+    fn new(o: wit::WatchOptions) -> Self {
+        WatchResource(RefCell::new(api::PodWatch::new(WatchOptions {
+            namespace: o.namespace,
+            label_selector: o.label_selector,
+            field_selector: o.field_selector,
+            resource_version: o.resource_version,
+            allow_bookmarks: o.allow_bookmarks,
+            timeout_seconds: o.timeout_seconds,
+        })))
+    }
+
+    fn next(&self) -> Result<wit::WatchEvent, wit::ApiError> {
+        let ev = with_client(|c| self.0.borrow_mut().next(c))?;
+        Ok(wit::WatchEvent {
+            kind: match ev.kind {
+                api::EventKind::Added => wit::WatchEventKind::Added,
+                api::EventKind::Modified => wit::WatchEventKind::Modified,
+                api::EventKind::Deleted => wit::WatchEventKind::Deleted,
+                api::EventKind::Bookmark => wit::WatchEventKind::Bookmark,
+            },
+            object: ev.object,
+            resource_version: ev.resource_version,
+        })
+    }
+
+    fn resource_version(&self) -> Option<String> {
+        self.0.borrow().resource_version()
     }
 }

@@ -4,7 +4,7 @@
 //! and annotations only as volume files, node/ServiceAccount/IP fields only as env vars, the others
 //! either way.
 
-use pod_introspect_downward::fields;
+use pod_introspect_kube::fields;
 
 /// A manifest snippet, in YAML flow style, that exposes `field` to this container.
 pub fn hint(field: &str) -> String {

@@ -2,28 +2,29 @@
 //!
 //! Implements the WIT interface `pod-introspect:pod/pod-introspect` (see `wit/pod-introspect.wit`)
 //! with standard WASI 0.2 imports only: the filesystem for downwardAPI and ServiceAccount volume
-//! files, `wasi:cli/environment` for env vars. It also exports `wasi:cli/run`, which prints the same
-//! JSON as `info-json`, so `wasmtime run` (or any component runtime) can run it as a command:
-//!
-//! ```text
-//! pod-introspect-guest.wasm [--pretty] [--strict]
-//! ```
-//!
-//! `--strict` makes the command fail (exit 1) when any field had an error.
+//! files, `wasi:cli/environment` for env vars, `wasi:http/outgoing-handler` for the Kubernetes
+//! API. It also exports `wasi:cli/run`, which prints the same JSON as `info-json`, so `wasmtime
+//! run` (or any component runtime) can run it as a command; see [`command`] for its arguments.
 
+pub mod api;
+pub mod command;
 pub mod hints;
 pub mod mapping;
 pub mod model;
 pub mod resolve;
+pub mod self_pod;
+pub mod volume;
 
 #[cfg(test)]
 mod tests;
 
 #[cfg(target_arch = "wasm32")]
 mod component;
+#[cfg(target_arch = "wasm32")]
+mod wasi_http;
 
 use model::Problem;
-use pod_introspect_downward::fields;
+use pod_introspect_kube::fields;
 use resolve::Context;
 
 /// One key of labels or annotations.
@@ -75,39 +76,4 @@ pub fn field(ctx: &Context, path: &str) -> Result<String, Problem> {
             .map(|e| e.problem)
             .unwrap_or_else(|| ctx.not_exposed(path))
     })
-}
-
-/// Runs the `wasi:cli/run` command: prints the info JSON. Returns false for the exit status 1
-/// (a bad argument, or field errors under `--strict`).
-pub fn run_command(args: &[String]) -> bool {
-    let mut pretty = false;
-    let mut strict = false;
-    for arg in args {
-        match arg.as_str() {
-            "--pretty" => pretty = true,
-            "--strict" => strict = true,
-            "--help" | "-h" => {
-                println!(
-                    "pod-introspect guest: prints what the pod exposes to this container as JSON\n\nusage: pod-introspect-guest.wasm [--pretty] [--strict]\n  --pretty   indent the JSON\n  --strict   exit 1 when any field had an error"
-                );
-                return true;
-            }
-            other => {
-                eprintln!(
-                    "error: unknown argument {other:?}; expected --pretty, --strict or --help"
-                );
-                return false;
-            }
-        }
-    }
-    let info = Context::from_process().info();
-    println!("{}", info.to_json(pretty));
-    if strict && !info.errors.is_empty() {
-        eprintln!(
-            "error: {} field(s) had errors (--strict)",
-            info.errors.len()
-        );
-        return false;
-    }
-    true
 }

@@ -8,7 +8,7 @@
 //! pkg/apis/core/validation/validation.go); files and env vars do not carry it, so this is the only
 //! way for a reader to know the unit of a resource value.
 
-use pod_introspect_downward::{fields, quantity};
+use pod_introspect_kube::{fields, quantity};
 
 /// Env var holding the mapping.
 pub const FIELDS_ENV: &str = "POD_INTROSPECT_FIELDS";

@@ -14,6 +14,8 @@ pub enum Source {
     Env(String),
     /// The ServiceAccount volume's `namespace` file by path.
     ServiceAccount(String),
+    /// The pod object from the Kubernetes API, by request path.
+    Api(String),
 }
 
 impl fmt::Display for Source {
@@ -24,6 +26,7 @@ impl fmt::Display for Source {
             Source::VolumeFile(p) => write!(f, "file:{p}"),
             Source::Env(n) => write!(f, "env:{n}"),
             Source::ServiceAccount(p) => write!(f, "serviceaccount:{p}"),
+            Source::Api(p) => write!(f, "api:{p}"),
         }
     }
 }
@@ -54,6 +57,8 @@ pub enum Problem {
         /// OS message.
         message: String,
     },
+    /// The API call that was to supply it failed.
+    Api(crate::api::ApiError),
 }
 
 impl Problem {
@@ -63,6 +68,7 @@ impl Problem {
             Problem::NotExposed { .. } => "not-exposed",
             Problem::Malformed { .. } => "malformed",
             Problem::Io { .. } => "io",
+            Problem::Api(_) => "api",
         }
     }
 }
@@ -86,6 +92,7 @@ impl fmt::Display for Problem {
                 reason,
             } => write!(f, "{file}: {reason}"),
             Problem::Io { path, message } => write!(f, "cannot read {path}: {message}"),
+            Problem::Api(e) => write!(f, "Kubernetes API: {e}"),
         }
     }
 }

@@ -10,9 +10,9 @@
 
 use crate::mapping::{self, MappedSource, Mapping};
 use crate::model::{FieldError, PodInfo, Problem, ResourceValue, Source};
-use pod_introspect_downward::atomic_writer::Snapshot;
-use pod_introspect_downward::quantity::{Quantity, ResourceKind};
-use pod_introspect_downward::{fields, map_file};
+use crate::volume::{self, Item, Volume};
+use pod_introspect_kube::quantity::{Quantity, ResourceKind};
+use pod_introspect_kube::{fields, map_file};
 use std::collections::BTreeMap;
 use std::io;
 use std::path::Path;
@@ -20,14 +20,6 @@ use std::path::Path;
 /// Env var listing downwardAPI volume directories, colon-separated.
 pub const DOWNWARD_DIRS_ENV: &str = "POD_INTROSPECT_DOWNWARD_DIRS";
 
-/// One downwardAPI volume directory, resolved once.
-struct Volume {
-    /// The directory as given, e.g. `/etc/podinfo`.
-    dir: String,
-    snapshot: Snapshot,
-    /// Visible entry names of this version.
-    entries: Vec<String>,
-}
 
 /// A place a field may be read from.
 #[derive(Debug, Clone)]
@@ -99,13 +91,28 @@ impl Context {
                 .map(|d| d.to_string())
                 .collect(),
         };
+        // Read eagerly: the recognised item names, and the top-level names of mapped files.
+        let mapped: Vec<String> = mappings
+            .iter()
+            .filter_map(|m| match &m.source {
+                MappedSource::File(p) => Path::new(p).file_name().map(|n| n.to_string_lossy().into_owned()),
+                MappedSource::Env(_) => None,
+            })
+            .collect();
+        let wanted = |name: &str| {
+            fields::field_for_file_name(name).is_some() || mapped.iter().any(|m| m == name)
+        };
         let mut volumes = Vec::new();
         for dir in dirs {
-            if let Some(v) = open_volume(&dir, &mut setup_errors) {
+            if let Some(v) = open_volume(&dir, &wanted, &mut setup_errors) {
                 volumes.push(v);
             }
         }
-        let service_account = open_volume(sa_dir, &mut setup_errors);
+        let service_account = open_volume(
+            sa_dir,
+            &|name| name == fields::SERVICE_ACCOUNT_NAMESPACE_FILE,
+            &mut setup_errors,
+        );
         Context {
             env,
             mappings,
@@ -126,7 +133,7 @@ impl Context {
             out.push((c, m.divisor.clone()));
         }
         for (i, v) in self.volumes.iter().enumerate() {
-            for item in &v.entries {
+            for item in v.items.keys() {
                 if fields::field_for_file_name(item) == Some(field) {
                     out.push((
                         Candidate::VolumeItem {
@@ -169,9 +176,9 @@ impl Context {
             Candidate::VolumeItem { volume, item } => {
                 let v = &self.volumes[*volume];
                 let shown = format!("{}/{}", v.dir.trim_end_matches('/'), item);
-                read_snapshot(&v.snapshot, item, &shown, Source::VolumeFile(shown.clone()))
+                read_item(v, item, &shown, Source::VolumeFile(shown.clone()))
             }
-            Candidate::File(path) => match std::fs::read(path) {
+            Candidate::File(path) => match volume::read_capped(Path::new(path)) {
                 Ok(b) => Ok(Some((b, Source::VolumeFile(path.clone())))),
                 Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
                 Err(e) => Err(io_problem(path, Source::VolumeFile(path.clone()), &e)),
@@ -189,8 +196,8 @@ impl Context {
                     v.dir.trim_end_matches('/'),
                     fields::SERVICE_ACCOUNT_NAMESPACE_FILE
                 );
-                read_snapshot(
-                    &v.snapshot,
+                read_item(
+                    v,
                     fields::SERVICE_ACCOUNT_NAMESPACE_FILE,
                     &shown,
                     Source::ServiceAccount(shown.clone()),
@@ -286,8 +293,7 @@ impl Context {
                 line: None,
                 reason,
             })?;
-            let divisor = f.divisor.clone().unwrap_or_else(|| "1".to_string());
-            Ok(resource_value(kind, value, divisor))
+            Ok(resource_value(kind, value, f.divisor.clone()))
         })
     }
 
@@ -303,7 +309,7 @@ impl Context {
             add(&m.field);
         }
         for v in &self.volumes {
-            for item in &v.entries {
+            for item in v.items.keys() {
                 if let Some(f) = fields::field_for_file_name(item) {
                     add(f);
                 }
@@ -415,48 +421,44 @@ impl Context {
     }
 }
 
-fn open_volume(dir: &str, errors: &mut Vec<FieldError>) -> Option<Volume> {
-    let snapshot = match Snapshot::open(Path::new(dir)) {
-        Ok(s) => s,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return None,
-        Err(e) => {
-            errors.push(FieldError {
-                field: format!("volume {dir}"),
-                source: Some(Source::VolumeFile(dir.to_string())),
-                problem: Problem::Io {
-                    path: dir.to_string(),
-                    message: e.to_string(),
-                },
-            });
-            return None;
-        }
+fn open_volume(
+    dir: &str,
+    wanted: &dyn Fn(&str) -> bool,
+    errors: &mut Vec<FieldError>,
+) -> Option<Volume> {
+    let problem = |message: String| FieldError {
+        field: format!("volume {dir}"),
+        source: Some(Source::VolumeFile(dir.to_string())),
+        problem: Problem::Io { path: dir.to_string(), message },
     };
-    let entries = match snapshot.entries() {
-        Ok(entries) => entries,
-        Err(e) => {
-            errors.push(FieldError {
-                field: format!("volume {dir}"),
-                source: Some(Source::VolumeFile(dir.to_string())),
-                problem: Problem::Io {
-                    path: dir.to_string(),
-                    message: e.to_string(),
-                },
-            });
-            return None;
+    match volume::read_volume(dir, wanted) {
+        Ok(Some(v)) => {
+            if let Some(e) = &v.listing_error {
+                errors.push(problem(e.clone()));
+            }
+            Some(v)
         }
-    };
-    Some(Volume {
-        dir: dir.to_string(),
-        snapshot,
-        entries,
-    })
+        Ok(None) => None,
+        Err(e) => {
+            errors.push(problem(e.0));
+            None
+        }
+    }
 }
 
-fn read_snapshot(snapshot: &Snapshot, item: &str, shown: &str, source: Source) -> ReadResult {
-    match snapshot.read(item) {
-        Ok(Some(bytes)) => Ok(Some((bytes, source))),
-        Ok(None) => Ok(None),
-        Err(e) => Err(io_problem(shown, source, &e)),
+/// An item of a volume: read eagerly with the volume, or (a nested mapped path) from its version.
+fn read_item(v: &Volume, item: &str, shown: &str, source: Source) -> ReadResult {
+    match v.items.get(item) {
+        Some(Item::Data(bytes)) => Ok(Some((bytes.clone(), source))),
+        Some(Item::Error(message)) => {
+            Err((source, Problem::Io { path: shown.to_string(), message: message.clone() }))
+        }
+        None if item.contains('/') => match volume::read_capped(&v.snapshot.path(item)) {
+            Ok(bytes) => Ok(Some((bytes, source))),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(io_problem(shown, source, &e)),
+        },
+        None => Ok(None),
     }
 }
 
@@ -481,6 +483,7 @@ fn source_location(source: &Source) -> String {
     match source {
         Source::VolumeFile(p) | Source::ServiceAccount(p) => p.clone(),
         Source::Env(n) => format!("env:{n}"),
+        Source::Api(p) => format!("api:{p}"),
     }
 }
 
@@ -505,7 +508,15 @@ pub fn parse_resource_integer(text: &str) -> Result<u64, String> {
 }
 
 /// A figure with its divisor and, where the divisor parses, millicores or bytes.
-pub fn resource_value(kind: ResourceKind, value: u64, divisor: String) -> ResourceValue {
+///
+/// Files and env vars do not say which divisor the manifest used. With `declared` (from
+/// `POD_INTROSPECT_FIELDS`) the figure is also given in millicores or bytes; without, the divisor
+/// is reported as `1` (the Kubernetes default) and no unit figure is given, since a wrong guess
+/// (250 read as 250 cores when the manifest said `divisor: 1m`) is worse than none.
+pub fn resource_value(kind: ResourceKind, value: u64, declared: Option<String>) -> ResourceValue {
+    let Some(divisor) = declared else {
+        return ResourceValue { value, divisor: "1".into(), millicores: None, bytes: None };
+    };
     let q = Quantity::parse(&divisor).ok();
     let unit = |f: fn(&Quantity) -> i64| {
         let d = q.as_ref().map(|q| if q.is_zero() { 1 } else { f(q) })?;

@@ -136,15 +136,248 @@ fn resource_integers_are_strict() {
 
 #[test]
 fn resource_units() {
-    use pod_introspect_downward::quantity::ResourceKind;
-    let r = crate::resolve::resource_value(ResourceKind::Cpu, 500, "1m".into());
+    use pod_introspect_kube::quantity::ResourceKind;
+    let r = crate::resolve::resource_value(ResourceKind::Cpu, 500, Some("1m".into()));
     assert_eq!((r.millicores, r.bytes), (Some(500), None));
-    let r = crate::resolve::resource_value(ResourceKind::Cpu, 2, "1".into());
+    let r = crate::resolve::resource_value(ResourceKind::Cpu, 2, Some("1".into()));
     assert_eq!(r.millicores, Some(2000));
-    let r = crate::resolve::resource_value(ResourceKind::Memory, 64, "1Mi".into());
+    let r = crate::resolve::resource_value(ResourceKind::Memory, 64, Some("1Mi".into()));
     assert_eq!((r.millicores, r.bytes), (None, Some(67_108_864)));
-    let r = crate::resolve::resource_value(ResourceKind::Memory, 3, "1k".into());
+    let r = crate::resolve::resource_value(ResourceKind::Memory, 3, Some("1k".into()));
     assert_eq!(r.bytes, Some(3000));
-    let r = crate::resolve::resource_value(ResourceKind::Memory, u64::MAX, "1Ki".into());
+    let r = crate::resolve::resource_value(ResourceKind::Memory, u64::MAX, Some("1Ki".into()));
     assert_eq!(r.bytes, None, "overflow gives none");
+    let r = crate::resolve::resource_value(ResourceKind::Cpu, 250, None);
+    assert_eq!((r.divisor.as_str(), r.millicores, r.bytes), ("1", None, None), "no unit figure without a declared divisor");
+}
+
+mod api_client {
+    use crate::api::*;
+    use pod_introspect_kube::incluster::ApiLocation;
+    use std::cell::RefCell;
+    use std::collections::VecDeque;
+    use std::rc::Rc;
+    use std::time::Duration;
+
+    /// A scripted server: each request pops the next (status, chunks); requests are recorded.
+    #[derive(Clone, Default)]
+    struct Fake {
+        script: Rc<RefCell<VecDeque<(u16, Vec<&'static str>)>>>,
+        seen: Rc<RefCell<Vec<(String, Option<String>)>>>,
+    }
+
+    struct Chunks(VecDeque<Vec<u8>>);
+    impl BodyStream for Chunks {
+        fn next_chunk(&mut self) -> Result<Option<Vec<u8>>, ApiError> {
+            Ok(self.0.pop_front())
+        }
+    }
+
+    impl Transport for Fake {
+        fn get(
+            &mut self,
+            url: &str,
+            headers: &[(&str, String)],
+        ) -> Result<(u16, Box<dyn BodyStream>), ApiError> {
+            let auth = headers
+                .iter()
+                .find(|(k, _)| *k == "authorization")
+                .map(|(_, v)| v.clone());
+            self.seen.borrow_mut().push((url.to_string(), auth));
+            let (status, chunks) = self
+                .script
+                .borrow_mut()
+                .pop_front()
+                .ok_or_else(|| ApiError::Transport("connection refused".into()))?;
+            Ok((
+                status,
+                Box::new(Chunks(
+                    chunks.into_iter().map(|c| c.as_bytes().to_vec()).collect(),
+                )),
+            ))
+        }
+    }
+
+    fn client(fake: &Fake, tokens: &'static [&'static str], send_token: bool) -> Client<Fake> {
+        let reads = Rc::new(RefCell::new(tokens.iter()));
+        Client::new(
+            fake.clone(),
+            ApiLocation {
+                base_url: "https://10.96.0.1:443".into(),
+                send_token,
+            },
+            Box::new(move || {
+                reads
+                    .borrow_mut()
+                    .next()
+                    .map(|t| t.as_bytes().to_vec())
+                    .ok_or_else(|| "gone".to_string())
+            }),
+            Box::new(|| Duration::ZERO),
+        )
+    }
+
+    const FORBIDDEN: &str = r#"{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"pods is forbidden: User \"system:serviceaccount:demo:default\" cannot list resource \"pods\" in API group \"\" in the namespace \"kube-system\"","reason":"Forbidden","details":{"kind":"pods"},"code":403}"#;
+
+    #[test]
+    fn status_objects_map_to_error_cases() {
+        match status_error(403, FORBIDDEN.as_bytes()) {
+            ApiError::Forbidden(s) => {
+                assert_eq!(s.reason, "Forbidden");
+                assert!(
+                    s.message.starts_with(
+                        "pods is forbidden: User \"system:serviceaccount:demo:default\""
+                    )
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(
+            matches!(status_error(404, b"not json"), ApiError::NotFound(s) if s.reason == "NotFound" && s.message == "not json")
+        );
+        assert!(
+            matches!(status_error(410, br#"{"kind":"Status","reason":"Expired","code":410,"message":"too old"}"#), ApiError::Gone(s) if s.reason == "Expired")
+        );
+        assert!(matches!(status_error(503, b""), ApiError::ServerError(s) if s.code == 503));
+        assert!(matches!(status_error(409, b"{}"), ApiError::Conflict(_)));
+        assert!(matches!(
+            status_error(401, b"{}"),
+            ApiError::Unauthorized(_)
+        ));
+    }
+
+    #[test]
+    fn a_401_rereads_the_token_and_retries_once() {
+        let fake = Fake::default();
+        fake.script.borrow_mut().extend([
+            (401, vec!["{}"]),
+            (200, vec![r#"{"major":"1","#, r#""minor":"33"}"#]),
+        ]);
+        let mut c = client(&fake, &["old\n", "new"], true);
+        let v = c.get_json("/version").unwrap();
+        assert_eq!(v["minor"], "33");
+        let seen = fake.seen.borrow();
+        assert_eq!(
+            seen[0],
+            (
+                "https://10.96.0.1:443/version".into(),
+                Some("Bearer old".into())
+            )
+        );
+        assert_eq!(seen[1].1.as_deref(), Some("Bearer new"));
+    }
+
+    #[test]
+    fn a_second_401_is_unauthorized_and_no_token_goes_to_an_ambassador() {
+        let fake = Fake::default();
+        fake.script.borrow_mut().extend([(401, vec!["{}"]), (401, vec![r#"{"kind":"Status","code":401,"reason":"Unauthorized","message":"Unauthorized"}"#])]);
+        let mut c = client(&fake, &["t1", "t2"], true);
+        assert!(matches!(c.get_json("/api"), Err(ApiError::Unauthorized(_))));
+        let fake = Fake::default();
+        fake.script.borrow_mut().push_back((200, vec!["{}"]));
+        let mut c = client(&fake, &[], false);
+        c.get_json("/api").unwrap();
+        assert_eq!(fake.seen.borrow()[0].1, None);
+    }
+
+    #[test]
+    fn list_pods_builds_the_query_and_reads_the_page() {
+        let fake = Fake::default();
+        fake.script.borrow_mut().push_back((200, vec![r#"{"kind":"PodList","metadata":{"resourceVersion":"42","continue":"abc","remainingItemCount":3},"items":[{"metadata":{"name":"a"}},{"metadata":{"name":"b"}}]}"#]));
+        let mut c = client(&fake, &["t"], true);
+        let page = c
+            .list_pods(&ListOptions {
+                namespace: Some("demo".into()),
+                label_selector: Some("app=web,tier in (a,b)".into()),
+                limit: Some(2),
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(
+            fake.seen.borrow()[0].0,
+            "https://10.96.0.1:443/api/v1/namespaces/demo/pods?labelSelector=app%3Dweb%2Ctier%20in%20%28a%2Cb%29&limit=2"
+        );
+        assert_eq!(page.items.len(), 2);
+        assert_eq!(page.resource_version, "42");
+        assert_eq!(page.continue_token.as_deref(), Some("abc"));
+        assert_eq!(page.remaining_item_count, Some(3));
+    }
+
+    #[test]
+    fn watch_splits_lines_across_chunks_and_resumes_from_the_last_rv() {
+        let fake = Fake::default();
+        fake.script.borrow_mut().extend([
+            (200, vec![r#"{"type":"ADDED","object":{"metadata":{"name":"a","resourceVersion":"5"}}}"#, "\n{\"type\":\"BOOK", r#"MARK","object":{"metadata":{"resourceVersion":"7"}}}"#, "\n"]),
+            (200, vec![r#"{"type":"DELETED","object":{"metadata":{"name":"a","resourceVersion":"9"}}}"#, "\n"]),
+        ]);
+        let mut c = client(&fake, &["t"], true);
+        let mut w = PodWatch::new(WatchOptions {
+            namespace: Some("demo".into()),
+            allow_bookmarks: true,
+            ..Default::default()
+        });
+        assert_eq!(w.next(&mut c).unwrap().kind, EventKind::Added);
+        let b = w.next(&mut c).unwrap();
+        assert_eq!(
+            (b.kind, b.resource_version.as_str()),
+            (EventKind::Bookmark, "7")
+        );
+        assert_eq!(w.next(&mut c).unwrap().kind, EventKind::Deleted);
+        assert_eq!(w.resource_version().as_deref(), Some("9"));
+        let seen = fake.seen.borrow();
+        assert_eq!(
+            seen[0].0,
+            "https://10.96.0.1:443/api/v1/namespaces/demo/pods?watch=true&allowWatchBookmarks=true"
+        );
+        assert_eq!(
+            seen[1].0,
+            "https://10.96.0.1:443/api/v1/namespaces/demo/pods?watch=true&resourceVersion=7&allowWatchBookmarks=true"
+        );
+    }
+
+    #[test]
+    fn watch_reports_gone_in_stream_and_as_status() {
+        let fake = Fake::default();
+        fake.script.borrow_mut().push_back((200, vec![r#"{"type":"ERROR","object":{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"too old resource version: 5 (12)","reason":"Expired","code":410}}"#, "\n"]));
+        let mut c = client(&fake, &["t"], true);
+        let mut w = PodWatch::new(WatchOptions {
+            resource_version: Some("5".into()),
+            ..Default::default()
+        });
+        assert!(
+            matches!(w.next(&mut c), Err(ApiError::Gone(s)) if s.message.contains("too old resource version"))
+        );
+        let fake = Fake::default();
+        fake.script.borrow_mut().push_back((
+            410,
+            vec![r#"{"kind":"Status","code":410,"reason":"Expired","message":"too old"}"#],
+        ));
+        let mut c = client(&fake, &["t"], true);
+        let mut w = PodWatch::new(WatchOptions {
+            resource_version: Some("5".into()),
+            ..Default::default()
+        });
+        assert!(matches!(w.next(&mut c), Err(ApiError::Gone(_))));
+    }
+
+    #[test]
+    fn a_watch_closed_at_once_again_and_again_gives_up() {
+        let fake = Fake::default();
+        fake.script
+            .borrow_mut()
+            .extend([(200, vec![]), (200, vec![]), (200, vec![])]);
+        let mut c = client(&fake, &["t"], true);
+        let mut w = PodWatch::new(WatchOptions::default());
+        assert!(
+            matches!(w.next(&mut c), Err(ApiError::Transport(m)) if m.contains("closed 3 times"))
+        );
+    }
+
+    #[test]
+    fn the_token_never_appears_in_errors() {
+        let fake = Fake::default();
+        let mut c = client(&fake, &["s3cr3t-token"], true);
+        let e = c.get_json("/version").unwrap_err();
+        assert!(!format!("{e} {e:?}").contains("s3cr3t"), "{e:?}");
+    }
 }

@@ -43,6 +43,114 @@ pub enum Command {
     Simulate(SimulateArgs),
     /// Simulate the bundled example pod in a temporary root and show what the guest learns.
     Demo(DemoArgs),
+    /// Talk to the Kubernetes API through the bundled guest, as a pod does: in-cluster config
+    /// (KUBERNETES_SERVICE_HOST/PORT, the ServiceAccount token and ca.crt) or
+    /// POD_INTROSPECT_API_URL (an ambassador such as kubectl proxy). Prints JSON.
+    Api(ApiArgs),
+    /// Serve a Kubernetes API-server emulator over HTTPS (for tests, demos and local development):
+    /// pods get/list/watch/create/delete, ServiceAccount tokens, RBAC, discovery. kubectl works
+    /// against it with the kubeconfig it writes.
+    DevCluster(DevClusterArgs),
+}
+
+/// `api` flags.
+#[derive(Debug, Args)]
+pub struct ApiArgs {
+    #[command(flatten)]
+    pub sandbox: SandboxArgs,
+    /// What to ask.
+    #[command(subcommand)]
+    pub call: ApiCall,
+}
+
+/// The API calls.
+#[derive(Debug, Subcommand)]
+pub enum ApiCall {
+    /// GET /version.
+    Version,
+    /// GET any API path, e.g. /api/v1/namespaces/default/pods.
+    Get {
+        /// The path, starting with /.
+        path: String,
+        /// A query parameter NAME=VALUE. Repeatable.
+        #[arg(long = "query", value_name = "NAME=VALUE")]
+        query: Vec<String>,
+    },
+    /// List pods (in this pod's namespace unless -n or -A).
+    Pods(PodsArgs),
+    /// This pod's own object, found by the name and namespace the Downward API gives.
+    #[command(name = "self")]
+    SelfPod,
+    /// Watch a resource; `pods` is supported.
+    Watch(WatchArgs),
+}
+
+/// Namespace and selector flags, as kubectl's.
+#[derive(Debug, Args, Clone)]
+pub struct SelectorArgs {
+    /// The namespace (default: this pod's namespace).
+    #[arg(short = 'n', long, value_name = "NAMESPACE")]
+    pub namespace: Option<String>,
+    /// All namespaces.
+    #[arg(short = 'A', long, conflicts_with = "namespace")]
+    pub all_namespaces: bool,
+    /// Label selector, e.g. `app=web,tier in (a,b),!canary`.
+    #[arg(short = 'l', long, value_name = "SELECTOR")]
+    pub selector: Option<String>,
+    /// Field selector, e.g. `spec.nodeName=node-1,status.phase=Running`.
+    #[arg(long, value_name = "SELECTOR")]
+    pub field_selector: Option<String>,
+}
+
+/// `api pods` flags.
+#[derive(Debug, Args)]
+pub struct PodsArgs {
+    #[command(flatten)]
+    pub select: SelectorArgs,
+    /// At most this many pods (one page); the output's metadata.continue fetches the next.
+    #[arg(long, value_name = "N")]
+    pub limit: Option<u32>,
+    /// The continue token of the previous page.
+    #[arg(long = "continue", value_name = "TOKEN")]
+    pub continue_token: Option<String>,
+}
+
+/// `api watch` flags.
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// The resource: pods.
+    #[arg(value_parser = ["pods"])]
+    pub resource: String,
+    #[command(flatten)]
+    pub select: SelectorArgs,
+    /// Start after this resourceVersion (from a list).
+    #[arg(long, value_name = "RV")]
+    pub resource_version: Option<String>,
+    /// Ask for BOOKMARK events (allowWatchBookmarks).
+    #[arg(long)]
+    pub bookmarks: bool,
+    /// Stop after this many events.
+    #[arg(long, value_name = "N")]
+    pub max_events: Option<u64>,
+    /// timeoutSeconds of each watch request (the watch resumes from the last resourceVersion).
+    #[arg(long, value_name = "SECONDS")]
+    pub timeout_seconds: Option<u32>,
+}
+
+/// `dev-cluster` flags.
+#[derive(Debug, Args)]
+pub struct DevClusterArgs {
+    /// Address to serve on (loopback only is sensible; port 0 picks a free one).
+    #[arg(long, default_value = "127.0.0.1:6443")]
+    pub listen: std::net::SocketAddr,
+    /// Directory for the cluster CA, the signing key, DIR/kubeconfig (admin, for kubectl) and
+    /// DIR/ca.crt; kept across restarts. Without it everything is in memory.
+    #[arg(long, value_name = "DIR")]
+    pub state: Option<PathBuf>,
+    /// RBAC rules (YAML) replacing the default (each ServiceAccount may get, list and watch pods
+    /// in its own namespace).
+    #[arg(long, value_name = "FILE")]
+    pub rbac: Option<PathBuf>,
 }
 
 /// Flags shared by the commands that run a guest.
@@ -56,18 +164,26 @@ pub struct SandboxArgs {
     /// /etc/downward. Repeatable.
     #[arg(long, value_name = "PATH")]
     pub downward: Vec<String>,
-    /// Do not pass the host's environment to the guest (the simulated container's env still is).
+    /// Do not pass the host's environment to the guest. The simulated container's env (from
+    /// DIR/.pod-introspect/container.json under --root) is still passed, and wins over the host's.
     #[arg(long)]
     pub env_clear: bool,
     /// Set an env var for the guest, after the container's env. Repeatable.
     #[arg(long = "env", value_name = "NAME=VALUE", value_parser = parse_env)]
     pub env: Vec<(String, String)>,
-    /// Stop the guest after this many seconds.
+    /// Stop the guest after this many seconds (0: no deadline).
     #[arg(long, value_name = "SECONDS", default_value_t = 30.0)]
     pub timeout: f64,
     /// Cap each guest instance's linear memory, in MiB.
     #[arg(long, value_name = "MIB", default_value_t = 256)]
     pub max_memory: usize,
+    /// Also allow outgoing HTTP to this origin (scheme://host:port). Repeatable. The API server
+    /// from KUBERNETES_SERVICE_HOST/PORT and POD_INTROSPECT_API_URL are always allowed.
+    #[arg(long, value_name = "URL")]
+    pub allow_outbound: Vec<String>,
+    /// Do not verify the API server's certificate. Insecure: for debugging only; logs a warning.
+    #[arg(long)]
+    pub insecure_skip_tls_verify: bool,
 }
 
 fn parse_env(s: &str) -> Result<(String, String), String> {
@@ -85,6 +201,10 @@ pub struct InfoArgs {
     /// Indent the JSON.
     #[arg(long)]
     pub pretty: bool,
+    /// Fill what the Downward API does not expose from this pod's object in the Kubernetes API
+    /// (sources then say `api:`).
+    #[arg(long)]
+    pub api: bool,
 }
 
 /// `run` flags.
@@ -120,6 +240,10 @@ pub struct SimulateArgs {
         default_value = "cpu=4,memory=8Gi,ephemeral-storage=100Gi"
     )]
     pub node_allocatable: String,
+    /// Register the pod (and its ServiceAccount) in the running `dev-cluster --state DIR`, and
+    /// write the ServiceAccount token, ca.crt and the KUBERNETES_SERVICE_* env it issues.
+    #[arg(long, value_name = "DIR")]
+    pub cluster: Option<PathBuf>,
 }
 
 /// `demo` flags.

@@ -34,10 +34,15 @@ fn main() -> ExitCode {
         match cli.command {
             cli::Command::Info(args) => commands::info::run(args).await,
             cli::Command::Run(args) => commands::run::run(args).await,
-            cli::Command::Simulate(args) => commands::simulate::run(args),
+            cli::Command::Simulate(args) => commands::simulate::run(args).await,
             cli::Command::Demo(args) => commands::demo::run(args).await,
+            cli::Command::Api(args) => commands::api::run(args).await,
+            cli::Command::DevCluster(args) => commands::dev_cluster::run(args).await,
         }
     });
+    // A guest stopped while blocked in a host call may leave a blocking thread behind (e.g. a
+    // read of a FIFO): do not wait for it.
+    rt.shutdown_background();
     match result {
         Ok(code) => code,
         Err(e) => {

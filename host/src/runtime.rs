@@ -8,6 +8,7 @@ use wasmtime::component::{Component, Linker};
 use wasmtime::{Config, Engine, Store};
 use wasmtime_wasi::{FsPerms, WasiCtxBuilder};
 
+use crate::outbound::{OutboundConfig, OutboundPolicy};
 use crate::sandbox::Sandbox;
 use crate::state::HostState;
 
@@ -57,12 +58,14 @@ impl Runtime {
     }
 
     /// A store whose guest sees `sandbox` (read-only preopens, env), `args` as its arguments, the
-    /// host's stdout/stderr, no sockets, and the given limits.
+    /// host's stdout/stderr, no sockets, the given limits, and outgoing wasi:http requests
+    /// governed by `outbound`.
     pub fn store(
         &self,
         sandbox: &Sandbox,
         args: &[String],
         limits: Limits,
+        outbound: &OutboundConfig,
     ) -> Result<Store<HostState>> {
         let mut wasi = WasiCtxBuilder::new();
         wasi.inherit_stdout()
@@ -79,7 +82,7 @@ impl Runtime {
         }
         let mut store = Store::new(
             &self.engine,
-            HostState::new(wasi.build(), limits.max_memory),
+            HostState::new(wasi.build(), OutboundPolicy::new(outbound), limits.max_memory),
         );
         store.limiter(|s| &mut s.limits);
         let ticks = (limits.timeout.as_millis() / EPOCH_TICK.as_millis()).max(1);
@@ -111,14 +114,19 @@ fn start_epoch_ticker(engine: &Engine) {
     });
 }
 
+/// The error for a guest stopped at its deadline.
+pub fn timeout_error(limits: Limits) -> anyhow::Error {
+    anyhow!(
+        "the component ran longer than --timeout {}s and was stopped",
+        limits.timeout.as_secs_f64()
+    )
+}
+
 /// Turns a guest trap into an error that says which limit was hit and which flag raises it;
 /// other errors pass through with wasmtime's message (and the guest's backtrace).
 pub fn explain_trap(err: wasmtime::Error, limits: Limits) -> anyhow::Error {
     if let Some(wasmtime::Trap::Interrupt) = err.downcast_ref::<wasmtime::Trap>() {
-        return anyhow!(
-            "the component ran longer than --timeout {}s and was stopped",
-            limits.timeout.as_secs_f64()
-        );
+        return timeout_error(limits);
     }
     let text = format!("{err:?}");
     if text.contains("forcing trap when growing memory") || text.contains("memory minimum size") {

@@ -9,7 +9,8 @@
 //! `file:` paths in `POD_INTROSPECT_FIELDS`. Nothing else of the host is visible.
 
 use anyhow::{Context as _, Result, bail};
-use pod_introspect_downward::fields;
+use pod_introspect_kube::fields;
+use crate::outbound::{AllowedOrigin, OutboundConfig, Scheme};
 use pod_introspect_kubelet::ContainerSandbox;
 use std::path::{Path, PathBuf};
 
@@ -47,6 +48,53 @@ pub struct Sandbox {
     pub preopens: Vec<Preopen>,
     /// The guest's env, in order.
     pub env: Vec<(String, String)>,
+    /// The root the container paths were resolved under, canonical.
+    pub root: Option<PathBuf>,
+}
+
+impl Sandbox {
+    /// The guest's value of env var `name`.
+    pub fn var(&self, name: &str) -> Option<&str> {
+        self.env.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+
+    /// The outbound HTTP policy for this pod: the API server that in-cluster config names
+    /// (`https://KUBERNETES_SERVICE_HOST:KUBERNETES_SERVICE_PORT`, as client-go
+    /// `rest.InClusterConfig()` builds it) and the `POD_INTROSPECT_API_URL` ambassador, plus
+    /// `extra` origins (`--allow-outbound`); TLS trusts the pod's ServiceAccount `ca.crt`.
+    ///
+    /// Errors: an `--allow-outbound` value that is not `scheme://host[:port]`.
+    pub fn outbound(&self, extra: &[String], insecure_skip_tls_verify: bool) -> Result<OutboundConfig> {
+        use pod_introspect_kube::incluster;
+        let mut allowed = Vec::new();
+        if let (Some(host), Some(port)) =
+            (self.var(incluster::SERVICE_HOST_ENV), self.var(incluster::SERVICE_PORT_ENV))
+            && let Ok(port) = port.parse::<u16>()
+            && !host.is_empty()
+        {
+            allowed.push(AllowedOrigin::new(Scheme::Https, host, port));
+        }
+        if let Some(url) = self.var(incluster::API_URL_ENV).filter(|u| !u.is_empty()) {
+            match url.trim_end_matches('/').parse::<AllowedOrigin>() {
+                Ok(o) => allowed.push(o),
+                Err(e) => tracing::warn!("ignoring {}={url}: {e}", incluster::API_URL_ENV),
+            }
+        }
+        for url in extra {
+            let origin = url
+                .trim_end_matches('/')
+                .parse::<AllowedOrigin>()
+                .map_err(|e| anyhow::anyhow!("--allow-outbound {url}: {e}"))?;
+            allowed.push(origin);
+        }
+        let ca = host_path(self.root.as_deref(), incluster::CA_FILE);
+        Ok(OutboundConfig {
+            allowed,
+            ca_file: Some(ca),
+            insecure_skip_tls_verify,
+            ..OutboundConfig::deny_all()
+        })
+    }
 }
 
 impl Sandbox {
@@ -97,7 +145,7 @@ impl Sandbox {
         if !opts.downward.is_empty() {
             let rest = get(&env, DOWNWARD_DIRS_ENV)
                 .unwrap_or_else(|| fields::DEFAULT_DOWNWARD_DIRS.join(":"));
-            let mut dirs = opts.downward.clone();
+            let mut dirs: Vec<String> = opts.downward.iter().map(|d| normalize(d)).collect();
             dirs.extend(rest.split(':').filter(|d| !d.is_empty()).map(String::from));
             set(&mut env, DOWNWARD_DIRS_ENV, dirs.join(":"));
         }
@@ -121,41 +169,82 @@ impl Sandbox {
             guest_dirs.extend(mapped_file_dirs(&mapping));
         }
 
+        let root = match &opts.root {
+            Some(r) => Some(r.canonicalize().with_context(|| format!("--root {}", r.display()))?),
+            None => None,
+        };
         let mut preopens: Vec<Preopen> = Vec::new();
         for guest in guest_dirs {
             let guest = normalize(&guest);
+            let explicit = opts.downward.iter().any(|d| normalize(d) == guest);
+            let mut host = host_path(root.as_deref(), &guest);
+            let mut guest = guest;
+            if host.is_file() {
+                // A file mounted with subPath (e.g. /etc/podinfo/labels): its directory is the
+                // volume root the guest reads.
+                match (Path::new(&guest).parent(), host.parent()) {
+                    (Some(g), Some(h)) if g != Path::new("/") => {
+                        guest = g.to_string_lossy().into_owned();
+                        host = h.to_path_buf();
+                    }
+                    _ => continue,
+                }
+            }
             if preopens.iter().any(|p| p.guest == guest) {
                 continue;
             }
-            let host = host_path(opts.root.as_deref(), &guest);
-            if host.is_dir() {
-                preopens.push(Preopen { host, guest });
-            } else if opts.downward.iter().any(|d| normalize(d) == guest) {
-                bail!(
-                    "--downward {guest}: {} is not a directory (mount or simulate the downwardAPI volume there first)",
-                    host.display()
-                );
+            if !host.is_dir() {
+                if explicit {
+                    bail!(
+                        "--downward {guest}: {} is not a directory (mount or simulate the downwardAPI volume there first)",
+                        host.display()
+                    );
+                }
+                continue;
             }
+            if let Some(root) = &root {
+                // A symlink under --root must not lead the sandbox to the host's own files.
+                let real = host.canonicalize().with_context(|| format!("resolving {}", host.display()))?;
+                if !real.starts_with(root) {
+                    bail!(
+                        "refusing to preopen {guest}: {} resolves to {}, outside --root {}",
+                        host.display(),
+                        real.display(),
+                        root.display()
+                    );
+                }
+            }
+            preopens.push(Preopen { host, guest });
         }
-        Ok(Sandbox { preopens, env })
+        Ok(Sandbox { preopens, env, root })
     }
 }
 
-/// `DIR/P` for container path `P` under `--root DIR`, or `P` itself without a root.
+/// `DIR/P` for container path `P` (cleaned by [`normalize`]) under `--root DIR`, or `P` itself
+/// without a root.
 pub fn host_path(root: Option<&Path>, guest: &str) -> PathBuf {
+    let guest = normalize(guest);
     match root {
         Some(root) => root.join(guest.trim_start_matches('/')),
         None => PathBuf::from(guest),
     }
 }
 
-fn normalize(path: &str) -> String {
-    let trimmed = path.trim_end_matches('/');
-    if trimmed.is_empty() {
-        "/".to_string()
-    } else {
-        trimmed.to_string()
+/// A container path made absolute and clean, the way a container's root resolves it: `.` and
+/// empty components dropped, `..` going up but never above `/` (so `/../../etc` is `/etc`, inside
+/// the root, never the host's `/etc`).
+pub fn normalize(path: &str) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    for c in path.split('/') {
+        match c {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            c => parts.push(c),
+        }
     }
+    format!("/{}", parts.join("/"))
 }
 
 /// Parent directories of the `file:` paths in a `POD_INTROSPECT_FIELDS` value.
@@ -208,6 +297,30 @@ mod tests {
             host_path(None, "/etc/podinfo"),
             PathBuf::from("/etc/podinfo")
         );
+    }
+
+    #[test]
+    fn container_paths_never_climb_out_of_the_root() {
+        assert_eq!(normalize("/../../../etc"), "/etc");
+        assert_eq!(normalize("/etc/podinfo/"), "/etc/podinfo");
+        assert_eq!(normalize("/etc/./x/../podinfo"), "/etc/podinfo");
+        assert_eq!(normalize("/"), "/");
+        assert_eq!(host_path(Some(Path::new("/tmp/r")), "/../../etc/shadow"), PathBuf::from("/tmp/r/etc/shadow"));
+    }
+
+    #[test]
+    fn a_symlink_under_the_root_to_the_host_is_refused() {
+        let root = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(root.path().join("etc")).unwrap();
+        std::os::unix::fs::symlink(outside.path(), root.path().join("etc/podinfo")).unwrap();
+        let err = Sandbox::build(&SandboxOptions {
+            root: Some(root.path().to_path_buf()),
+            env_clear: true,
+            ..Default::default()
+        })
+        .unwrap_err();
+        assert!(err.to_string().contains("refusing to preopen /etc/podinfo"), "{err}");
     }
 
     #[test]

@@ -5,26 +5,26 @@ use wasmtime::{StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
-use crate::outbound::DenyAll;
+use crate::outbound::OutboundPolicy;
 
 /// What a guest's `Store` holds.
 pub struct HostState {
     wasi: WasiCtx,
     http: WasiHttpCtx,
-    hooks: DenyAll,
+    hooks: OutboundPolicy,
     table: ResourceTable,
     /// Memory and instance caps, enforced through `Store::limiter`.
     pub limits: StoreLimits,
 }
 
 impl HostState {
-    /// A state with `wasi` as the guest's WASI context and at most `max_memory` bytes of linear
-    /// memory per instance.
-    pub fn new(wasi: WasiCtx, max_memory: usize) -> HostState {
+    /// A state with `wasi` as the guest's WASI context, `hooks` deciding and sending its outgoing
+    /// HTTP requests, and at most `max_memory` bytes of linear memory per instance.
+    pub fn new(wasi: WasiCtx, hooks: OutboundPolicy, max_memory: usize) -> HostState {
         HostState {
             wasi,
             http: WasiHttpCtx::new(),
-            hooks: DenyAll,
+            hooks,
             table: ResourceTable::new(),
             limits: StoreLimitsBuilder::new()
                 .memory_size(max_memory)

@@ -97,7 +97,7 @@ fn bad_flags_name_the_flag() {
             &["info", "--root", root, "--downward", "/etc/none"],
             "--downward /etc/none",
         ),
-        (&["info", "--timeout", "0"], "--timeout"),
+        (&["info", "--timeout", "nan"], "--timeout NaN"),
         (&["run", "/nonexistent.wasm"], "/nonexistent.wasm"),
     ];
     for (args, want) in cases {
@@ -120,4 +120,23 @@ fn a_component_that_is_not_a_component_is_refused() {
     let out = pod.run(&["run", bogus.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("bogus.wasm"), "{}", stderr(&out));
+}
+
+#[test]
+fn container_paths_with_dot_dot_stay_inside_the_root() {
+    let pod = PodRoot::new();
+    let manifest = pod.path().join("evil.yaml");
+    std::fs::write(
+        &manifest,
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: evil}\nspec:\n  containers:\n  - name: c\n    image: i\n    env:\n    - {name: POD_INTROSPECT_FIELDS, value: \"metadata.uid=file:/../../../../../../etc/hostname\"}\n    volumeMounts: [{name: dw, mountPath: /../../../../../../etc}]\n  volumes: [{name: dw, downwardAPI: {items: [{path: name, fieldRef: {fieldPath: metadata.name}}]}}]\n",
+    )
+    .unwrap();
+    let root = pod.path().to_str().unwrap();
+    let out = pod.run(&["simulate", "--pod", manifest.to_str().unwrap(), "--root", root]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let info = pod.info(&["--downward", "/../../../../etc"]);
+    // /etc inside the root holds the simulated volume; the host's /etc/hostname is never read.
+    let host_name = std::fs::read_to_string("/etc/hostname").unwrap_or_default();
+    assert!(host_name.is_empty() || info.get("uid").is_none_or(|u| u != host_name.as_str()), "{info}");
+    assert!(info.get("uid").is_none(), "{info}");
 }

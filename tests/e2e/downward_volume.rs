@@ -152,7 +152,7 @@ fn subpath_style_plain_directory() {
     assert_eq!(info["labels"], json!({"app": "plain"}));
     assert_eq!(
         info["resources"]["limits.cpu"],
-        json!({"value": 2, "divisor": "1", "millicores": 2000})
+        json!({"value": 2, "divisor": "1"})
     );
     assert_eq!(
         info["sources"]["metadata.labels"],
@@ -334,7 +334,7 @@ fn env_fieldref_values_and_ip_lists() {
     );
     assert_eq!(
         info["resources"]["limits.memory"],
-        json!({"value": 134217728, "divisor": "1", "bytes": 134217728})
+        json!({"value": 134217728, "divisor": "1"})
     );
     assert_eq!(info["sources"]["requests.cpu"], "env:MY_CPU_REQUEST");
 }
@@ -380,4 +380,101 @@ fn explicit_mapping_overrides_conventions() {
         json!({"value": 1500, "divisor": "1m", "millicores": 1500})
     );
     assert_eq!(info["sources"]["limits.cpu"], "file:/etc/x/cpu");
+}
+
+#[test]
+fn an_oversized_file_is_an_error_for_that_item_only() {
+    let pod = PodRoot::new();
+    let vol = pod.plain_volume("/etc/podinfo", &[("name", "web-0")]);
+    let f = std::fs::File::create(vol.join("annotations")).unwrap();
+    f.set_len(5 << 20).unwrap();
+    let info = pod.info(&[]);
+    assert_eq!(info["name"], "web-0");
+    let e = &info["errors"][0];
+    assert_eq!(e["field"], "metadata.annotations", "{info}");
+    assert!(e["message"].as_str().unwrap().contains("larger than"), "{e}");
+}
+
+#[test]
+fn a_fifo_is_refused_instead_of_blocking() {
+    let pod = PodRoot::new();
+    let vol = pod.plain_volume("/etc/podinfo", &[("name", "web-0")]);
+    let status = std::process::Command::new("mkfifo").arg(vol.join("labels")).status().unwrap();
+    assert!(status.success());
+    let info = pod.info(&["--timeout", "20"]);
+    assert_eq!(info["name"], "web-0");
+    assert!(info["errors"][0]["message"].as_str().unwrap().contains("not a regular file"), "{info}");
+}
+
+#[test]
+fn a_broken_data_link_is_reported() {
+    let pod = PodRoot::new();
+    let vol = pod.plain_volume("/etc/podinfo", &[]);
+    symlink("..2026_01_01_00_00_00.1", vol.join("..data")).unwrap();
+    symlink("..data/labels", vol.join("labels")).unwrap();
+    let info = pod.info(&[]);
+    let errors = info["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1, "{info}");
+    assert!(errors[0]["message"].as_str().unwrap().contains("..data"), "{info}");
+}
+
+#[test]
+fn a_name_that_is_not_utf8_does_not_hide_the_volume() {
+    use std::os::unix::ffi::OsStrExt;
+    let pod = PodRoot::new();
+    let vol = pod.plain_volume("/etc/podinfo", &[("labels", "a=\"1\"")]);
+    std::fs::write(vol.join(std::ffi::OsStr::from_bytes(b"bad\xff")), "x").unwrap();
+    let info = pod.info(&[]);
+    assert_eq!(info["labels"], json!({"a": "1"}), "{info}");
+}
+
+#[test]
+fn info_during_repeated_simulate_updates_always_sees_a_whole_version() {
+    let pod = PodRoot::new();
+    let manifest = |v: u32| {
+        format!(
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: race\n  labels: {{v: \"{v}\"}}\n  annotations: {{v: \"{v}\"}}\nspec:\n  containers:\n  - name: c\n    image: i\n    volumeMounts: [{{name: podinfo, mountPath: /etc/podinfo}}]\n  volumes:\n  - name: podinfo\n    downwardAPI:\n      items:\n      - {{path: labels, fieldRef: {{fieldPath: metadata.labels}}}}\n      - {{path: annotations, fieldRef: {{fieldPath: metadata.annotations}}}}\n"
+        )
+    };
+    let files: Vec<std::path::PathBuf> = (1..=2)
+        .map(|v| {
+            let p = pod.path().join(format!("race{v}.yaml"));
+            std::fs::write(&p, manifest(v)).unwrap();
+            p
+        })
+        .collect();
+    let root = pod.path().to_str().unwrap().to_string();
+    let run_sim = |f: &std::path::Path| {
+        let out = std::process::Command::new(crate::harness::HOST)
+            .args(["simulate", "--pod", f.to_str().unwrap(), "--root", &root])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    };
+    run_sim(&files[0]);
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = {
+        let (stop, files, root) = (stop.clone(), files.clone(), root.clone());
+        std::thread::spawn(move || {
+            let mut n = 0usize;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) && n < 400 {
+                let out = std::process::Command::new(crate::harness::HOST)
+                    .args(["simulate", "--pod", files[n % 2].to_str().unwrap(), "--root", &root])
+                    .output()
+                    .unwrap();
+                assert!(out.status.success());
+                n += 1;
+            }
+            n
+        })
+    };
+    for _ in 0..20 {
+        let info = pod.info(&[]);
+        let l = info["labels"]["v"].as_str().unwrap_or_else(|| panic!("labels missing: {info}")).to_string();
+        assert_eq!(info["annotations"]["v"], l.as_str(), "mixed versions: {info}");
+        assert_eq!(info["errors"], json!([]), "{info}");
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let updates = writer.join().unwrap();
+    assert!(updates >= 5, "only {updates} updates ran");
 }

@@ -7,13 +7,18 @@
 //! `containerResourceRuntimeValue` after `defaultPodLimitsForDownwardAPI`). A repeated name
 //! overwrites the earlier value.
 //!
+//! The Service variables of the `kubernetes` Service (`KUBERNETES_SERVICE_HOST`, ...; see
+//! [`kubernetes_service_env`]) are visible to `$(VAR)` expansion and appended after the
+//! container's own entries unless it sets the same name (`mappingFunc := expansion.MappingFuncFor(
+//! tmpEnv, serviceEnv)` and "Append service env vars" in makeEnvironmentVariables).
+//!
 //! Not simulated (each skipped with a note): `configMapKeyRef`, `secretKeyRef` and `envFrom`,
-//! which need a cluster to read from, and the Service variables (`KUBERNETES_SERVICE_HOST`, ...).
+//! which need a cluster to read from.
 
 use std::collections::HashMap;
 
 use k8s_openapi::api::core::v1::Container;
-use pod_introspect_downward::go_quote;
+use pod_introspect_kube::go_quote;
 
 use crate::expansion::expand_env;
 use crate::field_values::{
@@ -36,6 +41,7 @@ pub(crate) fn make_environment(
     facts: &PodFacts,
     container: &Container,
     allocatable: &ParsedAllocatable,
+    service_env: &[(String, String)],
 ) -> Result<Environment, String> {
     let mut notes = Vec::new();
     for (i, from) in container.env_from.iter().flatten().enumerate() {
@@ -56,7 +62,11 @@ pub(crate) fn make_environment(
     for var in container.env.iter().flatten() {
         let literal = var.value.clone().unwrap_or_default();
         let value = if !literal.is_empty() {
-            Some(expand_env(&literal, |name| values.get(name).cloned()))
+            Some(expand_env(&literal, |name| {
+                values.get(name).cloned().or_else(|| {
+                    service_env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+                })
+            }))
         } else if let Some(from) = var.value_from.as_ref() {
             if let Some(field_ref) = from.field_ref.as_ref() {
                 let api_version = field_ref.api_version.as_deref().unwrap_or("v1");
@@ -97,12 +107,40 @@ pub(crate) fn make_environment(
             values.insert(var.name.clone(), value);
         }
     }
-    let entries = order
+    let mut entries: Vec<EnvEntry> = order
         .into_iter()
         .map(|name| {
             let value = values.remove(&name).unwrap_or_default();
             EnvEntry { name, value }
         })
         .collect();
+    for (name, value) in service_env {
+        if !entries.iter().any(|e| &e.name == name) {
+            entries.push(EnvEntry { name: name.clone(), value: value.clone() });
+        }
+    }
     Ok(Environment { entries, notes })
+}
+
+/// The env vars the kubelet gives every container for the `kubernetes` Service in the `default`
+/// namespace (port name `https`), as kubernetes `pkg/kubelet/envvars/envvars.go` `FromServices`
+/// builds them: `KUBERNETES_SERVICE_HOST`, `KUBERNETES_SERVICE_PORT`,
+/// `KUBERNETES_SERVICE_PORT_HTTPS`, `KUBERNETES_PORT=tcp://HOST:PORT` (IPv6 bracketed, Go
+/// `net.JoinHostPort`), `KUBERNETES_PORT_<PORT>_TCP`, `..._PROTO`, `..._PORT`, `..._ADDR`.
+pub fn kubernetes_service_env(host: &str, port: u16) -> Vec<(String, String)> {
+    let url = format!(
+        "tcp://{}",
+        pod_introspect_kube::incluster::join_host_port(host, &port.to_string())
+    );
+    let prefix = format!("KUBERNETES_PORT_{port}_TCP");
+    vec![
+        ("KUBERNETES_SERVICE_HOST".into(), host.to_string()),
+        ("KUBERNETES_SERVICE_PORT".into(), port.to_string()),
+        ("KUBERNETES_SERVICE_PORT_HTTPS".into(), port.to_string()),
+        ("KUBERNETES_PORT".into(), url.clone()),
+        (prefix.clone(), url),
+        (format!("{prefix}_PROTO"), "tcp".into()),
+        (format!("{prefix}_PORT"), port.to_string()),
+        (format!("{prefix}_ADDR"), host.to_string()),
+    ]
 }

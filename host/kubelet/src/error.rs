@@ -9,7 +9,7 @@ use std::fmt;
 use std::io;
 use std::path::PathBuf;
 
-use pod_introspect_downward::go_quote;
+use pod_introspect_kube::go_quote;
 
 /// The type of a field error, with the text the API server prints for it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,6 +27,8 @@ pub enum FieldErrorType {
     NotSupported,
     /// `Forbidden`: the field may not be set here.
     Forbidden,
+    /// `Too long`: the value exceeds a size limit (printed without the value).
+    TooLong,
 }
 
 impl FieldErrorType {
@@ -39,6 +41,7 @@ impl FieldErrorType {
             FieldErrorType::Invalid => "Invalid value",
             FieldErrorType::NotSupported => "Unsupported value",
             FieldErrorType::Forbidden => "Forbidden",
+            FieldErrorType::TooLong => "Too long",
         }
     }
 }
@@ -69,6 +72,15 @@ impl FieldError {
     pub(crate) fn required(field: impl Into<String>, detail: impl Into<String>) -> FieldError {
         FieldError {
             error_type: FieldErrorType::Required,
+            field: field.into(),
+            bad_value: None,
+            detail: detail.into(),
+        }
+    }
+
+    pub(crate) fn too_long(field: impl Into<String>, detail: impl Into<String>) -> FieldError {
+        FieldError {
+            error_type: FieldErrorType::TooLong,
             field: field.into(),
             bad_value: None,
             detail: detail.into(),
@@ -150,7 +162,7 @@ impl fmt::Display for FieldError {
         write!(f, "{}: {}", self.field, self.error_type.as_str())?;
         let prints_value = !matches!(
             self.error_type,
-            FieldErrorType::Required | FieldErrorType::Forbidden
+            FieldErrorType::Required | FieldErrorType::Forbidden | FieldErrorType::TooLong
         );
         if prints_value {
             match &self.bad_value {
@@ -255,15 +267,14 @@ pub enum SimulateError {
     #[error("{0}")]
     NodeAllocatable(String),
     /// A file or directory under the root could not be read or written.
-    #[error("{action} {}: {source}", .path.display())]
+    #[error("{action} {}: {error}", .path.display())]
     Io {
         /// What was being done, e.g. `failed to write`.
         action: &'static str,
         /// The path involved.
         path: PathBuf,
-        /// The underlying error.
-        #[source]
-        source: io::Error,
+        /// The underlying error (in the message, so not also a `source()` that would repeat it).
+        error: io::Error,
     },
     /// `<root>/.pod-introspect/container.json` exists but is not a sandbox description.
     #[error("{}: malformed sandbox description: {message}", .path.display())]
@@ -280,7 +291,7 @@ impl SimulateError {
         SimulateError::Io {
             action,
             path: path.into(),
-            source,
+            error: source,
         }
     }
 }

@@ -11,7 +11,7 @@
 use std::net::IpAddr;
 
 use k8s_openapi::api::core::v1::{Container, Pod, ResourceFieldSelector};
-use pod_introspect_downward::{fields, map_file, quantity};
+use pod_introspect_kube::{fields, map_file, quantity};
 
 use crate::manifest::{PodFacts, find_container};
 use crate::node::ParsedAllocatable;

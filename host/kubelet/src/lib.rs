@@ -17,7 +17,7 @@
 //!    the host's `info` and `run --root` load with [`ContainerSandbox::load`].
 //!
 //! The formats and arithmetic (label files, quantities, the AtomicWriter) come from the
-//! `pod-introspect-downward` crate, shared with the guest. Each module names the kubernetes
+//! `pod-introspect-kube` crate, shared with the guest. Each module names the kubernetes
 //! source it follows.
 //!
 //! Not simulated, with a note in [`SimulateReport::notes`]: ConfigMaps, Secrets, ServiceAccount
@@ -25,7 +25,7 @@
 //! projected, and `generateName`.
 #![deny(missing_docs)]
 
-mod env;
+pub(crate) mod env;
 mod error;
 mod expansion;
 mod field_values;
@@ -47,5 +47,8 @@ pub use sandbox::{
     ContainerSandbox, EnvEntry, MountKind, PodIdentity, SANDBOX_FILE, STATE_DIR, SandboxMount,
     sandbox_path,
 };
-pub use simulate::{DEFAULT_CONTAINER_ANNOTATION, SimulateOptions, SimulateReport, simulate};
+pub use env::kubernetes_service_env;
+pub use simulate::{
+    ApiServerAccess, DEFAULT_CONTAINER_ANNOTATION, SimulateOptions, SimulateReport, simulate,
+};
 pub use volumes::{SERVICE_ACCOUNT_VOLUME_NAME, WrittenVolume};

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 use k8s_openapi::api::core::v1::{Container, DownwardAPIVolumeFile, EnvVar, Pod};
-use pod_introspect_downward::quantity::Quantity;
+use pod_introspect_kube::quantity::Quantity;
 use serde::Deserialize;
 
 use crate::SimulateError;

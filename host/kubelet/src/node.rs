@@ -9,7 +9,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
-use pod_introspect_downward::quantity;
+use pod_introspect_kube::quantity;
 
 /// The host's flag for the node allocatable, named in errors.
 const FLAG: &str = "--node-allocatable";

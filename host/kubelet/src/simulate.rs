@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use k8s_openapi::api::core::v1::Container;
-use pod_introspect_downward::go_quote;
+use pod_introspect_kube::go_quote;
 
 use crate::SimulateError;
 use crate::env::make_environment;
@@ -33,6 +33,23 @@ pub struct SimulateOptions {
     pub container: Option<String>,
     /// The node allocatable reported for unset cpu/memory/ephemeral-storage limits.
     pub node_allocatable: NodeAllocatable,
+    /// The cluster the pod is registered in (`simulate --cluster`): its ServiceAccount `token`
+    /// and `ca.crt` go into the ServiceAccount volume and its address into the `kubernetes`
+    /// Service env vars. `None`: only `namespace` is written and no Service env is set.
+    pub api_server: Option<ApiServerAccess>,
+}
+
+/// What the kubelet gives a container to reach the API server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiServerAccess {
+    /// The bound ServiceAccount token (the `token` file), a JWT.
+    pub token: String,
+    /// The cluster CA bundle (the `ca.crt` file), PEM.
+    pub ca_crt: String,
+    /// `KUBERNETES_SERVICE_HOST`: an IP, IPv6 unbracketed (e.g. `127.0.0.1`, `::1`).
+    pub service_host: String,
+    /// `KUBERNETES_SERVICE_PORT`.
+    pub service_port: u16,
 }
 
 /// What [`simulate`] did.
@@ -197,12 +214,23 @@ pub fn simulate(opts: &SimulateOptions) -> Result<SimulateReport, SimulateError>
             other.pod.namespace, other.pod.name
         ));
     }
-    let uid = previous_uid
-        .or_else(|| pod.metadata.uid.clone().filter(|u| !u.is_empty()))
+    // A uid in the manifest (an object the API server returned, `simulate --cluster`) is the
+    // pod's identity; otherwise the one of the previous run in this root is kept.
+    let uid = pod
+        .metadata
+        .uid
+        .clone()
+        .filter(|u| !u.is_empty())
+        .or(previous_uid)
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     let facts = PodFacts::new(&pod, uid, manifest)?;
 
-    let env = make_environment(&pod, &facts, container, &allocatable).map_err(|e| {
+    let service_env = opts
+        .api_server
+        .as_ref()
+        .map(|a| crate::env::kubernetes_service_env(&a.service_host, a.service_port))
+        .unwrap_or_default();
+    let env = make_environment(&pod, &facts, container, &allocatable, &service_env).map_err(|e| {
         SimulateError::Kubelet {
             manifest: manifest.to_string(),
             message: format!(
@@ -212,6 +240,16 @@ pub fn simulate(opts: &SimulateOptions) -> Result<SimulateReport, SimulateError>
         }
     })?;
     notes.extend(env.notes);
+    if opts.api_server.is_none() {
+        notes.push(
+            "env: the `kubernetes` Service variables (KUBERNETES_SERVICE_HOST, KUBERNETES_SERVICE_PORT, ...) are not set without --cluster, so $(KUBERNETES_...) references stay as written".to_string(),
+        );
+    }
+    if let Some(group) = pod.spec.as_ref().and_then(|s| s.security_context.as_ref()).and_then(|c| c.fs_group) {
+        notes.push(format!(
+            "securityContext.fsGroup {group} is not simulated: files keep the simulating user's owner and group (a kubelet would chgrp them to {group}, add group read to their modes and set setgid on directories)"
+        ));
+    }
 
     std::fs::create_dir_all(&opts.root)
         .map_err(|e| SimulateError::io("failed to create directory", &opts.root, e))?;
@@ -224,6 +262,7 @@ pub fn simulate(opts: &SimulateOptions) -> Result<SimulateReport, SimulateError>
         container,
         env: &env.entries,
         same_pod_as_before,
+        api_server: opts.api_server.as_ref(),
     })?;
     notes.extend(volumes.notes);
 

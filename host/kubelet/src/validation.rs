@@ -24,7 +24,7 @@ use k8s_openapi::api::core::v1::{
     Container, DownwardAPIVolumeFile, KeyToPath, ObjectFieldSelector, Pod, ProjectedVolumeSource,
     ResourceFieldSelector, Volume,
 };
-use pod_introspect_downward::{fields, quantity};
+use pod_introspect_kube::{fields, quantity};
 
 use crate::error::{BadValue, FieldError};
 use crate::field_values::{convert_field_label, split_maybe_subscripted};
@@ -115,7 +115,19 @@ fn validate_metadata(pod: &Pod, errs: &mut Vec<FieldError>) {
             errs.push(FieldError::invalid_str("metadata.annotations", key, msg));
         }
     }
+    // apimachinery pkg/api/validation/objectmeta.go ValidateAnnotationsSize: keys and values
+    // together at most 256 KiB.
+    let total: usize = meta.annotations.iter().flatten().map(|(k, v)| k.len() + v.len()).sum();
+    if total > TOTAL_ANNOTATION_SIZE_LIMIT {
+        errs.push(FieldError::too_long(
+            "metadata.annotations",
+            format!("may not be more than {TOTAL_ANNOTATION_SIZE_LIMIT} bytes"),
+        ));
+    }
 }
+
+/// apimachinery `TotalAnnotationSizeLimitB`: 256 KiB.
+const TOTAL_ANNOTATION_SIZE_LIMIT: usize = 256 * 1024;
 
 fn validate_mode(mode: Option<i32>, path: String, errs: &mut Vec<FieldError>) {
     if let Some(mode) = mode.filter(|m| !(0..=0o777).contains(m)) {

@@ -5,7 +5,7 @@
 //! cleaned, its mode is the item's `mode` or the volume's `defaultMode`, which the API server
 //! defaults to 0644, and a later item with the same path replaces an earlier one),
 //! `pkg/volume/projected/projected.go` (`collectData`: the sources' files in one payload),
-//! `pkg/volume/util/atomic_writer.go` (through [`pod_introspect_downward::atomic_writer::write`]),
+//! `pkg/volume/util/atomic_writer.go` (through [`pod_introspect_kube::atomic_writer::write`]),
 //! `pkg/kubelet/kubelet_pods.go` (`makeMounts`: a `subPath` mount binds one entry of the volume,
 //! created as a directory when missing; `subPathExpr` is expanded from the container's env) and
 //! `plugin/pkg/admission/serviceaccount/admission.go` (the `kube-api-access-*` volume).
@@ -20,8 +20,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use k8s_openapi::api::core::v1::{Container, DownwardAPIVolumeFile, Pod, Volume, VolumeMount};
-use pod_introspect_downward::atomic_writer::{self, FileProjection};
-use pod_introspect_downward::{fields, go_quote, quantity};
+use pod_introspect_kube::atomic_writer::{self, FileProjection};
+use pod_introspect_kube::{fields, go_quote, quantity};
 
 use crate::SimulateError;
 use crate::expansion::expand;
@@ -69,6 +69,8 @@ pub(crate) struct VolumeContext<'a> {
     pub env: &'a [EnvEntry],
     /// The previous `simulate` in this root was for the same pod (same name, namespace and uid).
     pub same_pod_as_before: bool,
+    /// The cluster's token and CA for the ServiceAccount volume, when registered in one.
+    pub api_server: Option<&'a crate::simulate::ApiServerAccess>,
 }
 
 /// What was written, the sandbox mounts, and notes.
@@ -571,22 +573,31 @@ fn write_service_account(
     let dir = ctx
         .root
         .join(fields::SERVICE_ACCOUNT_DIR.trim_start_matches('/'));
-    let files = vec![FileProjection {
+    // The kube-api-access projected volume: token (serviceAccountToken), ca.crt (the
+    // kube-root-ca.crt ConfigMap) and namespace (downwardAPI), defaultMode 0644
+    // (plugin/pkg/admission/serviceaccount/admission.go).
+    let mut files = vec![FileProjection {
         path: fields::SERVICE_ACCOUNT_NAMESPACE_FILE.to_string(),
         data: ctx.facts.namespace.clone().into_bytes(),
         mode: 0o644,
     }];
+    match ctx.api_server {
+        Some(access) => {
+            files.push(FileProjection { path: "token".into(), data: access.token.clone().into_bytes(), mode: 0o644 });
+            files.push(FileProjection { path: "ca.crt".into(), data: access.ca_crt.clone().into_bytes(), mode: 0o644 });
+        }
+        None => out.notes.push(format!(
+            "ServiceAccount volume {SERVICE_ACCOUNT_VOLUME_NAME} at {}: only `namespace` is written; give --cluster DIR (a running `pod-introspect dev-cluster --state DIR`) for `token` and `ca.crt`",
+            fields::SERVICE_ACCOUNT_DIR
+        )),
+    }
     let version_dir = write_atomic(&dir, &files)?;
-    out.notes.push(format!(
-        "ServiceAccount volume {SERVICE_ACCOUNT_VOLUME_NAME} at {}: only `namespace` is written; `token` and `ca.crt` come with the API server emulation",
-        fields::SERVICE_ACCOUNT_DIR
-    ));
     out.written.push(WrittenVolume {
         name: SERVICE_ACCOUNT_VOLUME_NAME.to_string(),
         mount_path: fields::SERVICE_ACCOUNT_DIR.to_string(),
         host_dir: dir,
         version_dir,
-        files: vec![fields::SERVICE_ACCOUNT_NAMESPACE_FILE.to_string()],
+        files: files.iter().map(|f| f.path.clone()).collect(),
     });
     out.mounts.push(SandboxMount {
         name: SERVICE_ACCOUNT_VOLUME_NAME.to_string(),

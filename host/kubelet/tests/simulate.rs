@@ -34,6 +34,7 @@ impl Root {
             root: self.path().to_path_buf(),
             container: None,
             node_allocatable: NodeAllocatable::default(),
+            api_server: None,
         }
     }
 
@@ -1130,4 +1131,47 @@ fn mount_paths_leading_out_of_the_root_are_refused() {
         fs::read_to_string(root.path().join("real-etc/podinfo/app")).unwrap(),
         "web"
     );
+}
+
+mod api_server_access {
+    use super::*;
+    use pod_introspect_kubelet::ApiServerAccess;
+
+    const POD: &str = "apiVersion: v1\nkind: Pod\nmetadata: {name: web, namespace: shop}\nspec:\n  containers:\n  - name: app\n    image: x\n    env:\n    - {name: API, value: \"https://$(KUBERNETES_SERVICE_HOST):$(KUBERNETES_SERVICE_PORT)\"}\n    - {name: KUBERNETES_SERVICE_PORT_HTTPS, value: mine}\n";
+
+    #[test]
+    fn service_env_and_service_account_files() {
+        let root = Root::new();
+        let mut opts = root.options(POD);
+        opts.api_server = Some(ApiServerAccess {
+            token: "eyJhbGciOiJIUzI1NiJ9.e30.sig".into(),
+            ca_crt: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n".into(),
+            service_host: "fd00::1".into(),
+            service_port: 6443,
+        });
+        simulate(&opts).unwrap();
+        let sa = root.path().join("var/run/secrets/kubernetes.io/serviceaccount");
+        assert_eq!(std::fs::read_to_string(sa.join("token")).unwrap(), "eyJhbGciOiJIUzI1NiJ9.e30.sig");
+        assert!(std::fs::read_to_string(sa.join("ca.crt")).unwrap().starts_with("-----BEGIN CERTIFICATE-----"));
+        assert_eq!(std::fs::read_to_string(sa.join("namespace")).unwrap(), "shop");
+        let sandbox = ContainerSandbox::load(root.path()).unwrap().unwrap();
+        let env: Vec<(String, String)> = sandbox.env.iter().map(|e| (e.name.clone(), e.value.clone())).collect();
+        let get = |k: &str| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+        // $(VAR) sees the Service variables; the container's own value wins over the Service's.
+        assert_eq!(get("API"), Some("https://fd00::1:6443"));
+        assert_eq!(get("KUBERNETES_SERVICE_PORT_HTTPS"), Some("mine"));
+        assert_eq!(get("KUBERNETES_SERVICE_HOST"), Some("fd00::1"));
+        assert_eq!(get("KUBERNETES_PORT"), Some("tcp://[fd00::1]:6443"));
+        assert_eq!(get("KUBERNETES_PORT_6443_TCP_ADDR"), Some("fd00::1"));
+        assert_eq!(env.iter().filter(|(n, _)| n == "KUBERNETES_SERVICE_PORT_HTTPS").count(), 1);
+    }
+
+    #[test]
+    fn annotations_over_256_kib_are_rejected() {
+        let root = Root::new();
+        let big = "x".repeat(262_145);
+        let yaml = format!("apiVersion: v1\nkind: Pod\nmetadata:\n  name: big\n  annotations: {{a: {big}}}\nspec:\n  containers: [{{name: c, image: i}}]\n");
+        let err = root.fail(&yaml);
+        assert!(err.contains("metadata.annotations: Too long: may not be more than 262144 bytes"), "{err}");
+    }
 }

@@ -5,7 +5,10 @@
 use crate::runtime::{Limits, Runtime, bindings, explain_trap};
 use crate::sandbox::{Sandbox, SandboxOptions};
 use anyhow::Result;
-use bindings::exports::pod_introspect::pod::pod_introspect::{PodInfo, Source};
+use bindings::exports::pod_introspect::pod::pod_introspect::{ApiError, ListOptions, PodInfo, Source};
+use k8s_openapi::api::core::v1::Pod;
+use pod_introspect_apiserver::{ClusterOptions, DevCluster};
+use pod_introspect_kubelet::ApiServerAccess;
 use std::fmt::Write as _;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -25,12 +28,36 @@ pub async fn run(args: crate::cli::DemoArgs) -> Result<ExitCode> {
             tmp.path().to_path_buf()
         }
     };
+    // The embedded API-server emulator on a free loopback port, with the seed pod registered
+    // (the API server assigns its uid, node and IPs) and two neighbours to list.
+    let cluster = DevCluster::start(ClusterOptions::default()).await?;
+    let manifest: Pod = serde_saphyr::from_str(SEED_POD)
+        .map_err(|e| anyhow::anyhow!("examples/seed-pod.yaml: {e}"))?;
+    let pod = cluster.create_pod(manifest)?;
+    for (name, tier) in [("seed-web-1", "frontend"), ("seed-web-2", "frontend")] {
+        let mut p: Pod = serde_saphyr::from_str(SEED_POD).map_err(|e| anyhow::anyhow!("{e}"))?;
+        p.metadata.name = Some(name.to_string());
+        p.metadata.labels = Some([("app".to_string(), "seed-demo".to_string()), ("tier".to_string(), tier.to_string())].into());
+        cluster.create_pod(p)?;
+    }
+    let (name, namespace) = (
+        pod.metadata.name.clone().unwrap_or_default(),
+        pod.metadata.namespace.clone().unwrap_or_default(),
+    );
+    let token = cluster.issue_pod_token(&namespace, &name, Duration::from_secs(3607))?;
+    let access = ApiServerAccess {
+        token,
+        ca_crt: cluster.ca_pem(),
+        service_host: cluster.local_addr().ip().to_string(),
+        service_port: cluster.local_addr().port(),
+    };
     let report = super::simulate::simulate(
-        SEED_POD.to_string(),
+        serde_json::to_string(&pod)?,
         "examples/seed-pod.yaml",
         &root,
         None,
         "cpu=4,memory=8Gi,ephemeral-storage=100Gi",
+        Some(access),
     )?;
     println!(
         "Simulated the kubelet for pod {}/{} (container {}) in {}:",
@@ -48,27 +75,67 @@ pub async fn run(args: crate::cli::DemoArgs) -> Result<ExitCode> {
         env_clear: true,
         ..SandboxOptions::default()
     })?;
-    let limits = Limits {
-        timeout: Duration::from_secs(30),
-        max_memory: 256 << 20,
-    };
+    let outbound = sandbox.outbound(&[], false)?;
+    let limits = Limits { timeout: Duration::from_secs(30), max_memory: 256 << 20 };
     let rt = Runtime::new()?;
-    let component = rt.load(
-        pod_introspect_guest_artifact::GUEST_WASM,
-        "the bundled guest",
-    )?;
-    let mut store = rt.store(&sandbox, &["pod-introspect-guest.wasm".to_string()], limits)?;
+    let component = rt.load(pod_introspect_guest_artifact::GUEST_WASM, "the bundled guest")?;
+    let mut store =
+        rt.store(&sandbox, &["pod-introspect-guest.wasm".to_string()], limits, &outbound)?;
     let guest = bindings::Introspection::instantiate_async(&mut store, &component, rt.linker())
         .await
         .map_err(|e| explain_trap(e, limits).context("instantiating the bundled guest"))?;
-    let info = guest
-        .pod_introspect_pod_pod_introspect()
-        .call_info(&mut store)
-        .await
-        .map_err(|e| explain_trap(e, limits))?;
+    let api = guest.pod_introspect_pod_pod_introspect();
+    let info = api.call_info(&mut store).await.map_err(|e| explain_trap(e, limits))?;
     println!();
     println!("What the WebAssembly guest learned through the Downward API:");
     print!("{}", render(&info));
+
+    println!();
+    println!(
+        "Through the Kubernetes API at {} (in-cluster config: KUBERNETES_SERVICE_HOST/PORT, the ServiceAccount token; TLS trusting ca.crt):",
+        cluster.url()
+    );
+    let version: serde_json::Value =
+        serde_json::from_str(&api_result(api.call_server_version(&mut store).await.map_err(|e| explain_trap(e, limits))?)?)?;
+    println!("  server version         {}", version["gitVersion"].as_str().unwrap_or("?"));
+    let me: serde_json::Value =
+        serde_json::from_str(&api_result(api.call_self_pod(&mut store).await.map_err(|e| explain_trap(e, limits))?)?)?;
+    println!("  self: uid              {}", me["metadata"]["uid"].as_str().unwrap_or("?"));
+    println!("  self: node             {}", me["spec"]["nodeName"].as_str().unwrap_or("?"));
+    println!("  self: pod IP           {}", me["status"]["podIP"].as_str().unwrap_or("?"));
+    println!("  self: phase            {}", me["status"]["phase"].as_str().unwrap_or("?"));
+    let images: Vec<&str> = me["spec"]["containers"]
+        .as_array()
+        .map(|cs| cs.iter().filter_map(|c| c["image"].as_str()).collect())
+        .unwrap_or_default();
+    println!("  self: images           {}", images.join(", "));
+    let options = ListOptions {
+        namespace: Some(namespace.clone()),
+        label_selector: Some("app=seed-demo".into()),
+        field_selector: None,
+        limit: None,
+        continue_token: None,
+        resource_version: None,
+    };
+    let list = api_result(api.call_list_pods(&mut store, &options).await.map_err(|e| explain_trap(e, limits))?)?;
+    println!("  pods -l app=seed-demo  {} in namespace {namespace} (list resourceVersion {})", list.items.len(), list.resource_version);
+    for item in &list.items {
+        let p: serde_json::Value = serde_json::from_str(item)?;
+        println!(
+            "      {:<20} {:<10} {}",
+            p["metadata"]["name"].as_str().unwrap_or("?"),
+            p["status"]["phase"].as_str().unwrap_or("?"),
+            p["metadata"]["labels"]["tier"].as_str().unwrap_or("")
+        );
+    }
+    let forbidden = api
+        .call_list_pods(&mut store, &ListOptions { namespace: Some("kube-system".into()), ..options.clone() })
+        .await
+        .map_err(|e| explain_trap(e, limits))?;
+    if let Err(ApiError::Forbidden(s)) = forbidden {
+        println!("  pods -n kube-system    403 {}", s.message);
+    }
+    cluster.shutdown().await;
     if args.keep.is_some() {
         println!();
         println!(
@@ -181,4 +248,9 @@ pub fn render(info: &PodInfo) -> String {
         let _ = writeln!(out, "  error in {}: {:?}", e.field, e.error);
     }
     out
+}
+
+/// An API result of the guest, its error shown as is.
+fn api_result<T>(r: Result<T, ApiError>) -> Result<T> {
+    r.map_err(|e| anyhow::anyhow!("the guest's API call failed: {e:?}"))
 }

@@ -1,6 +1,8 @@
 //! One module per subcommand.
 
+pub mod api;
 pub mod demo;
+pub mod dev_cluster;
 pub mod info;
 pub mod run;
 pub mod simulate;
@@ -24,9 +26,9 @@ impl SandboxArgs {
 
     /// The limits these flags describe. Errors name the bad flag.
     pub fn limits(&self) -> Result<Limits> {
-        if !(self.timeout.is_finite() && self.timeout > 0.0) {
+        if !(self.timeout.is_finite() && self.timeout >= 0.0) {
             bail!(
-                "--timeout {}: must be a positive number of seconds",
+                "--timeout {}: must be a number of seconds, or 0 for no deadline",
                 self.timeout
             );
         }
@@ -34,7 +36,12 @@ impl SandboxArgs {
             bail!("--max-memory 0: must be at least 1 MiB");
         }
         Ok(Limits {
-            timeout: Duration::from_secs_f64(self.timeout.min(86_400.0)),
+            // 0 means no deadline: a long-running component (a server) runs until it exits.
+            timeout: if self.timeout == 0.0 {
+                Duration::from_secs(100 * 365 * 86_400)
+            } else {
+                Duration::from_secs_f64(self.timeout.min(100.0 * 365.0 * 86_400.0))
+            },
             max_memory: self.max_memory.saturating_mul(1024 * 1024),
         })
     }

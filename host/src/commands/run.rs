@@ -1,5 +1,6 @@
 //! `pod-introspect run COMPONENT.wasm`: any `wasi:cli/run` component in the pod sandbox.
 
+use crate::outbound::OutboundConfig;
 use crate::runtime::{Limits, Runtime, explain_trap};
 use crate::sandbox::Sandbox;
 use anyhow::{Context as _, Result};
@@ -15,14 +16,28 @@ pub async fn run_command(
     sandbox: &Sandbox,
     args: &[String],
     limits: Limits,
+    outbound: &OutboundConfig,
 ) -> Result<ExitCode> {
-    let mut store = rt.store(sandbox, args, limits)?;
+    let mut store = rt.store(sandbox, args, limits, outbound)?;
+    // Epoch interruption stops running wasm; this also stops a guest blocked in a host call
+    // (a sleep, a read of a FIFO), by dropping its future.
+    match tokio::time::timeout(limits.timeout, call_run(&mut store, rt, component, limits)).await {
+        Ok(result) => result,
+        Err(_) => Err(crate::runtime::timeout_error(limits)),
+    }
+}
+
+async fn call_run(
+    store: &mut wasmtime::Store<crate::state::HostState>,
+    rt: &Runtime,
+    component: &Component,
+    limits: Limits,
+) -> Result<ExitCode> {
+    let mut store = store;
     let command = Command::instantiate_async(&mut store, component, rt.linker())
         .await
         .map_err(|e| {
-            explain_trap(e, limits).context(
-                "instantiating the component (it must export wasi:cli/run and import only WASI 0.2)",
-            )
+            explain_trap(e, limits).context("instantiating the component")
         })?;
     match command.wasi_cli_run().call_run(&mut store).await {
         Ok(Ok(())) => Ok(ExitCode::SUCCESS),
@@ -46,5 +61,6 @@ pub async fn run(args: crate::cli::RunArgs) -> Result<ExitCode> {
     let component = rt.load(&wasm, &args.component.display().to_string())?;
     let mut argv = vec![args.component.display().to_string()];
     argv.extend(args.args);
-    run_command(&rt, &component, &sandbox, &argv, limits).await
+    let outbound = sandbox.outbound(&args.sandbox.allow_outbound, args.sandbox.insecure_skip_tls_verify)?;
+    run_command(&rt, &component, &sandbox, &argv, limits, &outbound).await
 }

@@ -1,4 +1,4 @@
-//! Runtime-free Downward API logic shared by the pod-introspect guest (wasm32-wasip2) and host.
+//! Runtime-free Kubernetes logic shared by the pod-introspect guest (wasm32-wasip2) and host.
 //!
 //! Everything here is pure Kubernetes format and arithmetic, written from the kubelet's source so the
 //! guest (reader) and the host's kubelet simulation (writer) agree with a real kubelet, not merely with
@@ -12,10 +12,12 @@
 //! - [`atomic_writer`]: the `..data` symlink layout of downwardAPI, projected and ServiceAccount volumes
 //!   (kubernetes `pkg/volume/util/atomic_writer.go`): reading one consistent version, and writing one.
 //! - [`fields`]: the fieldPaths, resource names, conventional file names and env var names.
+//! - [`incluster`]: in-cluster config: the API server URL rules and the ServiceAccount token source.
 #![deny(missing_docs)]
 
 pub mod atomic_writer;
 pub mod fields;
 pub mod go_quote;
+pub mod incluster;
 pub mod map_file;
 pub mod quantity;

@@ -587,10 +587,9 @@ pub fn validate_divisor(kind: ResourceKind, divisor: &Quantity) -> Result<(), Qu
 /// the byte kinds `ceil(value / divisorValue)`, with a zero divisor treated as `1`.
 ///
 /// `value` and `milli_value` round up first, as apimachinery does (so `0.5` bytes is 1 byte before
-/// dividing). The kubelet divides in float64 and takes `math.Ceil`; this divides exactly in
-/// integers, which gives the same result whenever the dividend is below 2^53 in magnitude (8 PiB,
-/// or 9·10^12 cores in millicores): a float64 quotient of such integers can only round to an
-/// integer when the exact quotient is that integer. Results beyond i64 saturate.
+/// dividing). Then, like the kubelet, it divides in float64 and takes the ceiling, so the result
+/// equals the exact ceiling below 2^53 (8 PiB, or 9·10^12 cores in millicores) and matches the
+/// kubelet's float rounding above it. Results beyond i64 saturate.
 pub fn divide_ceil(kind: ResourceKind, quantity: &Quantity, divisor: &Quantity) -> i64 {
     let (dividend, divisor) = match (kind, divisor.is_zero()) {
         (ResourceKind::Cpu, true) => (quantity.milli_value(), 1000),
@@ -598,17 +597,15 @@ pub fn divide_ceil(kind: ResourceKind, quantity: &Quantity, divisor: &Quantity) 
         (_, true) => (quantity.value(), 1),
         (_, false) => (quantity.value(), divisor.value()),
     };
-    let (mut n, mut d) = (i128::from(dividend), i128::from(divisor));
-    if d == 0 {
+    if divisor == 0 {
         // Unreachable: a non-zero quantity rounds away from zero to at least 1 (or 1m).
         return 0;
     }
-    if d < 0 {
-        (n, d) = (-n, -d);
-    }
-    // ceil(n / d) = -floor(-n / d) for d > 0.
-    let ceil = -(-n).div_euclid(d);
-    i64::try_from(ceil).unwrap_or(if ceil < 0 { i64::MIN } else { i64::MAX })
+    // The kubelet computes `int64(math.Ceil(float64(dividend) / float64(divisor)))`, so values
+    // above 2^53 round through float64 (9007199254740993 bytes with divisor 1 is written as
+    // 9007199254740992). The same IEEE 754 double arithmetic writes the same bytes. Go's
+    // conversion of an out-of-range float to int64 is platform-defined; this saturates.
+    (dividend as f64 / divisor as f64).ceil() as i64
 }
 
 #[cfg(test)]
@@ -620,6 +617,14 @@ mod tests {
     }
 
     /// (input, Value(), MilliValue(), String()) as apimachinery computes them.
+    #[test]
+    fn divides_through_float64_like_the_kubelet() {
+        // float64(9007199254740993) is 9007199254740992; 999999999999999999 rounds to 1e18.
+        assert_eq!(divide_ceil(ResourceKind::Memory, &q("9007199254740993"), &q("1")), 9007199254740992);
+        assert_eq!(divide_ceil(ResourceKind::Memory, &q("999999999999999999"), &q("1")), 1000000000000000000);
+        assert_eq!(divide_ceil(ResourceKind::Memory, &q("9007199254740991"), &q("1")), 9007199254740991);
+    }
+
     #[test]
     fn parses_values_like_apimachinery() {
         let table: &[(&str, i64, i64, &str)] = &[

@@ -1,0 +1,378 @@
+//! The `wasi:cli/run` command line of the guest component:
+//!
+//! ```text
+//! pod-introspect-guest.wasm [info] [--pretty] [--strict] [--api]
+//! pod-introspect-guest.wasm api version
+//! pod-introspect-guest.wasm api get PATH [--query NAME=VALUE]...
+//! pod-introspect-guest.wasm api pods [-n NAMESPACE | -A] [-l SELECTOR] [--field-selector SELECTOR] [--limit N] [--continue TOKEN]
+//! pod-introspect-guest.wasm api self
+//! pod-introspect-guest.wasm api watch pods [-n NAMESPACE | -A] [-l SELECTOR] [--field-selector SELECTOR] [--resource-version RV] [--bookmarks] [--timeout-seconds N] [--max-events N]
+//! ```
+//!
+//! Everything prints JSON on stdout (watch: one event per line). Exit status 1 on an API error
+//! (also printed as `{"error": {...}}`), a bad argument, or field errors under `--strict`.
+
+use crate::api::{self, ApiError, Client, ListOptions, PodWatch, Transport, WatchOptions};
+use crate::resolve::Context;
+use serde_json::{Value, json};
+
+/// `println!` that ignores a closed stdout (e.g. `| head`) instead of panicking.
+macro_rules! out {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($t)*);
+    }};
+}
+
+/// `eprintln!` that ignores a closed stderr.
+macro_rules! err {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($t)*);
+    }};
+}
+
+const USAGE: &str = "usage:
+  pod-introspect-guest.wasm [info] [--pretty] [--strict] [--api]
+  pod-introspect-guest.wasm api version
+  pod-introspect-guest.wasm api get PATH [--query NAME=VALUE]...
+  pod-introspect-guest.wasm api pods [-n NAMESPACE | -A] [-l SELECTOR] [--field-selector SELECTOR] [--limit N] [--continue TOKEN]
+  pod-introspect-guest.wasm api self
+  pod-introspect-guest.wasm api watch pods [-n NAMESPACE | -A] [-l SELECTOR] [--field-selector SELECTOR] [--resource-version RV] [--bookmarks] [--timeout-seconds N] [--max-events N]
+
+info prints what the pod exposes through the Downward API (--api: fill the rest from this pod's
+object in the Kubernetes API); api talks to the API server found by in-cluster config
+(KUBERNETES_SERVICE_HOST/PORT and the ServiceAccount token) or POD_INTROSPECT_API_URL.";
+
+/// Something wrong with the command line.
+fn usage_error(msg: &str) -> bool {
+    err!("error: {msg}\n\n{USAGE}");
+    false
+}
+
+fn print_api_error(e: &ApiError) -> bool {
+    let mut obj = json!({"kind": e.kind(), "message": e.to_string()});
+    if let ApiError::Unauthorized(s)
+    | ApiError::Forbidden(s)
+    | ApiError::NotFound(s)
+    | ApiError::Gone(s)
+    | ApiError::Conflict(s)
+    | ApiError::ServerError(s) = e
+    {
+        obj["code"] = json!(s.code);
+        obj["reason"] = json!(s.reason);
+        obj["message"] = json!(s.message);
+    }
+    out!("{}", json!({ "error": obj }));
+    err!("error: {e}");
+    false
+}
+
+fn print_json(v: &Value, pretty: bool) {
+    let text = if pretty {
+        serde_json::to_string_pretty(v)
+    } else {
+        serde_json::to_string(v)
+    };
+    out!("{}", text.unwrap_or_default());
+}
+
+/// Takes the value of flag `flag` at `args[*i]`.
+fn value<'a>(args: &'a [String], i: &mut usize, flag: &str) -> Result<&'a str, String> {
+    *i += 1;
+    args.get(*i)
+        .map(String::as_str)
+        .ok_or_else(|| format!("{flag} needs a value"))
+}
+
+/// Runs the command line `args` (without argv[0]). `client` makes the API client on first use.
+/// Returns false for exit status 1.
+pub fn run<T: Transport>(
+    args: &[String],
+    client: &mut dyn FnMut() -> Result<Client<T>, ApiError>,
+) -> bool {
+    match args.first().map(String::as_str) {
+        Some("api") => api_command(&args[1..], client),
+        Some("info") => info_command(&args[1..], client),
+        Some("--help" | "-h" | "help") => {
+            out!("{USAGE}");
+            true
+        }
+        _ => info_command(args, client),
+    }
+}
+
+fn info_command<T: Transport>(
+    args: &[String],
+    client: &mut dyn FnMut() -> Result<Client<T>, ApiError>,
+) -> bool {
+    let (mut pretty, mut strict, mut with_api) = (false, false, false);
+    for arg in args {
+        match arg.as_str() {
+            "--pretty" => pretty = true,
+            "--strict" => strict = true,
+            "--api" => with_api = true,
+            "--help" | "-h" => {
+                out!("{USAGE}");
+                return true;
+            }
+            other => {
+                return usage_error(&format!(
+                    "unknown argument {other:?}; expected --pretty, --strict, --api or --help"
+                ));
+            }
+        }
+    }
+    let mut info = Context::from_process().info();
+    if with_api {
+        match client() {
+            Ok(mut c) => crate::self_pod::complete(&mut c, &mut info),
+            Err(e) => info.errors.push(crate::model::FieldError {
+                field: "self".into(),
+                source: None,
+                problem: crate::model::Problem::Api(e),
+            }),
+        }
+    }
+    out!("{}", info.to_json(pretty));
+    if strict && !info.errors.is_empty() {
+        err!(
+            "error: {} field(s) had errors (--strict)",
+            info.errors.len()
+        );
+        return false;
+    }
+    true
+}
+
+/// The namespace flags shared by `pods` and `watch pods`: `-n NS`, `-A`, or this pod's own
+/// namespace (as kubectl defaults to its context's namespace).
+fn default_namespace() -> Option<String> {
+    let mut errors = Vec::new();
+    Context::from_process()
+        .scalar(pod_introspect_kube::fields::METADATA_NAMESPACE, &mut errors)
+        .map(|(ns, _)| ns)
+}
+
+fn api_command<T: Transport>(
+    args: &[String],
+    client: &mut dyn FnMut() -> Result<Client<T>, ApiError>,
+) -> bool {
+    let Some(sub) = args.first() else {
+        return usage_error("api needs a subcommand");
+    };
+    let rest = &args[1..];
+    let result = match sub.as_str() {
+        "version" if rest.is_empty() => client()
+            .and_then(|mut c| c.get_json("/version"))
+            .map(|v| print_json(&v, true)),
+        "get" => return api_get(rest, client),
+        "pods" => return api_pods(rest, client),
+        "self" if rest.is_empty() => client().and_then(|mut c| {
+            let info = Context::from_process().info();
+            crate::self_pod::fetch(&mut c, &info).map(|(_, pod)| print_json(&pod, true))
+        }),
+        "watch" if rest.first().map(String::as_str) == Some("pods") => {
+            return api_watch(&rest[1..], client);
+        }
+        other => {
+            return usage_error(&format!(
+                "unknown api subcommand {other:?} or extra arguments"
+            ));
+        }
+    };
+    match result {
+        Ok(()) => true,
+        Err(e) => print_api_error(&e),
+    }
+}
+
+fn api_get<T: Transport>(
+    args: &[String],
+    client: &mut dyn FnMut() -> Result<Client<T>, ApiError>,
+) -> bool {
+    let mut path = None;
+    let mut query = Vec::new();
+    let mut i = 0;
+    while i < args.len() {
+        match args[i].as_str() {
+            "--query" => match value(args, &mut i, "--query").map(|v| v.split_once('=')) {
+                Ok(Some((k, v))) => query.push((k.to_string(), v.to_string())),
+                Ok(None) => return usage_error("--query takes NAME=VALUE"),
+                Err(e) => return usage_error(&e),
+            },
+            p if p.starts_with('/') && path.is_none() => path = Some(p.to_string()),
+            other => {
+                return usage_error(&format!(
+                    "api get: unexpected {other:?} (PATH must start with /)"
+                ));
+            }
+        }
+        i += 1;
+    }
+    let Some(path) = path else {
+        return usage_error("api get needs a PATH such as /api/v1/namespaces");
+    };
+    match client().and_then(|mut c| c.get_raw(&api::path_with_query(&path, &query))) {
+        Ok((status, body)) => {
+            let body = serde_json::from_slice::<Value>(&body)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&body).into_owned()));
+            print_json(&json!({"status": status, "body": body}), true);
+            (200..300).contains(&status)
+        }
+        Err(e) => print_api_error(&e),
+    }
+}
+
+/// Parses the selector and namespace flags shared by `pods` and `watch pods`.
+struct Selection {
+    namespace: Option<String>,
+    all: bool,
+    label: Option<String>,
+    field: Option<String>,
+}
+
+fn api_pods<T: Transport>(
+    args: &[String],
+    client: &mut dyn FnMut() -> Result<Client<T>, ApiError>,
+) -> bool {
+    let mut sel = Selection {
+        namespace: None,
+        all: false,
+        label: None,
+        field: None,
+    };
+    let mut opts = ListOptions::default();
+    let mut i = 0;
+    while i < args.len() {
+        let r = match args[i].as_str() {
+            "--limit" => value(args, &mut i, "--limit").and_then(|v| {
+                v.parse()
+                    .map(|n| opts.limit = Some(n))
+                    .map_err(|_| format!("--limit {v:?}: not a number"))
+            }),
+            "--continue" => {
+                value(args, &mut i, "--continue").map(|v| opts.continue_token = Some(v.into()))
+            }
+            "--resource-version" => value(args, &mut i, "--resource-version")
+                .map(|v| opts.resource_version = Some(v.into())),
+            _ => selection_flag(args, &mut i, &mut sel),
+        };
+        if let Err(e) = r {
+            return usage_error(&e);
+        }
+        i += 1;
+    }
+    opts.namespace = resolve_namespace(&sel);
+    opts.label_selector = sel.label;
+    opts.field_selector = sel.field;
+    match client().and_then(|mut c| c.list_pods(&opts)) {
+        Ok(list) => {
+            let items: Vec<Value> = list
+                .items
+                .iter()
+                .filter_map(|i| serde_json::from_str(i).ok())
+                .collect();
+            let mut metadata = json!({"resourceVersion": list.resource_version});
+            if let Some(c) = list.continue_token {
+                metadata["continue"] = json!(c);
+            }
+            if let Some(n) = list.remaining_item_count {
+                metadata["remainingItemCount"] = json!(n);
+            }
+            print_json(
+                &json!({"kind": "PodList", "apiVersion": "v1", "metadata": metadata, "items": items}),
+                false,
+            );
+            true
+        }
+        Err(e) => print_api_error(&e),
+    }
+}
+
+fn selection_flag(args: &[String], i: &mut usize, sel: &mut Selection) -> Result<(), String> {
+    match args[*i].as_str() {
+        "-n" | "--namespace" => sel.namespace = Some(value(args, i, "--namespace")?.to_string()),
+        "-A" | "--all-namespaces" => sel.all = true,
+        "-l" | "--selector" => sel.label = Some(value(args, i, "--selector")?.to_string()),
+        "--field-selector" => sel.field = Some(value(args, i, "--field-selector")?.to_string()),
+        other => return Err(format!("unknown argument {other:?}")),
+    }
+    Ok(())
+}
+
+fn resolve_namespace(sel: &Selection) -> Option<String> {
+    if sel.all {
+        return None;
+    }
+    sel.namespace
+        .clone()
+        .or_else(default_namespace)
+        .or_else(|| Some("default".into()))
+}
+
+fn api_watch<T: Transport>(
+    args: &[String],
+    client: &mut dyn FnMut() -> Result<Client<T>, ApiError>,
+) -> bool {
+    let mut sel = Selection {
+        namespace: None,
+        all: false,
+        label: None,
+        field: None,
+    };
+    let mut opts = WatchOptions::default();
+    let mut max_events: Option<u64> = None;
+    let mut i = 0;
+    while i < args.len() {
+        let r = match args[i].as_str() {
+            "--bookmarks" => {
+                opts.allow_bookmarks = true;
+                Ok(())
+            }
+            "--resource-version" => value(args, &mut i, "--resource-version")
+                .map(|v| opts.resource_version = Some(v.into())),
+            "--timeout-seconds" => value(args, &mut i, "--timeout-seconds").and_then(|v| {
+                v.parse()
+                    .map(|n| opts.timeout_seconds = Some(n))
+                    .map_err(|_| format!("--timeout-seconds {v:?}: not a number"))
+            }),
+            "--max-events" => value(args, &mut i, "--max-events").and_then(|v| {
+                v.parse()
+                    .map(|n| max_events = Some(n))
+                    .map_err(|_| format!("--max-events {v:?}: not a number"))
+            }),
+            _ => selection_flag(args, &mut i, &mut sel),
+        };
+        if let Err(e) = r {
+            return usage_error(&e);
+        }
+        i += 1;
+    }
+    opts.namespace = resolve_namespace(&sel);
+    opts.label_selector = sel.label;
+    opts.field_selector = sel.field;
+    let mut c = match client() {
+        Ok(c) => c,
+        Err(e) => return print_api_error(&e),
+    };
+    let mut watch = PodWatch::new(opts);
+    let mut seen = 0u64;
+    while max_events.is_none_or(|m| seen < m) {
+        match watch.next(&mut c) {
+            Ok(ev) => {
+                let kind = match ev.kind {
+                    api::EventKind::Added => "ADDED",
+                    api::EventKind::Modified => "MODIFIED",
+                    api::EventKind::Deleted => "DELETED",
+                    api::EventKind::Bookmark => "BOOKMARK",
+                };
+                let object: Value = serde_json::from_str(&ev.object).unwrap_or(Value::Null);
+                out!("{}", json!({"type": kind, "object": object}));
+                seen += 1;
+            }
+            Err(e) => return print_api_error(&e),
+        }
+    }
+    true
+}

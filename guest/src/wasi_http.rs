@@ -1,0 +1,173 @@
+//! [`Transport`] over `wasi:http/outgoing-handler` (WASI 0.2), the only network import the guest
+//! has: the runtime decides TLS trust and which hosts may be reached.
+
+use crate::api::{ApiError, BodyStream, Transport};
+use crate::component::bindings::wasi::http::outgoing_handler;
+use crate::component::bindings::wasi::http::types::{
+    ErrorCode, Fields, IncomingBody, IncomingResponse, Method, OutgoingBody, OutgoingRequest,
+    RequestOptions, Scheme,
+};
+use crate::component::bindings::wasi::io::streams::{InputStream, StreamError};
+
+/// Connect timeout asked of the runtime, in nanoseconds (10 s).
+const CONNECT_TIMEOUT_NS: u64 = 10_000_000_000;
+
+/// The wasi:http transport.
+pub struct WasiHttp;
+
+/// A response body being read. Field order is drop order: the stream before its body, the body
+/// before its response, as wasi:http requires of child resources.
+struct WasiBody {
+    stream: Option<InputStream>,
+    body: Option<IncomingBody>,
+    _response: IncomingResponse,
+    url: String,
+}
+
+impl Drop for WasiBody {
+    fn drop(&mut self) {
+        drop(self.stream.take());
+        if let Some(body) = self.body.take() {
+            let _ = IncomingBody::finish(body);
+        }
+    }
+}
+
+impl BodyStream for WasiBody {
+    fn next_chunk(&mut self) -> Result<Option<Vec<u8>>, ApiError> {
+        let Some(stream) = self.stream.as_ref() else {
+            return Ok(None);
+        };
+        loop {
+            match stream.blocking_read(64 * 1024) {
+                Ok(chunk) if chunk.is_empty() => continue,
+                Ok(chunk) => return Ok(Some(chunk)),
+                Err(StreamError::Closed) => {
+                    self.stream = None;
+                    return Ok(None);
+                }
+                Err(StreamError::LastOperationFailed(e)) => {
+                    return Err(ApiError::Transport(format!(
+                        "reading the response of {}: {}",
+                        self.url,
+                        e.to_debug_string()
+                    )));
+                }
+            }
+        }
+    }
+}
+
+fn split_url(url: &str) -> Result<(Scheme, &str, &str), ApiError> {
+    let (scheme, rest) = if let Some(r) = url.strip_prefix("https://") {
+        (Scheme::Https, r)
+    } else if let Some(r) = url.strip_prefix("http://") {
+        (Scheme::Http, r)
+    } else {
+        return Err(ApiError::Invalid(format!("{url}: not an http(s) URL")));
+    };
+    let (authority, path) = match rest.find('/') {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, "/"),
+    };
+    Ok((scheme, authority, path))
+}
+
+/// The API error for a wasi:http error code, naming the URL's host.
+fn error_code(code: ErrorCode, authority: &str) -> ApiError {
+    match code {
+        ErrorCode::TlsCertificateError => ApiError::Tls(format!(
+            "TLS with {authority} failed: the server certificate is not trusted (is it signed by the cluster CA in ca.crt, with {authority} as a SAN?)"
+        )),
+        ErrorCode::TlsProtocolError => {
+            ApiError::Tls(format!("TLS with {authority} failed: protocol error"))
+        }
+        ErrorCode::TlsAlertReceived(a) => ApiError::Tls(format!(
+            "TLS with {authority} failed: alert {} {}",
+            a.alert_id.map(|i| i.to_string()).unwrap_or_default(),
+            a.alert_message.unwrap_or_default()
+        )),
+        ErrorCode::HttpRequestDenied => ApiError::Transport(format!(
+            "the runtime refused a request to {authority}: it is not an allowed outbound host"
+        )),
+        ErrorCode::ConnectionRefused => ApiError::Transport(format!(
+            "connection to {authority} refused: is the API server up?"
+        )),
+        ErrorCode::ConnectionTimeout => {
+            ApiError::Transport(format!("connecting to {authority} timed out"))
+        }
+        ErrorCode::HttpResponseTimeout | ErrorCode::ConnectionReadTimeout => {
+            ApiError::Transport(format!("{authority} did not answer in time"))
+        }
+        ErrorCode::DestinationNotFound | ErrorCode::DnsError(_) => {
+            ApiError::Transport(format!("{authority}: host not found"))
+        }
+        other => ApiError::Transport(format!("request to {authority} failed: {other:?}")),
+    }
+}
+
+impl Transport for WasiHttp {
+    fn get(
+        &mut self,
+        url: &str,
+        headers: &[(&str, String)],
+    ) -> Result<(u16, Box<dyn BodyStream>), ApiError> {
+        let (scheme, authority, path) = split_url(url)?;
+        let entries: Vec<(String, Vec<u8>)> = headers
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone().into_bytes()))
+            .collect();
+        let fields = Fields::from_list(&entries).map_err(|e| {
+            ApiError::Invalid(format!("request headers refused by the runtime: {e:?}"))
+        })?;
+        let request = OutgoingRequest::new(fields);
+        let invalid = |what: &str| ApiError::Invalid(format!("{url}: invalid {what}"));
+        request
+            .set_method(&Method::Get)
+            .map_err(|()| invalid("method"))?;
+        request
+            .set_scheme(Some(&scheme))
+            .map_err(|()| invalid("scheme"))?;
+        request
+            .set_authority(Some(authority))
+            .map_err(|()| invalid("host"))?;
+        request
+            .set_path_with_query(Some(path))
+            .map_err(|()| invalid("path"))?;
+        let body = request.body().map_err(|()| invalid("body"))?;
+        OutgoingBody::finish(body, None).map_err(|e| error_code(e, authority))?;
+        let options = RequestOptions::new();
+        // Not every runtime supports setting timeouts; theirs apply then.
+        let _ = options.set_connect_timeout(Some(CONNECT_TIMEOUT_NS));
+        let future = outgoing_handler::handle(request, Some(options))
+            .map_err(|e| error_code(e, authority))?;
+        let response = loop {
+            match future.get() {
+                Some(Ok(Ok(r))) => break r,
+                Some(Ok(Err(e))) => return Err(error_code(e, authority)),
+                Some(Err(())) => {
+                    return Err(ApiError::Transport(format!(
+                        "{url}: response already taken"
+                    )));
+                }
+                None => future.subscribe().block(),
+            }
+        };
+        let status = response.status();
+        let body = response
+            .consume()
+            .map_err(|()| ApiError::Transport(format!("{url}: no response body")))?;
+        let stream = body
+            .stream()
+            .map_err(|()| ApiError::Transport(format!("{url}: no body stream")))?;
+        Ok((
+            status,
+            Box::new(WasiBody {
+                stream: Some(stream),
+                body: Some(body),
+                _response: response,
+                url: url.to_string(),
+            }),
+        ))
+    }
+}

@@ -1,0 +1,288 @@
+//! Authorization: a small RBAC-like rule set and the real denial messages.
+//!
+//! Upstream: `plugin/pkg/auth/authorizer/rbac/rbac.go` (rule matching) and
+//! `staging/src/k8s.io/apiserver/pkg/endpoints/handlers/responsewriters/errors.go`
+//! `forbiddenMessage` (the text of a denial).
+
+use serde::Deserialize;
+
+use crate::ClusterError;
+
+/// The group that may do everything (the admin token is in it).
+pub const MASTERS_GROUP: &str = "system:masters";
+
+/// The authenticated user of a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserInfo {
+    /// `system:serviceaccount:NS:SA` or the admin user's name.
+    pub name: String,
+    /// Groups, e.g. `system:serviceaccounts`, `system:serviceaccounts:NS`, `system:authenticated`.
+    pub groups: Vec<String>,
+    /// For a ServiceAccount, its namespace.
+    pub service_account_namespace: Option<String>,
+}
+
+impl UserInfo {
+    /// The identity of a ServiceAccount token.
+    pub fn service_account(namespace: &str, name: &str) -> Self {
+        UserInfo {
+            name: format!("system:serviceaccount:{namespace}:{name}"),
+            groups: vec![
+                "system:serviceaccounts".into(),
+                format!("system:serviceaccounts:{namespace}"),
+                "system:authenticated".into(),
+            ],
+            service_account_namespace: Some(namespace.to_owned()),
+        }
+    }
+
+    /// The admin identity (`system:masters`).
+    pub fn admin() -> Self {
+        UserInfo {
+            name: "pod-introspect-admin".into(),
+            groups: vec![MASTERS_GROUP.into(), "system:authenticated".into()],
+            service_account_namespace: None,
+        }
+    }
+}
+
+/// What a resource request wants to do (`authorizer.Attributes`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attributes<'a> {
+    /// `get`, `list`, `watch`, `create`, `update`, `patch`, `delete`, `deletecollection`.
+    pub verb: &'a str,
+    /// Plural resource, e.g. `pods`.
+    pub resource: &'a str,
+    /// Subresource, e.g. `token`, or empty.
+    pub subresource: &'a str,
+    /// Namespace, empty for a cluster-scoped request.
+    pub namespace: &'a str,
+    /// Object name, empty for list/watch/create.
+    pub name: &'a str,
+}
+
+impl Attributes<'_> {
+    /// `resource` or `resource/subresource`.
+    pub fn full_resource(&self) -> String {
+        if self.subresource.is_empty() {
+            self.resource.to_owned()
+        } else {
+            format!("{}/{}", self.resource, self.subresource)
+        }
+    }
+}
+
+/// The denial text of `forbiddenMessage`:
+/// `User "U" cannot VERB resource "R" in API group "" in the namespace "NS"`, or
+/// `... at the cluster scope` without a namespace.
+pub fn forbidden_message(user: &UserInfo, attrs: &Attributes<'_>) -> String {
+    let resource = attrs.full_resource();
+    if attrs.namespace.is_empty() {
+        format!(
+            "User \"{}\" cannot {} resource \"{resource}\" in API group \"\" at the cluster scope",
+            user.name, attrs.verb
+        )
+    } else {
+        format!(
+            "User \"{}\" cannot {} resource \"{resource}\" in API group \"\" in the namespace \"{}\"",
+            user.name, attrs.verb, attrs.namespace
+        )
+    }
+}
+
+/// One rule of [`RbacRules`].
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rule {
+    /// A user name (`system:serviceaccount:NS:SA`), a group (`system:serviceaccounts`,
+    /// `system:serviceaccounts:NS`, `system:authenticated`) or `*` for every authenticated user.
+    pub subject: String,
+    /// Verbs (`get`, `list`, `watch`, `create`, `update`, `delete`) or `*`.
+    pub verbs: Vec<String>,
+    /// Resources (`pods`, `serviceaccounts`, `serviceaccounts/token`, `namespaces`) or `*`.
+    pub resources: Vec<String>,
+    /// Namespaces the rule applies in; `*` also covers cluster-scope requests (a
+    /// ClusterRoleBinding); `@own` is the ServiceAccount's own namespace. Default: `["@own"]`.
+    #[serde(default = "own_namespace")]
+    pub namespaces: Vec<String>,
+}
+
+fn own_namespace() -> Vec<String> {
+    vec![OWN_NAMESPACE.into()]
+}
+
+/// The namespace placeholder for "the subject ServiceAccount's own namespace".
+pub const OWN_NAMESPACE: &str = "@own";
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum RulesDocument {
+    List(Vec<Rule>),
+    Wrapped { rules: Vec<Rule> },
+}
+
+/// Who may do what. Users in `system:masters` (the admin token) may always do everything.
+///
+/// YAML format for [`RbacRules::from_yaml`], a list of rules (or `{rules: [...]}`):
+///
+/// ```yaml
+/// - subject: "system:serviceaccount:team-a:reader"   # user, group, or "*"
+///   verbs: [get, list, watch]                         # or ["*"]
+///   resources: [pods]                                 # or ["*"]; subresources as "serviceaccounts/token"
+///   namespaces: [team-a, team-b]                      # ["*"] = everywhere incl. cluster scope; "@own"
+/// ```
+///
+/// The default ([`RbacRules::default`]) is what a namespaced pod-reader Role bound to every
+/// ServiceAccount in its own namespace gives: `system:serviceaccounts` may `get`, `list`,
+/// `watch` `pods` in `@own`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RbacRules {
+    rules: Vec<Rule>,
+}
+
+impl Default for RbacRules {
+    fn default() -> Self {
+        RbacRules {
+            rules: vec![Rule {
+                subject: "system:serviceaccounts".into(),
+                verbs: vec!["get".into(), "list".into(), "watch".into()],
+                resources: vec!["pods".into()],
+                namespaces: own_namespace(),
+            }],
+        }
+    }
+}
+
+impl RbacRules {
+    /// Parses the YAML format above.
+    ///
+    /// # Errors
+    /// [`ClusterError::Rbac`] when the text is not that shape or a rule has an empty
+    /// `subject`, `verbs` or `resources`.
+    pub fn from_yaml(text: &str) -> Result<Self, ClusterError> {
+        let doc: RulesDocument = serde_saphyr::from_str(text).map_err(|e| {
+            ClusterError::Rbac(format!(
+                "{e}; expected a list of {{subject: \"system:serviceaccount:NS:SA\", verbs: [get, list, watch], resources: [pods], namespaces: [NS]}}"
+            ))
+        })?;
+        let rules = match doc {
+            RulesDocument::List(r) | RulesDocument::Wrapped { rules: r } => r,
+        };
+        for (i, r) in rules.iter().enumerate() {
+            if r.subject.is_empty()
+                || r.verbs.is_empty()
+                || r.resources.is_empty()
+                || r.namespaces.is_empty()
+            {
+                return Err(ClusterError::Rbac(format!(
+                    "rule {i}: subject, verbs, resources and namespaces must not be empty"
+                )));
+            }
+        }
+        Ok(RbacRules { rules })
+    }
+
+    /// The rules, in order.
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    /// True when `user` may do `attrs`.
+    pub fn allows(&self, user: &UserInfo, attrs: &Attributes<'_>) -> bool {
+        if user.groups.iter().any(|g| g == MASTERS_GROUP) {
+            return true;
+        }
+        let resource = attrs.full_resource();
+        self.rules.iter().any(|rule| {
+            let subject_ok = rule.subject == "*"
+                || rule.subject == user.name
+                || user.groups.contains(&rule.subject);
+            let verb_ok = rule.verbs.iter().any(|v| v == "*" || v == attrs.verb);
+            let resource_ok = rule.resources.iter().any(|r| r == "*" || *r == resource);
+            let ns_ok = rule.namespaces.iter().any(|n| {
+                n == "*"
+                    || (!attrs.namespace.is_empty()
+                        && (n == attrs.namespace
+                            || (n == OWN_NAMESPACE
+                                && user.service_account_namespace.as_deref()
+                                    == Some(attrs.namespace))))
+            });
+            subject_ok && verb_ok && resource_ok && ns_ok
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn attrs<'a>(verb: &'a str, ns: &'a str) -> Attributes<'a> {
+        Attributes {
+            verb,
+            resource: "pods",
+            subresource: "",
+            namespace: ns,
+            name: "",
+        }
+    }
+
+    #[test]
+    fn default_rules_allow_own_namespace_reads_only() {
+        let rules = RbacRules::default();
+        let u = UserInfo::service_account("a", "reader");
+        assert!(rules.allows(&u, &attrs("get", "a")));
+        assert!(rules.allows(&u, &attrs("list", "a")));
+        assert!(rules.allows(&u, &attrs("watch", "a")));
+        assert!(!rules.allows(&u, &attrs("create", "a")));
+        assert!(!rules.allows(&u, &attrs("list", "b")));
+        assert!(!rules.allows(&u, &attrs("list", "")));
+        assert!(rules.allows(&UserInfo::admin(), &attrs("delete", "")));
+    }
+
+    #[test]
+    fn yaml_rules() {
+        let rules = RbacRules::from_yaml(
+            "- subject: \"system:serviceaccount:a:reader\"\n  verbs: [list]\n  resources: [pods]\n  namespaces: [\"*\"]\n",
+        )
+        .unwrap();
+        let u = UserInfo::service_account("a", "reader");
+        assert!(rules.allows(&u, &attrs("list", "")));
+        assert!(rules.allows(&u, &attrs("list", "zzz")));
+        assert!(!rules.allows(&u, &attrs("get", "a")));
+        assert!(!rules.allows(
+            &UserInfo::service_account("a", "other"),
+            &attrs("list", "a")
+        ));
+        let wrapped = RbacRules::from_yaml(
+            "rules:\n- {subject: x, verbs: [get], resources: [pods], namespaces: [b]}\n",
+        )
+        .unwrap();
+        assert_eq!(wrapped.rules().len(), 1);
+        assert!(RbacRules::from_yaml("- subject: x\n  verbs: []\n  resources: [pods]\n").is_err());
+        assert!(RbacRules::from_yaml("- nope: 1\n").is_err());
+    }
+
+    #[test]
+    fn forbidden_messages() {
+        let u = UserInfo::service_account("a", "reader");
+        assert_eq!(
+            forbidden_message(&u, &attrs("list", "b")),
+            "User \"system:serviceaccount:a:reader\" cannot list resource \"pods\" in API group \"\" in the namespace \"b\""
+        );
+        assert_eq!(
+            forbidden_message(&u, &attrs("list", "")),
+            "User \"system:serviceaccount:a:reader\" cannot list resource \"pods\" in API group \"\" at the cluster scope"
+        );
+        let sub = Attributes {
+            verb: "create",
+            resource: "serviceaccounts",
+            subresource: "token",
+            namespace: "a",
+            name: "x",
+        };
+        assert!(
+            forbidden_message(&u, &sub)
+                .contains("cannot create resource \"serviceaccounts/token\"")
+        );
+    }
+}

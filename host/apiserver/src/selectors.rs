@@ -1,0 +1,609 @@
+//! Label and field selectors: parsing the `labelSelector` / `fieldSelector` query parameters and
+//! matching objects against them.
+//!
+//! Upstream: `staging/src/k8s.io/apimachinery/pkg/labels/selector.go` (label grammar:
+//! `a=b`, `a==b`, `a!=b`, `a in (x,y)`, `a notin (x)`, `a`, `!a`, `a>1`, `a<1`, comma = AND),
+//! `staging/src/k8s.io/apimachinery/pkg/fields/selector.go` (field grammar: `f=v`, `f==v`,
+//! `f!=v`, backslash escapes), and `pkg/registry/core/pod/strategy.go` `ToSelectableFields` plus
+//! `pkg/apis/core/v1/conversion.go` (the field labels pods support).
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::core::v1::Pod;
+
+/// One label requirement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum LabelOp {
+    /// `key=value` / `key==value` / `key in (values)`.
+    In(Vec<String>),
+    /// `key!=value` / `key notin (values)`.
+    NotIn(Vec<String>),
+    /// `key`.
+    Exists,
+    /// `!key`.
+    DoesNotExist,
+    /// `key>N`.
+    Gt(i64),
+    /// `key<N`.
+    Lt(i64),
+}
+
+/// A parsed label selector; the empty selector matches everything.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LabelSelector {
+    requirements: Vec<(String, LabelOp)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Token {
+    Ident(String),
+    Not,
+    Eq,
+    DoubleEq,
+    NotEq,
+    Gt,
+    Lt,
+    Open,
+    Close,
+    Comma,
+}
+
+impl Token {
+    fn describe(&self) -> String {
+        match self {
+            Token::Ident(s) => s.clone(),
+            Token::Not => "!".into(),
+            Token::Eq => "=".into(),
+            Token::DoubleEq => "==".into(),
+            Token::NotEq => "!=".into(),
+            Token::Gt => ">".into(),
+            Token::Lt => "<".into(),
+            Token::Open => "(".into(),
+            Token::Close => ")".into(),
+            Token::Comma => ",".into(),
+        }
+    }
+}
+
+fn is_special(c: char) -> bool {
+    matches!(c, '!' | '=' | '>' | '<' | '(' | ')' | ',') || c.is_whitespace()
+}
+
+fn lex(input: &str) -> Vec<Token> {
+    let mut out = Vec::new();
+    let chars: Vec<char> = input.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        let next = chars.get(i + 1).copied();
+        match c {
+            c if c.is_whitespace() => i += 1,
+            '!' if next == Some('=') => {
+                out.push(Token::NotEq);
+                i += 2;
+            }
+            '!' => {
+                out.push(Token::Not);
+                i += 1;
+            }
+            '=' if next == Some('=') => {
+                out.push(Token::DoubleEq);
+                i += 2;
+            }
+            '=' => {
+                out.push(Token::Eq);
+                i += 1;
+            }
+            '>' => {
+                out.push(Token::Gt);
+                i += 1;
+            }
+            '<' => {
+                out.push(Token::Lt);
+                i += 1;
+            }
+            '(' => {
+                out.push(Token::Open);
+                i += 1;
+            }
+            ')' => {
+                out.push(Token::Close);
+                i += 1;
+            }
+            ',' => {
+                out.push(Token::Comma);
+                i += 1;
+            }
+            _ => {
+                let start = i;
+                while i < chars.len() && !is_special(chars[i]) {
+                    i += 1;
+                }
+                out.push(Token::Ident(chars[start..i].iter().collect()));
+            }
+        }
+    }
+    out
+}
+
+/// Checks a label key: an optional DNS-subdomain prefix and `/`, then a name of at most 63
+/// characters of `[A-Za-z0-9_.-]` starting and ending with an alphanumeric character.
+fn validate_key(key: &str) -> Result<(), String> {
+    let (prefix, name) = match key.split_once('/') {
+        Some((p, n)) => (Some(p), n),
+        None => (None, key),
+    };
+    if let Some(p) = prefix {
+        let ok = !p.is_empty()
+            && p.len() <= 253
+            && p.split('.').all(|l| {
+                !l.is_empty()
+                    && l.len() <= 63
+                    && l.chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                    && !l.starts_with('-')
+                    && !l.ends_with('-')
+            });
+        if !ok {
+            return Err(format!(
+                "invalid label key \"{key}\": prefix part must be a lowercase RFC 1123 subdomain"
+            ));
+        }
+    }
+    if !is_label_name(name) || name.is_empty() {
+        return Err(format!(
+            "invalid label key \"{key}\": name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc'), at most 63 characters"
+        ));
+    }
+    Ok(())
+}
+
+fn is_label_name(s: &str) -> bool {
+    s.len() <= 63
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        && s.chars().next().is_none_or(|c| c.is_ascii_alphanumeric())
+        && s.chars().last().is_none_or(|c| c.is_ascii_alphanumeric())
+}
+
+fn validate_value(value: &str) -> Result<(), String> {
+    if is_label_name(value) {
+        Ok(())
+    } else {
+        Err(format!(
+            "invalid label value: \"{value}\": at most 63 characters, matching regex (([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?"
+        ))
+    }
+}
+
+struct Parser {
+    tokens: Vec<Token>,
+    pos: usize,
+}
+
+impl Parser {
+    fn peek(&self) -> Option<&Token> {
+        self.tokens.get(self.pos)
+    }
+
+    fn next(&mut self) -> Option<Token> {
+        let t = self.tokens.get(self.pos).cloned();
+        self.pos += 1;
+        t
+    }
+
+    fn unexpected(found: Option<Token>, expected: &str) -> String {
+        match found {
+            Some(t) => format!("found '{}', expected: {expected}", t.describe()),
+            None => format!("found '', expected: {expected}"),
+        }
+    }
+
+    fn requirement(&mut self) -> Result<(String, LabelOp), String> {
+        let negated = if self.peek() == Some(&Token::Not) {
+            self.pos += 1;
+            true
+        } else {
+            false
+        };
+        let key = match self.next() {
+            Some(Token::Ident(k)) if k != "in" && k != "notin" => k,
+            other => return Err(Parser::unexpected(other, "!, identifier")),
+        };
+        validate_key(&key)?;
+        if negated {
+            return match self.peek() {
+                None | Some(Token::Comma) => Ok((key, LabelOp::DoesNotExist)),
+                Some(t) => Err(format!(
+                    "found '{}', expected: ',' or 'end of string'",
+                    t.describe()
+                )),
+            };
+        }
+        match self.next() {
+            None => Ok((key, LabelOp::Exists)),
+            Some(Token::Comma) => {
+                self.pos -= 1;
+                Ok((key, LabelOp::Exists))
+            }
+            Some(Token::Eq | Token::DoubleEq) => Ok((key, LabelOp::In(vec![self.single_value()?]))),
+            Some(Token::NotEq) => Ok((key, LabelOp::NotIn(vec![self.single_value()?]))),
+            Some(op @ (Token::Gt | Token::Lt)) => {
+                let v = self.single_value()?;
+                let n: i64 = v.parse().map_err(|_| {
+                    format!("for 'Gt', 'Lt' operators, the value must be an integer, got \"{v}\"")
+                })?;
+                Ok((
+                    key,
+                    if op == Token::Gt {
+                        LabelOp::Gt(n)
+                    } else {
+                        LabelOp::Lt(n)
+                    },
+                ))
+            }
+            Some(Token::Ident(op)) if op == "in" || op == "notin" => {
+                let values = self.value_set()?;
+                Ok((
+                    key,
+                    if op == "in" {
+                        LabelOp::In(values)
+                    } else {
+                        LabelOp::NotIn(values)
+                    },
+                ))
+            }
+            other => Err(Parser::unexpected(other, "'=', '!=', '==', 'in', notin'")),
+        }
+    }
+
+    fn single_value(&mut self) -> Result<String, String> {
+        let v = match self.peek() {
+            Some(Token::Ident(v)) => {
+                let v = v.clone();
+                self.pos += 1;
+                v
+            }
+            // `a=` means the empty value.
+            None | Some(Token::Comma) => String::new(),
+            Some(t) => return Err(format!("found '{}', expected: identifier", t.describe())),
+        };
+        validate_value(&v)?;
+        Ok(v)
+    }
+
+    fn value_set(&mut self) -> Result<Vec<String>, String> {
+        match self.next() {
+            Some(Token::Open) => {}
+            other => return Err(Parser::unexpected(other, "'('")),
+        }
+        let mut values = Vec::new();
+        loop {
+            match self.next() {
+                Some(Token::Ident(v)) => {
+                    validate_value(&v)?;
+                    values.push(v);
+                    match self.next() {
+                        Some(Token::Comma) => continue,
+                        Some(Token::Close) => break,
+                        other => return Err(Parser::unexpected(other, "',' or ')'")),
+                    }
+                }
+                Some(Token::Close) => {
+                    values.push(String::new());
+                    break;
+                }
+                Some(Token::Comma) => values.push(String::new()),
+                other => return Err(Parser::unexpected(other, "',', ')' or identifier")),
+            }
+        }
+        Ok(values)
+    }
+}
+
+impl LabelSelector {
+    /// Parses a `labelSelector` query value. Errors carry the message for a 400 `BadRequest`,
+    /// e.g. `unable to parse requirement: found '(', expected: identifier`.
+    pub fn parse(input: &str) -> Result<Self, String> {
+        let mut p = Parser {
+            tokens: lex(input),
+            pos: 0,
+        };
+        let mut requirements = Vec::new();
+        if p.tokens.is_empty() {
+            return Ok(LabelSelector::default());
+        }
+        loop {
+            let r = p
+                .requirement()
+                .map_err(|e| format!("unable to parse requirement: {e}"))?;
+            requirements.push(r);
+            match p.next() {
+                None => break,
+                Some(Token::Comma) => {
+                    if p.peek().is_none() {
+                        return Err(
+                            "unable to parse requirement: found '', expected: identifier after ','"
+                                .into(),
+                        );
+                    }
+                }
+                Some(t) => {
+                    return Err(format!(
+                        "unable to parse requirement: found '{}', expected: ',' or 'end of string'",
+                        t.describe()
+                    ));
+                }
+            }
+        }
+        Ok(LabelSelector { requirements })
+    }
+
+    /// True when every requirement holds for `labels`.
+    pub fn matches(&self, labels: Option<&BTreeMap<String, String>>) -> bool {
+        self.requirements.iter().all(|(key, op)| {
+            let value = labels.and_then(|l| l.get(key));
+            match op {
+                LabelOp::In(vs) => value.is_some_and(|v| vs.contains(v)),
+                LabelOp::NotIn(vs) => value.is_none_or(|v| !vs.contains(v)),
+                LabelOp::Exists => value.is_some(),
+                LabelOp::DoesNotExist => value.is_none(),
+                LabelOp::Gt(n) => value
+                    .and_then(|v| v.parse::<i64>().ok())
+                    .is_some_and(|v| v > *n),
+                LabelOp::Lt(n) => value
+                    .and_then(|v| v.parse::<i64>().ok())
+                    .is_some_and(|v| v < *n),
+            }
+        })
+    }
+
+    /// True for the empty selector.
+    pub fn is_empty(&self) -> bool {
+        self.requirements.is_empty()
+    }
+}
+
+/// A parsed field selector: AND of `field=value` / `field!=value` terms.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FieldSelector {
+    terms: Vec<(String, bool, String)>,
+}
+
+/// The field labels a pod supports (`pkg/apis/core/v1/conversion.go`).
+pub const POD_FIELDS: &[&str] = &[
+    "metadata.name",
+    "metadata.namespace",
+    "spec.nodeName",
+    "spec.restartPolicy",
+    "spec.schedulerName",
+    "spec.serviceAccountName",
+    "spec.hostNetwork",
+    "status.phase",
+    "status.podIP",
+    "status.nominatedNodeName",
+];
+
+/// The field labels every object supports (`generic.ObjectMetaFieldsSet`).
+pub const META_FIELDS: &[&str] = &["metadata.name", "metadata.namespace"];
+
+/// Splits on commas that are not escaped with a backslash.
+fn split_terms(s: &str) -> Vec<String> {
+    let mut terms = Vec::new();
+    let mut cur = String::new();
+    let mut escaped = false;
+    for c in s.chars() {
+        if escaped {
+            cur.push('\\');
+            cur.push(c);
+            escaped = false;
+        } else if c == '\\' {
+            escaped = true;
+        } else if c == ',' {
+            terms.push(std::mem::take(&mut cur));
+        } else {
+            cur.push(c);
+        }
+    }
+    if escaped {
+        cur.push('\\');
+    }
+    terms.push(cur);
+    terms
+}
+
+fn unescape(v: &str) -> Result<String, String> {
+    let mut out = String::new();
+    let mut chars = v.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.next() {
+                Some(e @ ('\\' | ',' | '=')) => out.push(e),
+                _ => {
+                    return Err(format!(
+                        "invalid field selector: invalid escape sequence in value \"{v}\""
+                    ));
+                }
+            },
+            ',' | '=' => {
+                return Err(format!(
+                    "invalid field selector: unescaped '{c}' in value \"{v}\""
+                ));
+            }
+            c => out.push(c),
+        }
+    }
+    Ok(out)
+}
+
+impl FieldSelector {
+    /// Parses a `fieldSelector` value and checks every field against `supported`.
+    /// Errors are 400 messages: `invalid selector: 'S'; can't understand 'T'` for syntax and
+    /// `field label not supported: F` for an unknown field.
+    pub fn parse(input: &str, supported: &[&str]) -> Result<Self, String> {
+        let mut terms = Vec::new();
+        for term in split_terms(input) {
+            if term.is_empty() {
+                continue;
+            }
+            let found = ["!=", "==", "="]
+                .iter()
+                .filter_map(|op| term.find(op).map(|i| (i, *op)))
+                .min_by_key(|(i, op)| (*i, std::cmp::Reverse(op.len())));
+            let Some((i, op)) = found else {
+                return Err(format!(
+                    "invalid selector: '{input}'; can't understand '{term}'"
+                ));
+            };
+            let field = &term[..i];
+            let value = unescape(&term[i + op.len()..])?;
+            if !supported.contains(&field) {
+                return Err(format!("field label not supported: {field}"));
+            }
+            terms.push((field.to_owned(), op != "!=", value));
+        }
+        Ok(FieldSelector { terms })
+    }
+
+    /// True when every term holds for the object's field set (`get` returns a field's value).
+    pub fn matches(&self, get: impl Fn(&str) -> String) -> bool {
+        self.terms
+            .iter()
+            .all(|(field, equal, value)| (get(field) == *value) == *equal)
+    }
+}
+
+/// A pod's selectable field value (`ToSelectableFields` in `pkg/registry/core/pod/strategy.go`):
+/// missing values are the empty string, `spec.hostNetwork` is `true`/`false`, `status.podIP`
+/// is the first of `status.podIPs`.
+pub fn pod_field(pod: &Pod, field: &str) -> String {
+    let spec = pod.spec.as_ref();
+    let status = pod.status.as_ref();
+    let s = |v: Option<&String>| v.cloned().unwrap_or_default();
+    match field {
+        "metadata.name" => s(pod.metadata.name.as_ref()),
+        "metadata.namespace" => s(pod.metadata.namespace.as_ref()),
+        "spec.nodeName" => s(spec.and_then(|x| x.node_name.as_ref())),
+        "spec.restartPolicy" => s(spec.and_then(|x| x.restart_policy.as_ref())),
+        "spec.schedulerName" => s(spec.and_then(|x| x.scheduler_name.as_ref())),
+        "spec.serviceAccountName" => s(spec.and_then(|x| x.service_account_name.as_ref())),
+        "spec.hostNetwork" => spec
+            .and_then(|x| x.host_network)
+            .unwrap_or(false)
+            .to_string(),
+        "status.phase" => s(status.and_then(|x| x.phase.as_ref())),
+        "status.podIP" => status
+            .and_then(|x| {
+                x.pod_ips
+                    .as_ref()
+                    .and_then(|ips| ips.first())
+                    .map(|ip| ip.ip.clone())
+                    .or(x.pod_ip.clone())
+            })
+            .unwrap_or_default(),
+        "status.nominatedNodeName" => s(status.and_then(|x| x.nominated_node_name.as_ref())),
+        _ => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn label_selector_table() {
+        let l = labels(&[("app", "web"), ("tier", "front"), ("n", "5")]);
+        let cases: &[(&str, bool)] = &[
+            ("", true),
+            ("app=web", true),
+            ("app==web", true),
+            ("app!=web", false),
+            ("app!=db", true),
+            ("missing!=x", true),
+            ("app in (web,db)", true),
+            ("app in (db)", false),
+            ("app notin (db)", true),
+            ("app notin (web, db)", false),
+            ("missing notin (x)", true),
+            ("app", true),
+            ("!app", false),
+            ("!missing", true),
+            ("app=web,tier=front", true),
+            ("app=web,tier=back", false),
+            ("app=web, tier in (front), !canary", true),
+            ("n>4", true),
+            ("n<5", false),
+            ("example.com/role", false),
+        ];
+        for (sel, want) in cases {
+            let s = LabelSelector::parse(sel).unwrap_or_else(|e| panic!("{sel}: {e}"));
+            assert_eq!(s.matches(Some(&l)), *want, "{sel}");
+        }
+    }
+
+    #[test]
+    fn label_selector_errors() {
+        for bad in [
+            "app in web",
+            "=x",
+            "app=(x)",
+            "app in (a b)",
+            "a=b,",
+            "app notin",
+            "!a=b",
+            "a b",
+            "in",
+            "-bad-=x",
+            "a=b c",
+        ] {
+            let err = LabelSelector::parse(bad).expect_err(bad);
+            assert!(
+                err.starts_with("unable to parse requirement"),
+                "{bad}: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn field_selector_table() {
+        let get = |f: &str| match f {
+            "metadata.name" => "p1".to_string(),
+            "status.phase" => "Running".to_string(),
+            _ => String::new(),
+        };
+        for (sel, want) in [
+            ("metadata.name=p1", true),
+            ("metadata.name==p1", true),
+            ("metadata.name!=p1", false),
+            ("metadata.name=p1,status.phase=Running", true),
+            ("status.phase!=Pending", true),
+            ("spec.nodeName=", true),
+            ("", true),
+        ] {
+            let s = FieldSelector::parse(sel, POD_FIELDS).unwrap();
+            assert_eq!(s.matches(get), want, "{sel}");
+        }
+    }
+
+    #[test]
+    fn field_selector_errors() {
+        assert_eq!(
+            FieldSelector::parse("foo=bar", POD_FIELDS).unwrap_err(),
+            "field label not supported: foo"
+        );
+        assert_eq!(
+            FieldSelector::parse("metadata.name", POD_FIELDS).unwrap_err(),
+            "invalid selector: 'metadata.name'; can't understand 'metadata.name'"
+        );
+        assert!(FieldSelector::parse("metadata.name=a\\x", POD_FIELDS).is_err());
+        let s = FieldSelector::parse("metadata.name=a\\,b", POD_FIELDS).unwrap();
+        assert!(s.matches(|_| "a,b".into()));
+    }
+}

@@ -1,0 +1,8 @@
+//! End-to-end tests of the emulated API server over real HTTPS on loopback.
+
+mod common;
+
+mod api;
+mod kubectl;
+mod tls;
+mod watch;

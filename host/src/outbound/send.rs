@@ -1,0 +1,321 @@
+//! Sending one allowed request: resolve, connect, TLS, hyper HTTP/1.1 or HTTP/2 handshake, and a
+//! streamed response whose connection future is handed back to wasmtime to drive.
+//!
+//! Same shape as wasmtime-wasi-http's stock `default_send_request` (a new connection per request,
+//! the connection driven while the response head is awaited, then returned as the I/O future),
+//! but with our trust configuration, ALPN-selected HTTP/2, precise error codes and timeouts that
+//! leave Kubernetes watch streams alone once their headers have arrived.
+
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::pin::{Pin, pin};
+use std::task::{Context, Poll, ready};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{Request, Response, Uri, Version};
+use http_body::{Body, Frame, SizeHint};
+use http_body_util::BodyExt as _;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpStream;
+use wasmtime_wasi_http::{Error, RequestOptions, WasiBody};
+
+use super::OutboundConfig;
+use super::policy::{HostPort, Scheme, Target, describe, is_watch};
+use super::tls;
+
+/// The I/O future returned next to a response, as `WasiHttpHooks::send_request` wants it.
+pub(crate) type IoFuture = Box<dyn Future<Output = Result<(), Error>> + Send>;
+
+/// A hyper client connection, type-erased over HTTP/1.1 and HTTP/2.
+type ConnFuture = Pin<Box<dyn Future<Output = Result<(), hyper::Error>> + Send>>;
+
+/// A byte stream: plain TCP or TLS over TCP.
+trait Stream: AsyncRead + AsyncWrite + Send + Unpin + 'static {}
+impl<T: AsyncRead + AsyncWrite + Send + Unpin + 'static> Stream for T {}
+
+/// The sending side of a hyper client connection.
+enum Sender {
+    Http1(hyper::client::conn::http1::SendRequest<WasiBody>),
+    Http2(hyper::client::conn::http2::SendRequest<WasiBody>),
+}
+
+/// Sends `req` if its origin is allowed by `settings`; see the module docs of `outbound` for the
+/// behaviour and error mapping.
+pub(crate) async fn send(
+    settings: &OutboundConfig,
+    mut req: Request<WasiBody>,
+    options: Option<RequestOptions>,
+) -> Result<(Response<WasiBody>, IoFuture), Error> {
+    let Some(target) = Target::of(req.uri()) else {
+        tracing::warn!("refused outgoing HTTP request: the URI has no http(s) scheme or no host");
+        return Err(Error::HttpRequestUriInvalid);
+    };
+    if !settings.allowed.iter().any(|o| o.matches(&target)) {
+        tracing::warn!(
+            target = %target,
+            "refused outgoing HTTP request to {}: allowed origins: {}",
+            HostPort(&target.host, Some(target.port)),
+            describe(&settings.allowed),
+        );
+        return Err(Error::HttpRequestDenied);
+    }
+
+    let options = options.unwrap_or_default();
+    let connect_timeout = smaller(settings.connect_timeout, options.connect_timeout);
+    let first_byte_timeout = smaller(settings.first_byte_timeout, options.first_byte_timeout);
+    let watch = is_watch(req.uri());
+    // A watch body may stay silent for minutes between events: only the guest's own
+    // between-bytes timeout applies. Other bodies must keep flowing within the first-byte
+    // timeout (or the guest's smaller between-bytes timeout).
+    let idle_timeout = if watch {
+        options.between_bytes_timeout
+    } else {
+        Some(smaller(first_byte_timeout, options.between_bytes_timeout))
+    };
+    tracing::debug!(
+        target = %target,
+        method = %req.method(),
+        path = req.uri().path(),
+        watch,
+        "outgoing HTTP request"
+    );
+
+    let tls_config = match target.scheme {
+        Scheme::Https => Some(
+            tls::client_config(
+                settings.ca_file.as_deref(),
+                settings.insecure_skip_tls_verify,
+                &target,
+            )
+            .await?,
+        ),
+        Scheme::Http => None,
+    };
+
+    let (sender, conn) = tokio::time::timeout(connect_timeout, async {
+        let tcp = connect_tcp(&target).await?;
+        match tls_config {
+            None => handshake(Box::new(tcp), false).await,
+            Some(config) => {
+                let name = tls::server_name(&target)?;
+                let tls = tokio_rustls::TlsConnector::from(config)
+                    .connect(name, tcp)
+                    .await
+                    .map_err(|e| tls::handshake_error(e, &target, settings.ca_file.as_deref()))?;
+                let h2 = tls.get_ref().1.alpn_protocol() == Some(b"h2".as_slice());
+                handshake(Box::new(tls), h2).await
+            }
+        }
+    })
+    .await
+    .map_err(|_| {
+        tracing::warn!(
+            target = %target,
+            "outgoing HTTP request: no connection within {connect_timeout:?}"
+        );
+        Error::ConnectionTimeout
+    })??;
+
+    let mut conn = Some(conn);
+    let response = match sender {
+        Sender::Http1(mut sender) => {
+            // hyper writes the URI as given; HTTP/1.1 origin servers want the origin form.
+            let origin_form = req
+                .uri()
+                .path_and_query()
+                .map_or("/", |pq| pq.as_str())
+                .parse::<Uri>()
+                .map_err(|_| Error::HttpRequestUriInvalid)?;
+            *req.uri_mut() = origin_form;
+            *req.version_mut() = Version::HTTP_11;
+            let response = sender.send_request(req);
+            tokio::time::timeout(first_byte_timeout, drive(response, &mut conn)).await
+        }
+        Sender::Http2(mut sender) => {
+            // HTTP/2 takes scheme and authority from the absolute URI (:scheme, :authority); a
+            // Host header would duplicate :authority.
+            req.headers_mut().remove(http::header::HOST);
+            *req.version_mut() = Version::HTTP_2;
+            let response = sender.send_request(req);
+            tokio::time::timeout(first_byte_timeout, drive(response, &mut conn)).await
+        }
+    };
+    let response = response.map_err(|_| {
+        tracing::warn!(
+            target = %target,
+            "outgoing HTTP request: no response headers within {first_byte_timeout:?}"
+        );
+        Error::HttpResponseTimeout
+    })??;
+
+    let response = response.map(|incoming| {
+        ResponseBody {
+            incoming,
+            idle_timeout,
+            idle: idle_timeout.map(|d| Box::pin(tokio::time::sleep(d))),
+        }
+        .boxed_unsync()
+    });
+    let io: IoFuture = Box::new(async move {
+        let Some(conn) = conn else { return Ok(()) };
+        conn.await.map_err(|e| {
+            if e.is_timeout() {
+                Error::HttpResponseTimeout
+            } else {
+                Error::from(e)
+            }
+        })
+    });
+    Ok((response, io))
+}
+
+/// The smaller of our limit and the guest's optional one.
+fn smaller(ours: Duration, guest: Option<Duration>) -> Duration {
+    guest.map_or(ours, |g| g.min(ours))
+}
+
+/// Resolves the target (IP literals without DNS) and connects to the first address that accepts.
+async fn connect_tcp(target: &Target) -> Result<TcpStream, Error> {
+    let addrs: Vec<SocketAddr> = match target.ip {
+        Some(ip) => vec![SocketAddr::new(ip, target.port)],
+        None => {
+            let addrs = tokio::net::lookup_host((target.host.as_str(), target.port))
+                .await
+                .map_err(|e| {
+                    tracing::warn!(target = %target, "outgoing HTTP request: cannot resolve the host: {e}");
+                    Error::DnsError {
+                        rcode: Some(e.to_string()),
+                        info_code: None,
+                    }
+                })?
+                .collect::<Vec<_>>();
+            if addrs.is_empty() {
+                tracing::warn!(target = %target, "outgoing HTTP request: the host has no address");
+                return Err(Error::DestinationNotFound);
+            }
+            addrs
+        }
+    };
+    let mut last = None;
+    for addr in addrs {
+        match TcpStream::connect(addr).await {
+            Ok(stream) => {
+                let _ = stream.set_nodelay(true);
+                return Ok(stream);
+            }
+            Err(e) => {
+                tracing::debug!(target = %target, %addr, "connect failed: {e}");
+                last = Some(e);
+            }
+        }
+    }
+    let err = last.unwrap_or_else(|| io::Error::from(io::ErrorKind::AddrNotAvailable));
+    tracing::warn!(target = %target, "outgoing HTTP request: cannot connect: {err}");
+    Err(connect_error(err))
+}
+
+/// Maps a TCP connect failure to the wasi-http error code.
+fn connect_error(err: io::Error) -> Error {
+    match err.kind() {
+        io::ErrorKind::ConnectionRefused => Error::ConnectionRefused,
+        io::ErrorKind::TimedOut => Error::ConnectionTimeout,
+        io::ErrorKind::HostUnreachable => Error::DestinationUnavailable,
+        io::ErrorKind::NetworkUnreachable | io::ErrorKind::AddrNotAvailable => {
+            Error::DestinationIpUnroutable
+        }
+        _ => Error::Connect(err),
+    }
+}
+
+/// The hyper client handshake: HTTP/2 when ALPN selected `h2`, else HTTP/1.1.
+async fn handshake(stream: Box<dyn Stream>, h2: bool) -> Result<(Sender, ConnFuture), Error> {
+    let io = TokioIo::new(stream);
+    if h2 {
+        let (sender, conn) = hyper::client::conn::http2::Builder::new(TokioExecutor::new())
+            .handshake::<_, WasiBody>(io)
+            .await?;
+        Ok((Sender::Http2(sender), Box::pin(conn)))
+    } else {
+        let (sender, conn) = hyper::client::conn::http1::Builder::new()
+            .handshake::<_, WasiBody>(io)
+            .await?;
+        Ok((Sender::Http1(sender), Box::pin(conn)))
+    }
+}
+
+/// Awaits the response head while polling the connection that produces it. When the
+/// connection ends first with an error, that error is the result; a connection that ends
+/// cleanly is dropped from `conn` and the response future decides.
+async fn drive(
+    response: impl Future<Output = Result<Response<Incoming>, hyper::Error>>,
+    conn: &mut Option<ConnFuture>,
+) -> Result<Response<Incoming>, Error> {
+    let mut response = pin!(response);
+    std::future::poll_fn(|cx| {
+        if let Poll::Ready(r) = response.as_mut().poll(cx) {
+            return Poll::Ready(r.map_err(Error::from));
+        }
+        let Some(c) = conn.as_mut() else {
+            return Poll::Pending;
+        };
+        let done = ready!(c.as_mut().poll(cx));
+        *conn = None;
+        match done {
+            Err(e) => Poll::Ready(Err(Error::from(e))),
+            Ok(()) => response.as_mut().poll(cx).map_err(Error::from),
+        }
+    })
+    .await
+}
+
+/// A streamed response body that fails with `ConnectionReadTimeout` when no frame arrives within
+/// `idle_timeout` (none: wait forever).
+struct ResponseBody {
+    incoming: Incoming,
+    idle_timeout: Option<Duration>,
+    idle: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl Body for ResponseBody {
+    type Data = Bytes;
+    type Error = Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Error>>> {
+        let this = self.get_mut();
+        match Pin::new(&mut this.incoming).poll_frame(cx) {
+            Poll::Ready(Some(Ok(frame))) => {
+                if let (Some(idle), Some(d)) = (this.idle.as_mut(), this.idle_timeout) {
+                    idle.as_mut().reset(tokio::time::Instant::now() + d);
+                }
+                Poll::Ready(Some(Ok(frame)))
+            }
+            Poll::Ready(Some(Err(e))) if e.is_timeout() => {
+                Poll::Ready(Some(Err(Error::HttpResponseTimeout)))
+            }
+            Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(Error::from(e)))),
+            Poll::Ready(None) => Poll::Ready(None),
+            Poll::Pending => match this.idle.as_mut() {
+                Some(idle) => {
+                    ready!(idle.as_mut().poll(cx));
+                    Poll::Ready(Some(Err(Error::ConnectionReadTimeout)))
+                }
+                None => Poll::Pending,
+            },
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.incoming.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.incoming.size_hint()
+    }
+}
