@@ -20,7 +20,6 @@ use std::path::Path;
 /// Env var listing downwardAPI volume directories, colon-separated.
 pub const DOWNWARD_DIRS_ENV: &str = "POD_INTROSPECT_DOWNWARD_DIRS";
 
-
 /// A place a field may be read from.
 #[derive(Debug, Clone)]
 enum Candidate {
@@ -95,7 +94,9 @@ impl Context {
         let mapped: Vec<String> = mappings
             .iter()
             .filter_map(|m| match &m.source {
-                MappedSource::File(p) => Path::new(p).file_name().map(|n| n.to_string_lossy().into_owned()),
+                MappedSource::File(p) => Path::new(p)
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned()),
                 MappedSource::Env(_) => None,
             })
             .collect();
@@ -429,7 +430,10 @@ fn open_volume(
     let problem = |message: String| FieldError {
         field: format!("volume {dir}"),
         source: Some(Source::VolumeFile(dir.to_string())),
-        problem: Problem::Io { path: dir.to_string(), message },
+        problem: Problem::Io {
+            path: dir.to_string(),
+            message,
+        },
     };
     match volume::read_volume(dir, wanted) {
         Ok(Some(v)) => {
@@ -450,9 +454,13 @@ fn open_volume(
 fn read_item(v: &Volume, item: &str, shown: &str, source: Source) -> ReadResult {
     match v.items.get(item) {
         Some(Item::Data(bytes)) => Ok(Some((bytes.clone(), source))),
-        Some(Item::Error(message)) => {
-            Err((source, Problem::Io { path: shown.to_string(), message: message.clone() }))
-        }
+        Some(Item::Error(message)) => Err((
+            source,
+            Problem::Io {
+                path: shown.to_string(),
+                message: message.clone(),
+            },
+        )),
         None if item.contains('/') => match volume::read_capped(&v.snapshot.path(item)) {
             Ok(bytes) => Ok(Some((bytes, source))),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
@@ -515,7 +523,12 @@ pub fn parse_resource_integer(text: &str) -> Result<u64, String> {
 /// (250 read as 250 cores when the manifest said `divisor: 1m`) is worse than none.
 pub fn resource_value(kind: ResourceKind, value: u64, declared: Option<String>) -> ResourceValue {
     let Some(divisor) = declared else {
-        return ResourceValue { value, divisor: "1".into(), millicores: None, bytes: None };
+        return ResourceValue {
+            value,
+            divisor: "1".into(),
+            millicores: None,
+            bytes: None,
+        };
     };
     let q = Quantity::parse(&divisor).ok();
     let unit = |f: fn(&Quantity) -> i64| {

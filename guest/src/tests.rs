@@ -148,7 +148,11 @@ fn resource_units() {
     let r = crate::resolve::resource_value(ResourceKind::Memory, u64::MAX, Some("1Ki".into()));
     assert_eq!(r.bytes, None, "overflow gives none");
     let r = crate::resolve::resource_value(ResourceKind::Cpu, 250, None);
-    assert_eq!((r.divisor.as_str(), r.millicores, r.bytes), ("1", None, None), "no unit figure without a declared divisor");
+    assert_eq!(
+        (r.divisor.as_str(), r.millicores, r.bytes),
+        ("1", None, None),
+        "no unit figure without a declared divisor"
+    );
 }
 
 mod api_client {

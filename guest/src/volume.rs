@@ -62,18 +62,29 @@ pub fn read_capped(path: &Path) -> io::Result<Vec<u8>> {
         )));
     }
     let mut buf = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
-    std::fs::File::open(path)?.take(MAX_FILE_BYTES + 1).read_to_end(&mut buf)?;
+    std::fs::File::open(path)?
+        .take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut buf)?;
     if buf.len() as u64 > MAX_FILE_BYTES {
-        return Err(io::Error::other("file grew past the size limit while being read"));
+        return Err(io::Error::other(
+            "file grew past the size limit while being read",
+        ));
     }
     Ok(buf)
 }
 
 /// Names probed when the directory cannot be listed (e.g. an entry name that is not UTF-8).
 fn known_names() -> Vec<String> {
-    let mut names: Vec<String> = fields::VOLUME_FIELD_PATHS.iter().map(|s| s.to_string()).collect();
+    let mut names: Vec<String> = fields::VOLUME_FIELD_PATHS
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
     names.extend(fields::RESOURCE_NAMES.iter().map(|s| s.to_string()));
-    names.extend(fields::CONVENTIONAL_FILE_NAMES.iter().map(|(n, _)| n.to_string()));
+    names.extend(
+        fields::CONVENTIONAL_FILE_NAMES
+            .iter()
+            .map(|(n, _)| n.to_string()),
+    );
     names.push(fields::SERVICE_ACCOUNT_NAMESPACE_FILE.to_string());
     names
 }
@@ -130,7 +141,12 @@ pub fn read_volume(
                 }
             }
         }
-        return Ok(Some(Volume { dir: dir.to_string(), snapshot, items, listing_error }));
+        return Ok(Some(Volume {
+            dir: dir.to_string(),
+            snapshot,
+            items,
+            listing_error,
+        }));
     }
     Err(VolumeError(format!(
         "the volume's ..data link kept pointing at a missing or vanishing version ({MAX_ATTEMPTS} attempts); a kubelet-written volume always has a complete version"

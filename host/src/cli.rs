@@ -158,31 +158,31 @@ pub struct DevClusterArgs {
 pub struct SandboxArgs {
     /// Serve every container path P from DIR/P, as if DIR were the container's root filesystem
     /// (e.g. the --root given to `simulate`). Without it, container paths are host paths.
-    #[arg(long, value_name = "DIR")]
+    #[arg(global = true, long, value_name = "DIR")]
     pub root: Option<PathBuf>,
     /// An extra downwardAPI volume directory (container path), searched before /etc/podinfo and
     /// /etc/downward. Repeatable.
-    #[arg(long, value_name = "PATH")]
+    #[arg(global = true, long, value_name = "PATH")]
     pub downward: Vec<String>,
     /// Do not pass the host's environment to the guest. The simulated container's env (from
     /// DIR/.pod-introspect/container.json under --root) is still passed, and wins over the host's.
-    #[arg(long)]
+    #[arg(global = true, long)]
     pub env_clear: bool,
     /// Set an env var for the guest, after the container's env. Repeatable.
-    #[arg(long = "env", value_name = "NAME=VALUE", value_parser = parse_env)]
+    #[arg(global = true, long = "env", value_name = "NAME=VALUE", value_parser = parse_env)]
     pub env: Vec<(String, String)>,
     /// Stop the guest after this many seconds (0: no deadline).
-    #[arg(long, value_name = "SECONDS", default_value_t = 30.0)]
+    #[arg(global = true, long, value_name = "SECONDS", default_value_t = 30.0)]
     pub timeout: f64,
     /// Cap each guest instance's linear memory, in MiB.
-    #[arg(long, value_name = "MIB", default_value_t = 256)]
+    #[arg(global = true, long, value_name = "MIB", default_value_t = 256)]
     pub max_memory: usize,
     /// Also allow outgoing HTTP to this origin (scheme://host:port). Repeatable. The API server
     /// from KUBERNETES_SERVICE_HOST/PORT and POD_INTROSPECT_API_URL are always allowed.
-    #[arg(long, value_name = "URL")]
+    #[arg(global = true, long, value_name = "URL")]
     pub allow_outbound: Vec<String>,
     /// Do not verify the API server's certificate. Insecure: for debugging only; logs a warning.
-    #[arg(long)]
+    #[arg(global = true, long)]
     pub insecure_skip_tls_verify: bool,
 }
 

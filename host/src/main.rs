@@ -1,13 +1,7 @@
 //! `pod-introspect`: runs WebAssembly components in a pod-shaped sandbox and plays the kubelet's
 //! Downward API for them. See README.md.
 
-mod cache;
-mod cli;
-mod commands;
-mod outbound;
-mod runtime;
-mod sandbox;
-mod state;
+use pod_introspect::{cli, commands};
 
 use clap::Parser;
 use std::process::ExitCode;

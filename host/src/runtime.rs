@@ -82,7 +82,11 @@ impl Runtime {
         }
         let mut store = Store::new(
             &self.engine,
-            HostState::new(wasi.build(), OutboundPolicy::new(outbound), limits.max_memory),
+            HostState::new(
+                wasi.build(),
+                OutboundPolicy::new(outbound),
+                limits.max_memory,
+            ),
         );
         store.limiter(|s| &mut s.limits);
         let ticks = (limits.timeout.as_millis() / EPOCH_TICK.as_millis()).max(1);

@@ -8,9 +8,9 @@
 //! `POD_INTROSPECT_DOWNWARD_DIRS`, `--downward`), the ServiceAccount directory and the parents of
 //! `file:` paths in `POD_INTROSPECT_FIELDS`. Nothing else of the host is visible.
 
+use crate::outbound::{AllowedOrigin, OutboundConfig, Scheme};
 use anyhow::{Context as _, Result, bail};
 use pod_introspect_kube::fields;
-use crate::outbound::{AllowedOrigin, OutboundConfig, Scheme};
 use pod_introspect_kubelet::ContainerSandbox;
 use std::path::{Path, PathBuf};
 
@@ -55,7 +55,10 @@ pub struct Sandbox {
 impl Sandbox {
     /// The guest's value of env var `name`.
     pub fn var(&self, name: &str) -> Option<&str> {
-        self.env.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.env
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// The outbound HTTP policy for this pod: the API server that in-cluster config names
@@ -64,12 +67,17 @@ impl Sandbox {
     /// `extra` origins (`--allow-outbound`); TLS trusts the pod's ServiceAccount `ca.crt`.
     ///
     /// Errors: an `--allow-outbound` value that is not `scheme://host[:port]`.
-    pub fn outbound(&self, extra: &[String], insecure_skip_tls_verify: bool) -> Result<OutboundConfig> {
+    pub fn outbound(
+        &self,
+        extra: &[String],
+        insecure_skip_tls_verify: bool,
+    ) -> Result<OutboundConfig> {
         use pod_introspect_kube::incluster;
         let mut allowed = Vec::new();
-        if let (Some(host), Some(port)) =
-            (self.var(incluster::SERVICE_HOST_ENV), self.var(incluster::SERVICE_PORT_ENV))
-            && let Ok(port) = port.parse::<u16>()
+        if let (Some(host), Some(port)) = (
+            self.var(incluster::SERVICE_HOST_ENV),
+            self.var(incluster::SERVICE_PORT_ENV),
+        ) && let Ok(port) = port.parse::<u16>()
             && !host.is_empty()
         {
             allowed.push(AllowedOrigin::new(Scheme::Https, host, port));
@@ -170,7 +178,10 @@ impl Sandbox {
         }
 
         let root = match &opts.root {
-            Some(r) => Some(r.canonicalize().with_context(|| format!("--root {}", r.display()))?),
+            Some(r) => Some(
+                r.canonicalize()
+                    .with_context(|| format!("--root {}", r.display()))?,
+            ),
             None => None,
         };
         let mut preopens: Vec<Preopen> = Vec::new();
@@ -204,7 +215,9 @@ impl Sandbox {
             }
             if let Some(root) = &root {
                 // A symlink under --root must not lead the sandbox to the host's own files.
-                let real = host.canonicalize().with_context(|| format!("resolving {}", host.display()))?;
+                let real = host
+                    .canonicalize()
+                    .with_context(|| format!("resolving {}", host.display()))?;
                 if !real.starts_with(root) {
                     bail!(
                         "refusing to preopen {guest}: {} resolves to {}, outside --root {}",
@@ -216,7 +229,11 @@ impl Sandbox {
             }
             preopens.push(Preopen { host, guest });
         }
-        Ok(Sandbox { preopens, env, root })
+        Ok(Sandbox {
+            preopens,
+            env,
+            root,
+        })
     }
 }
 
@@ -305,7 +322,10 @@ mod tests {
         assert_eq!(normalize("/etc/podinfo/"), "/etc/podinfo");
         assert_eq!(normalize("/etc/./x/../podinfo"), "/etc/podinfo");
         assert_eq!(normalize("/"), "/");
-        assert_eq!(host_path(Some(Path::new("/tmp/r")), "/../../etc/shadow"), PathBuf::from("/tmp/r/etc/shadow"));
+        assert_eq!(
+            host_path(Some(Path::new("/tmp/r")), "/../../etc/shadow"),
+            PathBuf::from("/tmp/r/etc/shadow")
+        );
     }
 
     #[test]
@@ -320,7 +340,10 @@ mod tests {
             ..Default::default()
         })
         .unwrap_err();
-        assert!(err.to_string().contains("refusing to preopen /etc/podinfo"), "{err}");
+        assert!(
+            err.to_string().contains("refusing to preopen /etc/podinfo"),
+            "{err}"
+        );
     }
 
     #[test]

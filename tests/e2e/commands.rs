@@ -132,11 +132,20 @@ fn container_paths_with_dot_dot_stay_inside_the_root() {
     )
     .unwrap();
     let root = pod.path().to_str().unwrap();
-    let out = pod.run(&["simulate", "--pod", manifest.to_str().unwrap(), "--root", root]);
+    let out = pod.run(&[
+        "simulate",
+        "--pod",
+        manifest.to_str().unwrap(),
+        "--root",
+        root,
+    ]);
     assert!(out.status.success(), "{}", stderr(&out));
     let info = pod.info(&["--downward", "/../../../../etc"]);
     // /etc inside the root holds the simulated volume; the host's /etc/hostname is never read.
     let host_name = std::fs::read_to_string("/etc/hostname").unwrap_or_default();
-    assert!(host_name.is_empty() || info.get("uid").is_none_or(|u| u != host_name.as_str()), "{info}");
+    assert!(
+        host_name.is_empty() || info.get("uid").is_none_or(|u| u != host_name.as_str()),
+        "{info}"
+    );
     assert!(info.get("uid").is_none(), "{info}");
 }

@@ -392,18 +392,30 @@ fn an_oversized_file_is_an_error_for_that_item_only() {
     assert_eq!(info["name"], "web-0");
     let e = &info["errors"][0];
     assert_eq!(e["field"], "metadata.annotations", "{info}");
-    assert!(e["message"].as_str().unwrap().contains("larger than"), "{e}");
+    assert!(
+        e["message"].as_str().unwrap().contains("larger than"),
+        "{e}"
+    );
 }
 
 #[test]
 fn a_fifo_is_refused_instead_of_blocking() {
     let pod = PodRoot::new();
     let vol = pod.plain_volume("/etc/podinfo", &[("name", "web-0")]);
-    let status = std::process::Command::new("mkfifo").arg(vol.join("labels")).status().unwrap();
+    let status = std::process::Command::new("mkfifo")
+        .arg(vol.join("labels"))
+        .status()
+        .unwrap();
     assert!(status.success());
     let info = pod.info(&["--timeout", "20"]);
     assert_eq!(info["name"], "web-0");
-    assert!(info["errors"][0]["message"].as_str().unwrap().contains("not a regular file"), "{info}");
+    assert!(
+        info["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("not a regular file"),
+        "{info}"
+    );
 }
 
 #[test]
@@ -415,7 +427,10 @@ fn a_broken_data_link_is_reported() {
     let info = pod.info(&[]);
     let errors = info["errors"].as_array().unwrap();
     assert_eq!(errors.len(), 1, "{info}");
-    assert!(errors[0]["message"].as_str().unwrap().contains("..data"), "{info}");
+    assert!(
+        errors[0]["message"].as_str().unwrap().contains("..data"),
+        "{info}"
+    );
 }
 
 #[test]
@@ -449,7 +464,11 @@ fn info_during_repeated_simulate_updates_always_sees_a_whole_version() {
             .args(["simulate", "--pod", f.to_str().unwrap(), "--root", &root])
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     };
     run_sim(&files[0]);
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -459,7 +478,13 @@ fn info_during_repeated_simulate_updates_always_sees_a_whole_version() {
             let mut n = 0usize;
             while !stop.load(std::sync::atomic::Ordering::Relaxed) && n < 400 {
                 let out = std::process::Command::new(crate::harness::HOST)
-                    .args(["simulate", "--pod", files[n % 2].to_str().unwrap(), "--root", &root])
+                    .args([
+                        "simulate",
+                        "--pod",
+                        files[n % 2].to_str().unwrap(),
+                        "--root",
+                        &root,
+                    ])
                     .output()
                     .unwrap();
                 assert!(out.status.success());
@@ -470,8 +495,15 @@ fn info_during_repeated_simulate_updates_always_sees_a_whole_version() {
     };
     for _ in 0..20 {
         let info = pod.info(&[]);
-        let l = info["labels"]["v"].as_str().unwrap_or_else(|| panic!("labels missing: {info}")).to_string();
-        assert_eq!(info["annotations"]["v"], l.as_str(), "mixed versions: {info}");
+        let l = info["labels"]["v"]
+            .as_str()
+            .unwrap_or_else(|| panic!("labels missing: {info}"))
+            .to_string();
+        assert_eq!(
+            info["annotations"]["v"],
+            l.as_str(),
+            "mixed versions: {info}"
+        );
         assert_eq!(info["errors"], json!([]), "{info}");
     }
     stop.store(true, std::sync::atomic::Ordering::Relaxed);

@@ -4,8 +4,10 @@
 //! Fixtures that stand for kubelet output are written by hand here, in the kubelet's format
 //! (pkg/fieldpath/fieldpath.go, pkg/volume/util/atomic_writer.go), never by our own writer.
 
+mod cluster;
 mod harness;
 
+mod api;
 mod commands;
 mod downward_volume;
 mod examples;

@@ -620,9 +620,18 @@ mod tests {
     #[test]
     fn divides_through_float64_like_the_kubelet() {
         // float64(9007199254740993) is 9007199254740992; 999999999999999999 rounds to 1e18.
-        assert_eq!(divide_ceil(ResourceKind::Memory, &q("9007199254740993"), &q("1")), 9007199254740992);
-        assert_eq!(divide_ceil(ResourceKind::Memory, &q("999999999999999999"), &q("1")), 1000000000000000000);
-        assert_eq!(divide_ceil(ResourceKind::Memory, &q("9007199254740991"), &q("1")), 9007199254740991);
+        assert_eq!(
+            divide_ceil(ResourceKind::Memory, &q("9007199254740993"), &q("1")),
+            9007199254740992
+        );
+        assert_eq!(
+            divide_ceil(ResourceKind::Memory, &q("999999999999999999"), &q("1")),
+            1000000000000000000
+        );
+        assert_eq!(
+            divide_ceil(ResourceKind::Memory, &q("9007199254740991"), &q("1")),
+            9007199254740991
+        );
     }
 
     #[test]

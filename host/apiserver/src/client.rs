@@ -55,7 +55,13 @@ pub struct Client {
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Never print the token.
-        write!(f, "Client({}://{}:{})", if self.https { "https" } else { "http" }, self.host, self.port)
+        write!(
+            f,
+            "Client({}://{}:{})",
+            if self.https { "https" } else { "http" },
+            self.host,
+            self.port
+        )
     }
 }
 
@@ -64,7 +70,9 @@ impl Client {
     /// `http://127.0.0.1:8001`) trusting the certificates in `ca_pem`, sending `token` as a
     /// bearer token when given.
     pub fn new(base_url: &str, ca_pem: &str, token: Option<String>) -> Result<Client, ClientError> {
-        let uri: Uri = base_url.parse().map_err(|_| ClientError::Url(base_url.to_string()))?;
+        let uri: Uri = base_url
+            .parse()
+            .map_err(|_| ClientError::Url(base_url.to_string()))?;
         let https = match uri.scheme_str() {
             Some("https") => true,
             Some("http") => false,
@@ -87,10 +95,19 @@ impl Client {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let tls = rustls::ClientConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
-            .map_err(|e| ClientError::Http { addr: base_url.to_string(), message: e.to_string() })?
+            .map_err(|e| ClientError::Http {
+                addr: base_url.to_string(),
+                message: e.to_string(),
+            })?
             .with_root_certificates(roots)
             .with_no_client_auth();
-        Ok(Client { https, host, port, token, tls: Arc::new(tls) })
+        Ok(Client {
+            https,
+            host,
+            port,
+            token,
+            tls: Arc::new(tls),
+        })
     }
 
     fn addr(&self) -> String {
@@ -109,10 +126,16 @@ impl Client {
         json: Option<Vec<u8>>,
     ) -> Result<(StatusCode, Bytes), ClientError> {
         let addr = self.addr();
-        let http_err = |message: String| ClientError::Http { addr: addr.clone(), message };
+        let http_err = |message: String| ClientError::Http {
+            addr: addr.clone(),
+            message,
+        };
         let tcp = TcpStream::connect(&addr)
             .await
-            .map_err(|source| ClientError::Connect { addr: addr.clone(), source })?;
+            .map_err(|source| ClientError::Connect {
+                addr: addr.clone(),
+                source,
+            })?;
         let mut req = Request::builder()
             .method(method)
             .uri(path)
@@ -128,7 +151,8 @@ impl Client {
             .body(Full::new(Bytes::from(json.unwrap_or_default())))
             .map_err(|e| http_err(e.to_string()))?;
         let response = if self.https {
-            let name = ServerName::try_from(self.host.clone()).map_err(|e| http_err(e.to_string()))?;
+            let name =
+                ServerName::try_from(self.host.clone()).map_err(|e| http_err(e.to_string()))?;
             let tls = TlsConnector::from(self.tls.clone())
                 .connect(name, tcp)
                 .await
@@ -161,8 +185,9 @@ async fn send<I>(
 where
     I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
 {
-    let (mut sender, conn) =
-        hyper::client::conn::http1::handshake(io).await.map_err(|e| e.to_string())?;
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(io)
+        .await
+        .map_err(|e| e.to_string())?;
     tokio::spawn(async move {
         let _ = conn.await;
     });

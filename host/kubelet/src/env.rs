@@ -64,7 +64,10 @@ pub(crate) fn make_environment(
         let value = if !literal.is_empty() {
             Some(expand_env(&literal, |name| {
                 values.get(name).cloned().or_else(|| {
-                    service_env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+                    service_env
+                        .iter()
+                        .find(|(k, _)| k == name)
+                        .map(|(_, v)| v.clone())
                 })
             }))
         } else if let Some(from) = var.value_from.as_ref() {
@@ -116,7 +119,10 @@ pub(crate) fn make_environment(
         .collect();
     for (name, value) in service_env {
         if !entries.iter().any(|e| &e.name == name) {
-            entries.push(EnvEntry { name: name.clone(), value: value.clone() });
+            entries.push(EnvEntry {
+                name: name.clone(),
+                value: value.clone(),
+            });
         }
     }
     Ok(Environment { entries, notes })

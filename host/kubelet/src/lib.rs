@@ -37,6 +37,7 @@ mod simulate;
 mod validation;
 mod volumes;
 
+pub use env::kubernetes_service_env;
 pub use error::{BadValue, FieldError, FieldErrorType, FieldErrors, SimulateError};
 pub use manifest::{
     DEFAULT_HOST_IPS, DEFAULT_NAMESPACE, DEFAULT_NODE_NAME, DEFAULT_POD_IPS,
@@ -47,7 +48,6 @@ pub use sandbox::{
     ContainerSandbox, EnvEntry, MountKind, PodIdentity, SANDBOX_FILE, STATE_DIR, SandboxMount,
     sandbox_path,
 };
-pub use env::kubernetes_service_env;
 pub use simulate::{
     ApiServerAccess, DEFAULT_CONTAINER_ANNOTATION, SimulateOptions, SimulateReport, simulate,
 };

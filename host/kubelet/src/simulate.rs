@@ -230,22 +230,28 @@ pub fn simulate(opts: &SimulateOptions) -> Result<SimulateReport, SimulateError>
         .as_ref()
         .map(|a| crate::env::kubernetes_service_env(&a.service_host, a.service_port))
         .unwrap_or_default();
-    let env = make_environment(&pod, &facts, container, &allocatable, &service_env).map_err(|e| {
-        SimulateError::Kubelet {
-            manifest: manifest.to_string(),
-            message: format!(
-                "the kubelet cannot start container {} (CreateContainerConfigError): {e}",
-                go_quote::quote(&container.name)
-            ),
-        }
-    })?;
+    let env =
+        make_environment(&pod, &facts, container, &allocatable, &service_env).map_err(|e| {
+            SimulateError::Kubelet {
+                manifest: manifest.to_string(),
+                message: format!(
+                    "the kubelet cannot start container {} (CreateContainerConfigError): {e}",
+                    go_quote::quote(&container.name)
+                ),
+            }
+        })?;
     notes.extend(env.notes);
     if opts.api_server.is_none() {
         notes.push(
             "env: the `kubernetes` Service variables (KUBERNETES_SERVICE_HOST, KUBERNETES_SERVICE_PORT, ...) are not set without --cluster, so $(KUBERNETES_...) references stay as written".to_string(),
         );
     }
-    if let Some(group) = pod.spec.as_ref().and_then(|s| s.security_context.as_ref()).and_then(|c| c.fs_group) {
+    if let Some(group) = pod
+        .spec
+        .as_ref()
+        .and_then(|s| s.security_context.as_ref())
+        .and_then(|c| c.fs_group)
+    {
         notes.push(format!(
             "securityContext.fsGroup {group} is not simulated: files keep the simulating user's owner and group (a kubelet would chgrp them to {group}, add group read to their modes and set setgid on directories)"
         ));

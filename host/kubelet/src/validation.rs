@@ -117,7 +117,12 @@ fn validate_metadata(pod: &Pod, errs: &mut Vec<FieldError>) {
     }
     // apimachinery pkg/api/validation/objectmeta.go ValidateAnnotationsSize: keys and values
     // together at most 256 KiB.
-    let total: usize = meta.annotations.iter().flatten().map(|(k, v)| k.len() + v.len()).sum();
+    let total: usize = meta
+        .annotations
+        .iter()
+        .flatten()
+        .map(|(k, v)| k.len() + v.len())
+        .sum();
     if total > TOTAL_ANNOTATION_SIZE_LIMIT {
         errs.push(FieldError::too_long(
             "metadata.annotations",

@@ -1150,12 +1150,28 @@ mod api_server_access {
             service_port: 6443,
         });
         simulate(&opts).unwrap();
-        let sa = root.path().join("var/run/secrets/kubernetes.io/serviceaccount");
-        assert_eq!(std::fs::read_to_string(sa.join("token")).unwrap(), "eyJhbGciOiJIUzI1NiJ9.e30.sig");
-        assert!(std::fs::read_to_string(sa.join("ca.crt")).unwrap().starts_with("-----BEGIN CERTIFICATE-----"));
-        assert_eq!(std::fs::read_to_string(sa.join("namespace")).unwrap(), "shop");
+        let sa = root
+            .path()
+            .join("var/run/secrets/kubernetes.io/serviceaccount");
+        assert_eq!(
+            std::fs::read_to_string(sa.join("token")).unwrap(),
+            "eyJhbGciOiJIUzI1NiJ9.e30.sig"
+        );
+        assert!(
+            std::fs::read_to_string(sa.join("ca.crt"))
+                .unwrap()
+                .starts_with("-----BEGIN CERTIFICATE-----")
+        );
+        assert_eq!(
+            std::fs::read_to_string(sa.join("namespace")).unwrap(),
+            "shop"
+        );
         let sandbox = ContainerSandbox::load(root.path()).unwrap().unwrap();
-        let env: Vec<(String, String)> = sandbox.env.iter().map(|e| (e.name.clone(), e.value.clone())).collect();
+        let env: Vec<(String, String)> = sandbox
+            .env
+            .iter()
+            .map(|e| (e.name.clone(), e.value.clone()))
+            .collect();
         let get = |k: &str| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
         // $(VAR) sees the Service variables; the container's own value wins over the Service's.
         assert_eq!(get("API"), Some("https://fd00::1:6443"));
@@ -1163,15 +1179,25 @@ mod api_server_access {
         assert_eq!(get("KUBERNETES_SERVICE_HOST"), Some("fd00::1"));
         assert_eq!(get("KUBERNETES_PORT"), Some("tcp://[fd00::1]:6443"));
         assert_eq!(get("KUBERNETES_PORT_6443_TCP_ADDR"), Some("fd00::1"));
-        assert_eq!(env.iter().filter(|(n, _)| n == "KUBERNETES_SERVICE_PORT_HTTPS").count(), 1);
+        assert_eq!(
+            env.iter()
+                .filter(|(n, _)| n == "KUBERNETES_SERVICE_PORT_HTTPS")
+                .count(),
+            1
+        );
     }
 
     #[test]
     fn annotations_over_256_kib_are_rejected() {
         let root = Root::new();
         let big = "x".repeat(262_145);
-        let yaml = format!("apiVersion: v1\nkind: Pod\nmetadata:\n  name: big\n  annotations: {{a: {big}}}\nspec:\n  containers: [{{name: c, image: i}}]\n");
+        let yaml = format!(
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: big\n  annotations: {{a: {big}}}\nspec:\n  containers: [{{name: c, image: i}}]\n"
+        );
         let err = root.fail(&yaml);
-        assert!(err.contains("metadata.annotations: Too long: may not be more than 262144 bytes"), "{err}");
+        assert!(
+            err.contains("metadata.annotations: Too long: may not be more than 262144 bytes"),
+            "{err}"
+        );
     }
 }

@@ -9,7 +9,11 @@ fn selector_args(s: &SelectorArgs, out: &mut Vec<String>) {
     if s.all_namespaces {
         out.push("-A".into());
     }
-    for (flag, v) in [("-n", &s.namespace), ("-l", &s.selector), ("--field-selector", &s.field_selector)] {
+    for (flag, v) in [
+        ("-n", &s.namespace),
+        ("-l", &s.selector),
+        ("--field-selector", &s.field_selector),
+    ] {
         if let Some(v) = v {
             out.push(flag.into());
             out.push(v.clone());

@@ -5,7 +5,9 @@
 use crate::runtime::{Limits, Runtime, bindings, explain_trap};
 use crate::sandbox::{Sandbox, SandboxOptions};
 use anyhow::Result;
-use bindings::exports::pod_introspect::pod::pod_introspect::{ApiError, ListOptions, PodInfo, Source};
+use bindings::exports::pod_introspect::pod::pod_introspect::{
+    ApiError, ListOptions, PodInfo, Source,
+};
 use k8s_openapi::api::core::v1::Pod;
 use pod_introspect_apiserver::{ClusterOptions, DevCluster};
 use pod_introspect_kubelet::ApiServerAccess;
@@ -37,7 +39,13 @@ pub async fn run(args: crate::cli::DemoArgs) -> Result<ExitCode> {
     for (name, tier) in [("seed-web-1", "frontend"), ("seed-web-2", "frontend")] {
         let mut p: Pod = serde_saphyr::from_str(SEED_POD).map_err(|e| anyhow::anyhow!("{e}"))?;
         p.metadata.name = Some(name.to_string());
-        p.metadata.labels = Some([("app".to_string(), "seed-demo".to_string()), ("tier".to_string(), tier.to_string())].into());
+        p.metadata.labels = Some(
+            [
+                ("app".to_string(), "seed-demo".to_string()),
+                ("tier".to_string(), tier.to_string()),
+            ]
+            .into(),
+        );
         cluster.create_pod(p)?;
     }
     let (name, namespace) = (
@@ -76,16 +84,29 @@ pub async fn run(args: crate::cli::DemoArgs) -> Result<ExitCode> {
         ..SandboxOptions::default()
     })?;
     let outbound = sandbox.outbound(&[], false)?;
-    let limits = Limits { timeout: Duration::from_secs(30), max_memory: 256 << 20 };
+    let limits = Limits {
+        timeout: Duration::from_secs(30),
+        max_memory: 256 << 20,
+    };
     let rt = Runtime::new()?;
-    let component = rt.load(pod_introspect_guest_artifact::GUEST_WASM, "the bundled guest")?;
-    let mut store =
-        rt.store(&sandbox, &["pod-introspect-guest.wasm".to_string()], limits, &outbound)?;
+    let component = rt.load(
+        pod_introspect_guest_artifact::GUEST_WASM,
+        "the bundled guest",
+    )?;
+    let mut store = rt.store(
+        &sandbox,
+        &["pod-introspect-guest.wasm".to_string()],
+        limits,
+        &outbound,
+    )?;
     let guest = bindings::Introspection::instantiate_async(&mut store, &component, rt.linker())
         .await
         .map_err(|e| explain_trap(e, limits).context("instantiating the bundled guest"))?;
     let api = guest.pod_introspect_pod_pod_introspect();
-    let info = api.call_info(&mut store).await.map_err(|e| explain_trap(e, limits))?;
+    let info = api
+        .call_info(&mut store)
+        .await
+        .map_err(|e| explain_trap(e, limits))?;
     println!();
     println!("What the WebAssembly guest learned through the Downward API:");
     print!("{}", render(&info));
@@ -95,15 +116,36 @@ pub async fn run(args: crate::cli::DemoArgs) -> Result<ExitCode> {
         "Through the Kubernetes API at {} (in-cluster config: KUBERNETES_SERVICE_HOST/PORT, the ServiceAccount token; TLS trusting ca.crt):",
         cluster.url()
     );
-    let version: serde_json::Value =
-        serde_json::from_str(&api_result(api.call_server_version(&mut store).await.map_err(|e| explain_trap(e, limits))?)?)?;
-    println!("  server version         {}", version["gitVersion"].as_str().unwrap_or("?"));
-    let me: serde_json::Value =
-        serde_json::from_str(&api_result(api.call_self_pod(&mut store).await.map_err(|e| explain_trap(e, limits))?)?)?;
-    println!("  self: uid              {}", me["metadata"]["uid"].as_str().unwrap_or("?"));
-    println!("  self: node             {}", me["spec"]["nodeName"].as_str().unwrap_or("?"));
-    println!("  self: pod IP           {}", me["status"]["podIP"].as_str().unwrap_or("?"));
-    println!("  self: phase            {}", me["status"]["phase"].as_str().unwrap_or("?"));
+    let version: serde_json::Value = serde_json::from_str(&api_result(
+        api.call_server_version(&mut store)
+            .await
+            .map_err(|e| explain_trap(e, limits))?,
+    )?)?;
+    println!(
+        "  server version         {}",
+        version["gitVersion"].as_str().unwrap_or("?")
+    );
+    let me: serde_json::Value = serde_json::from_str(&api_result(
+        api.call_self_pod(&mut store)
+            .await
+            .map_err(|e| explain_trap(e, limits))?,
+    )?)?;
+    println!(
+        "  self: uid              {}",
+        me["metadata"]["uid"].as_str().unwrap_or("?")
+    );
+    println!(
+        "  self: node             {}",
+        me["spec"]["nodeName"].as_str().unwrap_or("?")
+    );
+    println!(
+        "  self: pod IP           {}",
+        me["status"]["podIP"].as_str().unwrap_or("?")
+    );
+    println!(
+        "  self: phase            {}",
+        me["status"]["phase"].as_str().unwrap_or("?")
+    );
     let images: Vec<&str> = me["spec"]["containers"]
         .as_array()
         .map(|cs| cs.iter().filter_map(|c| c["image"].as_str()).collect())
@@ -117,8 +159,16 @@ pub async fn run(args: crate::cli::DemoArgs) -> Result<ExitCode> {
         continue_token: None,
         resource_version: None,
     };
-    let list = api_result(api.call_list_pods(&mut store, &options).await.map_err(|e| explain_trap(e, limits))?)?;
-    println!("  pods -l app=seed-demo  {} in namespace {namespace} (list resourceVersion {})", list.items.len(), list.resource_version);
+    let list = api_result(
+        api.call_list_pods(&mut store, &options)
+            .await
+            .map_err(|e| explain_trap(e, limits))?,
+    )?;
+    println!(
+        "  pods -l app=seed-demo  {} in namespace {namespace} (list resourceVersion {})",
+        list.items.len(),
+        list.resource_version
+    );
     for item in &list.items {
         let p: serde_json::Value = serde_json::from_str(item)?;
         println!(
@@ -129,7 +179,13 @@ pub async fn run(args: crate::cli::DemoArgs) -> Result<ExitCode> {
         );
     }
     let forbidden = api
-        .call_list_pods(&mut store, &ListOptions { namespace: Some("kube-system".into()), ..options.clone() })
+        .call_list_pods(
+            &mut store,
+            &ListOptions {
+                namespace: Some("kube-system".into()),
+                ..options.clone()
+            },
+        )
         .await
         .map_err(|e| explain_trap(e, limits))?;
     if let Err(ApiError::Forbidden(s)) = forbidden {

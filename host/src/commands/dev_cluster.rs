@@ -10,7 +10,10 @@ pub async fn run(args: crate::cli::DevClusterArgs) -> Result<ExitCode> {
         Some(path) => {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("--rbac {}: cannot read", path.display()))?;
-            Some(RbacRules::from_yaml(&text).with_context(|| format!("--rbac {}", path.display()))?)
+            Some(
+                RbacRules::from_yaml(&text)
+                    .with_context(|| format!("--rbac {}", path.display()))?,
+            )
         }
         None => None,
     };
@@ -21,14 +24,27 @@ pub async fn run(args: crate::cli::DevClusterArgs) -> Result<ExitCode> {
         ..ClusterOptions::default()
     })
     .await
-    .with_context(|| format!("starting the API-server emulator on --listen {}", args.listen))?;
+    .with_context(|| {
+        format!(
+            "starting the API-server emulator on --listen {}",
+            args.listen
+        )
+    })?;
     println!("Serving the Kubernetes API on {}", cluster.url());
     if let Some(dir) = &args.state {
-        println!("  kubeconfig (admin): {}", dir.join(pod_introspect_apiserver::KUBECONFIG_FILE).display());
-        println!("  cluster CA:         {}", dir.join(pod_introspect_apiserver::CA_CERT_FILE).display());
+        println!(
+            "  kubeconfig (admin): {}",
+            dir.join(pod_introspect_apiserver::KUBECONFIG_FILE)
+                .display()
+        );
+        println!(
+            "  cluster CA:         {}",
+            dir.join(pod_introspect_apiserver::CA_CERT_FILE).display()
+        );
         println!(
             "  try: kubectl --kubeconfig {} get pods -A",
-            dir.join(pod_introspect_apiserver::KUBECONFIG_FILE).display()
+            dir.join(pod_introspect_apiserver::KUBECONFIG_FILE)
+                .display()
         );
     }
     wait_for_shutdown().await;

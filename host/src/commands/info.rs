@@ -18,7 +18,10 @@ pub async fn run_guest(
     let sandbox = Sandbox::build(&flags.options())?;
     let outbound = sandbox.outbound(&flags.allow_outbound, flags.insecure_skip_tls_verify)?;
     let rt = Runtime::new()?;
-    let component = rt.load(pod_introspect_guest_artifact::GUEST_WASM, "the bundled guest")?;
+    let component = rt.load(
+        pod_introspect_guest_artifact::GUEST_WASM,
+        "the bundled guest",
+    )?;
     let mut argv = vec![GUEST_NAME.to_string()];
     argv.extend(guest_args);
     run_command(&rt, &component, &sandbox, &argv, limits, &outbound).await
@@ -27,7 +30,11 @@ pub async fn run_guest(
 /// The `info` subcommand: runs the bundled guest's `wasi:cli/run`, which prints the JSON.
 pub async fn run(args: crate::cli::InfoArgs) -> Result<ExitCode> {
     let mut guest_args = vec!["info".to_string()];
-    for (on, flag) in [(args.pretty, "--pretty"), (args.strict, "--strict"), (args.api, "--api")] {
+    for (on, flag) in [
+        (args.pretty, "--pretty"),
+        (args.strict, "--strict"),
+        (args.api, "--api"),
+    ] {
         if on {
             guest_args.push(flag.to_string());
         }

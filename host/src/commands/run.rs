@@ -36,9 +36,7 @@ async fn call_run(
     let mut store = store;
     let command = Command::instantiate_async(&mut store, component, rt.linker())
         .await
-        .map_err(|e| {
-            explain_trap(e, limits).context("instantiating the component")
-        })?;
+        .map_err(|e| explain_trap(e, limits).context("instantiating the component"))?;
     match command.wasi_cli_run().call_run(&mut store).await {
         Ok(Ok(())) => Ok(ExitCode::SUCCESS),
         Ok(Err(())) => Ok(ExitCode::FAILURE),
@@ -61,6 +59,9 @@ pub async fn run(args: crate::cli::RunArgs) -> Result<ExitCode> {
     let component = rt.load(&wasm, &args.component.display().to_string())?;
     let mut argv = vec![args.component.display().to_string()];
     argv.extend(args.args);
-    let outbound = sandbox.outbound(&args.sandbox.allow_outbound, args.sandbox.insecure_skip_tls_verify)?;
+    let outbound = sandbox.outbound(
+        &args.sandbox.allow_outbound,
+        args.sandbox.insecure_skip_tls_verify,
+    )?;
     run_command(&rt, &component, &sandbox, &argv, limits, &outbound).await
 }

@@ -19,8 +19,9 @@ pub fn simulate(
     node_allocatable: &str,
     api_server: Option<ApiServerAccess>,
 ) -> Result<SimulateReport> {
-    let node_allocatable: NodeAllocatable =
-        node_allocatable.parse().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let node_allocatable: NodeAllocatable = node_allocatable
+        .parse()
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     let report = pod_introspect_kubelet::simulate(&SimulateOptions {
         pod_yaml,
         manifest_name: manifest_name.to_string(),
@@ -65,17 +66,29 @@ impl ClusterAccess {
             .with_context(|| format!("{}: no users[0].user.token", kubeconfig.display()))?
             .to_string();
         let ca_file = dir.join(pod_introspect_apiserver::CA_CERT_FILE);
-        let ca_pem = std::fs::read_to_string(&ca_file)
-            .with_context(|| format!("--cluster {}: cannot read {}", dir.display(), ca_file.display()))?;
+        let ca_pem = std::fs::read_to_string(&ca_file).with_context(|| {
+            format!(
+                "--cluster {}: cannot read {}",
+                dir.display(),
+                ca_file.display()
+            )
+        })?;
         let client = Client::new(&server, &ca_pem, Some(token))
             .with_context(|| format!("{}: server {server}", kubeconfig.display()))?;
-        Ok(ClusterAccess { server, ca_pem, client })
+        Ok(ClusterAccess {
+            server,
+            ca_pem,
+            client,
+        })
     }
 
     /// Creates the pod, or replaces the one of the same name (a re-run after editing labels),
     /// and returns the object the API server stored.
     pub async fn apply_pod(&self, manifest: &Value, manifest_name: &str) -> Result<Value> {
-        let ns = manifest["metadata"]["namespace"].as_str().unwrap_or("default").to_string();
+        let ns = manifest["metadata"]["namespace"]
+            .as_str()
+            .unwrap_or("default")
+            .to_string();
         let name = manifest["metadata"]["name"]
             .as_str()
             .with_context(|| format!("{manifest_name}: metadata.name is required"))?
@@ -87,15 +100,20 @@ impl ClusterAccess {
             let existing: Value = serde_json::from_slice(&body)?;
             let mut updated = manifest.clone();
             updated["metadata"]["uid"] = existing["metadata"]["uid"].clone();
-            updated["metadata"]["resourceVersion"] = existing["metadata"]["resourceVersion"].clone();
+            updated["metadata"]["resourceVersion"] =
+                existing["metadata"]["resourceVersion"].clone();
             if updated.get("status").is_none() {
                 updated["status"] = existing["status"].clone();
             }
             let body = serde_json::to_vec(&updated)?;
-            self.client.request(http::Method::PUT, &item, Some(body)).await?
+            self.client
+                .request(http::Method::PUT, &item, Some(body))
+                .await?
         } else {
             let body = serde_json::to_vec(manifest)?;
-            self.client.request(http::Method::POST, &collection, Some(body)).await?
+            self.client
+                .request(http::Method::POST, &collection, Some(body))
+                .await?
         };
         if !status.is_success() {
             bail!(
@@ -111,7 +129,9 @@ impl ClusterAccess {
     /// kubelet asks for).
     pub async fn token_for(&self, pod: &Value) -> Result<String> {
         let ns = pod["metadata"]["namespace"].as_str().unwrap_or("default");
-        let sa = pod["spec"]["serviceAccountName"].as_str().unwrap_or("default");
+        let sa = pod["spec"]["serviceAccountName"]
+            .as_str()
+            .unwrap_or("default");
         let request = json!({
             "apiVersion": "authentication.k8s.io/v1",
             "kind": "TokenRequest",
@@ -122,20 +142,38 @@ impl ClusterAccess {
             }
         });
         let path = format!("/api/v1/namespaces/{ns}/serviceaccounts/{sa}/token");
-        let (status, body) =
-            self.client.request(http::Method::POST, &path, Some(serde_json::to_vec(&request)?)).await?;
+        let (status, body) = self
+            .client
+            .request(
+                http::Method::POST,
+                &path,
+                Some(serde_json::to_vec(&request)?),
+            )
+            .await?;
         if !status.is_success() {
-            bail!("TokenRequest for ServiceAccount {ns}/{sa} refused ({status}): {}", status_message(&body));
+            bail!(
+                "TokenRequest for ServiceAccount {ns}/{sa} refused ({status}): {}",
+                status_message(&body)
+            );
         }
         let v: Value = serde_json::from_slice(&body)?;
-        Ok(v["status"]["token"].as_str().context("TokenRequest answer without status.token")?.to_string())
+        Ok(v["status"]["token"]
+            .as_str()
+            .context("TokenRequest answer without status.token")?
+            .to_string())
     }
 
     /// KUBERNETES_SERVICE_HOST and _PORT for this cluster's URL.
     pub fn service_address(&self) -> Result<(String, u16)> {
-        let uri: http::Uri = self.server.parse().with_context(|| format!("server {}", self.server))?;
+        let uri: http::Uri = self
+            .server
+            .parse()
+            .with_context(|| format!("server {}", self.server))?;
         let host = uri.host().context("server URL without a host")?;
-        let host = host.trim_start_matches('[').trim_end_matches(']').to_string();
+        let host = host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_string();
         Ok((host, uri.port_u16().unwrap_or(443)))
     }
 }
@@ -159,13 +197,25 @@ pub async fn run(args: crate::cli::SimulateArgs) -> Result<ExitCode> {
             // Validate like the API server before registering anything: a dry run into a
             // scratch root reports the same errors simulate would.
             let scratch = tempfile::tempdir()?;
-            simulate(text.clone(), &manifest_name, scratch.path(), args.container.clone(), &args.node_allocatable, None)?;
+            simulate(
+                text.clone(),
+                &manifest_name,
+                scratch.path(),
+                args.container.clone(),
+                &args.node_allocatable,
+                None,
+            )?;
             let manifest: Value = serde_saphyr::from_str(&text)
                 .map_err(|e| anyhow::anyhow!("{manifest_name}: {e}"))?;
             let pod = cluster.apply_pod(&manifest, &manifest_name).await?;
             let token = cluster.token_for(&pod).await?;
             let (service_host, service_port) = cluster.service_address()?;
-            let access = ApiServerAccess { token, ca_crt: cluster.ca_pem.clone(), service_host, service_port };
+            let access = ApiServerAccess {
+                token,
+                ca_crt: cluster.ca_pem.clone(),
+                service_host,
+                service_port,
+            };
             (serde_json::to_string(&pod)?, Some(access))
         }
     };
@@ -193,10 +243,16 @@ pub async fn run(args: crate::cli::SimulateArgs) -> Result<ExitCode> {
             v.files.join(", ")
         );
     }
-    println!("  sandbox description        {}", report.sandbox_file.display());
+    println!(
+        "  sandbox description        {}",
+        report.sandbox_file.display()
+    );
     for note in &report.notes {
         println!("  note: {note}");
     }
-    println!("next: pod-introspect info --root {} --env-clear", args.root.display());
+    println!(
+        "next: pod-introspect info --root {} --env-clear",
+        args.root.display()
+    );
     Ok(ExitCode::SUCCESS)
 }

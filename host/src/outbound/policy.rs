@@ -260,11 +260,10 @@ pub(crate) fn is_watch(uri: &Uri) -> bool {
         return true;
     }
     let segments: Vec<&str> = uri.path().split('/').filter(|s| !s.is_empty()).collect();
-    match segments.as_slice() {
-        ["api", _version, "watch", ..] => true,
-        ["apis", _group, _version, "watch", ..] => true,
-        _ => false,
-    }
+    matches!(
+        segments.as_slice(),
+        ["api", _, "watch", ..] | ["apis", _, _, "watch", ..]
+    )
 }
 
 /// The allow-list as text for log messages: `https://10.96.0.1:443, http://127.0.0.1:8001`, or
@@ -305,7 +304,10 @@ mod tests {
         assert_eq!(origin("https://kubernetes.default.svc").port, 443);
         assert_eq!(origin("http://127.0.0.1").port, 80);
         assert_eq!(origin("http://127.0.0.1:8001/").port, 8001);
-        assert_eq!(origin("HTTPS://Kubernetes.Default.SVC.").host, "kubernetes.default.svc");
+        assert_eq!(
+            origin("HTTPS://Kubernetes.Default.SVC.").host,
+            "kubernetes.default.svc"
+        );
         assert_eq!(origin(" https://h:1 ").to_string(), "https://h:1");
     }
 
@@ -338,7 +340,10 @@ mod tests {
             assert!(e.is_err(), "{bad:?} parsed as {e:?}");
         }
         let text = "ftp://h".parse::<AllowedOrigin>().unwrap_err().to_string();
-        assert!(text.contains("ftp://h") && text.contains("http or https"), "{text}");
+        assert!(
+            text.contains("ftp://h") && text.contains("http or https"),
+            "{text}"
+        );
     }
 
     #[test]
@@ -382,7 +387,9 @@ mod tests {
     fn detects_watch_requests() {
         let w = |s: &str| is_watch(&s.parse::<Uri>().unwrap());
         assert!(w("https://h/api/v1/namespaces/ns/pods?watch=true"));
-        assert!(w("https://h/api/v1/pods?resourceVersion=5&watch=1&timeoutSeconds=30"));
+        assert!(w(
+            "https://h/api/v1/pods?resourceVersion=5&watch=1&timeoutSeconds=30"
+        ));
         assert!(w("https://h/api/v1/pods?watch=True"));
         assert!(w("https://h/api/v1/watch/namespaces/ns/pods"));
         assert!(w("https://h/apis/apps/v1/watch/deployments"));

@@ -181,7 +181,10 @@ fn tls_server(listener: TcpListener, leaf: &Leaf, h2: bool, mode: Mode) -> Serve
         .with_safe_default_protocol_versions()
         .unwrap()
         .with_no_client_auth()
-        .with_single_cert(leaf.chain.clone(), PrivateKeyDer::Pkcs8(leaf.key.clone_key()))
+        .with_single_cert(
+            leaf.chain.clone(),
+            PrivateKeyDer::Pkcs8(leaf.key.clone_key()),
+        )
         .unwrap();
     config.alpn_protocols = if h2 {
         vec![b"h2".to_vec(), b"http/1.1".to_vec()]
@@ -458,7 +461,8 @@ async fn not_allowed_is_denied_without_connecting() {
         let ca = Ca::new("cluster CA");
         let ca_file = dir.path().join("ca.crt");
         write_ca_file(&ca_file, &[&ca.pem]);
-        let server = https_server(&ca.leaf(&["127.0.0.1", "localhost"]), false, Mode::Respond).await;
+        let server =
+            https_server(&ca.leaf(&["127.0.0.1", "localhost"]), false, Mode::Respond).await;
         let port = server.port;
         let cfg = config(&[format!("https://localhost:{port}")], Some(ca_file));
         for url in [
@@ -470,9 +474,12 @@ async fn not_allowed_is_denied_without_connecting() {
             let err = get(&cfg, &url).await.unwrap_err();
             assert!(matches!(err, Error::HttpRequestDenied), "{url}: {err:?}");
         }
-        let err = get(&OutboundConfig::deny_all(), &format!("https://localhost:{port}"))
-            .await
-            .unwrap_err();
+        let err = get(
+            &OutboundConfig::deny_all(),
+            &format!("https://localhost:{port}"),
+        )
+        .await
+        .unwrap_err();
         assert!(matches!(err, Error::HttpRequestDenied), "{err:?}");
         tokio::time::sleep(Duration::from_millis(50)).await;
         assert_eq!(server.accepts(), 0);
@@ -638,7 +645,10 @@ async fn unusable_ca_file_fails_closed() {
         for ca_file in [None, Some(dir.path().join("missing.crt")), Some(empty)] {
             let cfg = config(std::slice::from_ref(&url), ca_file.clone());
             let err = get(&cfg, &url).await.unwrap_err();
-            assert!(matches!(err, Error::TlsCertificateError), "{ca_file:?}: {err:?}");
+            assert!(
+                matches!(err, Error::TlsCertificateError),
+                "{ca_file:?}: {err:?}"
+            );
         }
         assert_eq!(server.accepts(), 0);
         let text = logs.text();
@@ -741,8 +751,14 @@ async fn http1_request_is_origin_form_with_host() {
             .unwrap();
         assert_eq!(response.status(), StatusCode::NO_CONTENT);
         let head = head.await.unwrap().to_ascii_lowercase();
-        assert!(head.starts_with("get /api/v1/pods?watch=true http/1.1\r\n"), "{head}");
-        assert!(head.contains(&format!("host: 127.0.0.1:{port}\r\n")), "{head}");
+        assert!(
+            head.starts_with("get /api/v1/pods?watch=true http/1.1\r\n"),
+            "{head}"
+        );
+        assert!(
+            head.contains(&format!("host: 127.0.0.1:{port}\r\n")),
+            "{head}"
+        );
     })
     .await;
 }

@@ -327,7 +327,11 @@ mod tests {
 
     #[test]
     fn pem_bundles() {
-        assert!(roots_from_pem(b"").unwrap_err().contains("no PEM CERTIFICATE"));
+        assert!(
+            roots_from_pem(b"")
+                .unwrap_err()
+                .contains("no PEM CERTIFICATE")
+        );
         assert!(
             roots_from_pem(b"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n")
                 .unwrap_err()
