@@ -6,7 +6,6 @@ use crate::harness::{PodRoot, swap_data};
 use k8s_openapi::api::core::v1::Pod;
 use pod_introspect_apiserver::{ClusterOptions, DevCluster};
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::time::Duration;
 
 /// The ServiceAccount volume path.

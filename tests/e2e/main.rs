@@ -11,3 +11,4 @@ mod api;
 mod commands;
 mod downward_volume;
 mod examples;
+mod kubectl;
