@@ -224,7 +224,8 @@ fn api_get<T: Transport>(
     }
 }
 
-/// Parses the selector and namespace flags shared by `pods` and `watch pods`.
+/// The selector and namespace flags shared by `pods` and `watch pods`.
+#[derive(Default)]
 struct Selection {
     namespace: Option<String>,
     all: bool,
@@ -236,12 +237,7 @@ fn api_pods<T: Transport>(
     args: &[String],
     client: &mut dyn FnMut() -> Result<Client<T>, ApiError>,
 ) -> bool {
-    let mut sel = Selection {
-        namespace: None,
-        all: false,
-        label: None,
-        field: None,
-    };
+    let mut sel = Selection::default();
     let mut opts = ListOptions::default();
     let mut i = 0;
     while i < args.len() {
@@ -315,12 +311,7 @@ fn api_watch<T: Transport>(
     args: &[String],
     client: &mut dyn FnMut() -> Result<Client<T>, ApiError>,
 ) -> bool {
-    let mut sel = Selection {
-        namespace: None,
-        all: false,
-        label: None,
-        field: None,
-    };
+    let mut sel = Selection::default();
     let mut opts = WatchOptions::default();
     let mut max_events: Option<u64> = None;
     let mut i = 0;
