@@ -56,6 +56,7 @@ pub enum Command {
 /// `api` flags.
 #[derive(Debug, Args)]
 pub struct ApiArgs {
+    /// The sandbox flags.
     #[command(flatten)]
     pub sandbox: SandboxArgs,
     /// What to ask.
@@ -105,6 +106,7 @@ pub struct SelectorArgs {
 /// `api pods` flags.
 #[derive(Debug, Args)]
 pub struct PodsArgs {
+    /// The namespace and selector flags.
     #[command(flatten)]
     pub select: SelectorArgs,
     /// At most this many pods (one page); the output's metadata.continue fetches the next.
@@ -121,6 +123,7 @@ pub struct WatchArgs {
     /// The resource: pods.
     #[arg(value_parser = ["pods"])]
     pub resource: String,
+    /// The namespace and selector flags.
     #[command(flatten)]
     pub select: SelectorArgs,
     /// Start after this resourceVersion (from a list).
@@ -193,6 +196,7 @@ fn parse_env(s: &str) -> Result<(String, String), String> {
 /// `info` flags.
 #[derive(Debug, Args)]
 pub struct InfoArgs {
+    /// The sandbox flags.
     #[command(flatten)]
     pub sandbox: SandboxArgs,
     /// Exit with status 1 when any field had an error.
@@ -213,6 +217,7 @@ pub struct RunArgs {
     /// The component (.wasm) to run; it must export wasi:cli/run.
     #[arg(value_name = "COMPONENT.wasm")]
     pub component: PathBuf,
+    /// The sandbox flags.
     #[command(flatten)]
     pub sandbox: SandboxArgs,
     /// Arguments passed to the component (after `--`).

@@ -4,6 +4,8 @@
 //! and plays the kubelet's Downward API for them. The `pod-introspect` binary is a thin CLI over
 //! these modules; see README.md.
 
+#![deny(missing_docs)]
+
 pub mod cache;
 pub mod cli;
 pub mod commands;

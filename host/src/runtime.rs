@@ -16,6 +16,7 @@ use crate::state::HostState;
 const EPOCH_TICK: Duration = Duration::from_millis(50);
 
 /// Typed bindings for the exports of a pod-introspect component (WIT world `introspection`).
+#[allow(missing_docs)]
 pub mod bindings {
     wasmtime::component::bindgen!({
         path: "../wit",
