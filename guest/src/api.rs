@@ -115,6 +115,16 @@ pub fn status_error(code: u16, body: &[u8]) -> ApiError {
 }
 
 fn status_to_error(mut status: ApiStatus) -> ApiError {
+    if matches!(status.code, 400 | 422) {
+        // BadRequest (a malformed selector, continue token, field label) and Invalid: the request
+        // is wrong, not the server.
+        let reason = if status.reason.is_empty() {
+            "BadRequest"
+        } else {
+            status.reason.as_str()
+        };
+        return ApiError::Invalid(format!("{} {reason}: {}", status.code, status.message));
+    }
     if status.reason.is_empty() {
         status.reason = match status.code {
             401 => "Unauthorized",
@@ -243,6 +253,12 @@ impl<T: Transport> Client<T> {
                 .tokens
                 .token(now, read)
                 .map_err(|e| ApiError::Credentials(e.to_string()))?;
+            if token.bytes().any(|b| b.is_ascii_control()) {
+                return Err(ApiError::Credentials(format!(
+                    "the ServiceAccount token {} holds a control character (a line break inside it?), which an HTTP header cannot carry",
+                    pod_introspect_kube::incluster::TOKEN_FILE
+                )));
+            }
             h.push(("authorization", format!("Bearer {token}")));
         }
         Ok(h)
@@ -425,9 +441,13 @@ pub fn parse_event(line: &[u8]) -> Result<WatchEvent, ApiError> {
     })
 }
 
-/// A resuming watch over pods.
+/// A resuming watch over pods. Without a starting resourceVersion it first lists (reporting each
+/// pod as ADDED) and watches from the list's resourceVersion, as client-go's reflector does, so
+/// a resume never replays history from before the watch began.
 pub struct PodWatch {
     options: WatchOptions,
+    /// Events produced by the initial list, not yet returned.
+    pending: std::collections::VecDeque<WatchEvent>,
     last_rv: Option<String>,
     body: Option<Box<dyn BodyStream>>,
     buffer: Vec<u8>,
@@ -444,6 +464,7 @@ impl PodWatch {
         let last_rv = options.resource_version.clone().filter(|rv| !rv.is_empty());
         PodWatch {
             options,
+            pending: std::collections::VecDeque::new(),
             last_rv,
             body: None,
             buffer: Vec::new(),
@@ -473,6 +494,29 @@ impl PodWatch {
 
     /// The next event, re-connecting from the last resourceVersion when a request ends.
     pub fn next<T: Transport>(&mut self, client: &mut Client<T>) -> Result<WatchEvent, ApiError> {
+        if self.last_rv.is_none() && self.pending.is_empty() && self.body.is_none() {
+            let list = client.list_pods(&ListOptions {
+                namespace: self.options.namespace.clone(),
+                label_selector: self.options.label_selector.clone(),
+                field_selector: self.options.field_selector.clone(),
+                ..ListOptions::default()
+            })?;
+            for item in list.items {
+                let rv = serde_json::from_str::<Value>(&item)
+                    .ok()
+                    .and_then(|v| v["metadata"]["resourceVersion"].as_str().map(String::from))
+                    .unwrap_or_default();
+                self.pending.push_back(WatchEvent {
+                    kind: EventKind::Added,
+                    object: item,
+                    resource_version: rv,
+                });
+            }
+            self.last_rv = Some(list.resource_version);
+        }
+        if let Some(event) = self.pending.pop_front() {
+            return Ok(event);
+        }
         loop {
             if let Some(pos) = self.buffer.iter().position(|b| *b == b'\n') {
                 let line: Vec<u8> = self.buffer.drain(..=pos).collect();

@@ -243,6 +243,9 @@ mod api_client {
             matches!(status_error(410, br#"{"kind":"Status","reason":"Expired","code":410,"message":"too old"}"#), ApiError::Gone(s) if s.reason == "Expired")
         );
         assert!(matches!(status_error(503, b""), ApiError::ServerError(s) if s.code == 503));
+        assert!(
+            matches!(status_error(400, br#"{"kind":"Status","code":400,"reason":"BadRequest","message":"unable to parse requirement"}"#), ApiError::Invalid(m) if m == "400 BadRequest: unable to parse requirement")
+        );
         assert!(matches!(status_error(409, b"{}"), ApiError::Conflict(_)));
         assert!(matches!(
             status_error(401, b"{}"),
@@ -318,6 +321,7 @@ mod api_client {
         let mut w = PodWatch::new(WatchOptions {
             namespace: Some("demo".into()),
             allow_bookmarks: true,
+            resource_version: Some("4".into()),
             ..Default::default()
         });
         assert_eq!(w.next(&mut c).unwrap().kind, EventKind::Added);
@@ -331,7 +335,7 @@ mod api_client {
         let seen = fake.seen.borrow();
         assert_eq!(
             seen[0].0,
-            "https://10.96.0.1:443/api/v1/namespaces/demo/pods?watch=true&allowWatchBookmarks=true"
+            "https://10.96.0.1:443/api/v1/namespaces/demo/pods?watch=true&resourceVersion=4&allowWatchBookmarks=true"
         );
         assert_eq!(
             seen[1].0,
@@ -365,16 +369,54 @@ mod api_client {
     }
 
     #[test]
+    fn a_watch_without_a_resource_version_lists_first_and_watches_from_the_list() {
+        let fake = Fake::default();
+        fake.script.borrow_mut().extend([
+            (200, vec![r#"{"kind":"PodList","metadata":{"resourceVersion":"20"},"items":[{"metadata":{"name":"a","resourceVersion":"11"}}]}"#]),
+            (200, vec![r#"{"type":"ADDED","object":{"metadata":{"name":"b","resourceVersion":"21"}}}"#, "\n"]),
+        ]);
+        let mut c = client(&fake, &["t"], true);
+        let mut w = PodWatch::new(WatchOptions {
+            namespace: Some("demo".into()),
+            ..Default::default()
+        });
+        let first = w.next(&mut c).unwrap();
+        assert_eq!(
+            (first.kind, first.resource_version.as_str()),
+            (EventKind::Added, "11")
+        );
+        assert_eq!(w.next(&mut c).unwrap().resource_version, "21");
+        // Watching resumed from the list's resourceVersion, not the oldest object's.
+        assert_eq!(
+            fake.seen.borrow()[1].0,
+            "https://10.96.0.1:443/api/v1/namespaces/demo/pods?watch=true&resourceVersion=20"
+        );
+    }
+
+    #[test]
     fn a_watch_closed_at_once_again_and_again_gives_up() {
         let fake = Fake::default();
         fake.script
             .borrow_mut()
             .extend([(200, vec![]), (200, vec![]), (200, vec![])]);
         let mut c = client(&fake, &["t"], true);
-        let mut w = PodWatch::new(WatchOptions::default());
+        let mut w = PodWatch::new(WatchOptions {
+            resource_version: Some("1".into()),
+            ..Default::default()
+        });
         assert!(
             matches!(w.next(&mut c), Err(ApiError::Transport(m)) if m.contains("closed 3 times"))
         );
+    }
+
+    #[test]
+    fn a_token_with_a_line_break_inside_is_a_credentials_error() {
+        let fake = Fake::default();
+        let mut c = client(&fake, &["abc\r\ndef"], true);
+        assert!(
+            matches!(c.get_json("/version"), Err(ApiError::Credentials(m)) if m.contains("control character") && !m.contains("abc"))
+        );
+        assert!(fake.seen.borrow().is_empty(), "nothing was sent");
     }
 
     #[test]

@@ -47,10 +47,12 @@ impl BodyStream for WasiBody {
                     return Ok(None);
                 }
                 Err(StreamError::LastOperationFailed(e)) => {
+                    // The runtime's debug string may carry a host backtrace: keep its first line.
+                    let detail = e.to_debug_string();
+                    let detail = detail.lines().next().unwrap_or("").trim();
                     return Err(ApiError::Transport(format!(
-                        "reading the response of {}: {}",
-                        self.url,
-                        e.to_debug_string()
+                        "reading the response of {} failed: {detail}",
+                        self.url
                     )));
                 }
             }
@@ -77,7 +79,7 @@ fn split_url(url: &str) -> Result<(Scheme, &str, &str), ApiError> {
 fn error_code(code: ErrorCode, authority: &str) -> ApiError {
     match code {
         ErrorCode::TlsCertificateError => ApiError::Tls(format!(
-            "TLS with {authority} failed: the server certificate is not trusted (is it signed by the cluster CA in ca.crt, with {authority} as a SAN?)"
+            "TLS with {authority} failed: the server certificate could not be verified against the pod's ServiceAccount ca.crt (an unknown issuer, a name or IP that is not among its SANs, an expired certificate, or an unreadable or empty ca.crt; the runtime's log names the cause)"
         )),
         ErrorCode::TlsProtocolError => {
             ApiError::Tls(format!("TLS with {authority} failed: protocol error"))

@@ -3,8 +3,8 @@
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
-/// Runs WebAssembly components in a pod-shaped sandbox and tells them who they are through the
-/// Kubernetes Downward API.
+/// Runs WebAssembly components in a pod-shaped sandbox and tells them who they are: the
+/// Kubernetes Downward API, and the Kubernetes API through TLS that trusts the cluster CA.
 #[derive(Debug, Parser)]
 #[command(name = "pod-introspect", version, about, long_about = None)]
 pub struct Cli {
@@ -51,6 +51,13 @@ pub enum Command {
     /// pods get/list/watch/create/delete, ServiceAccount tokens, RBAC, discovery. kubectl works
     /// against it with the kubeconfig it writes.
     DevCluster(DevClusterArgs),
+    /// A drop-in for `kubectl proxy` in a pod (ambassador sidecar): serves the Kubernetes API on
+    /// loopback HTTP with kubectl proxy's flags, defaults and request filter, and forwards to the
+    /// API server with the pod's ServiceAccount token (re-read on rotation) and cluster CA.
+    ///
+    /// In-cluster config by default (KUBERNETES_SERVICE_HOST/PORT and the ServiceAccount
+    /// volume); --kubeconfig on a workstation. Prints `Starting to serve on HOST:PORT`.
+    Proxy(ProxyArgs),
 }
 
 /// `api` flags.
@@ -174,9 +181,10 @@ pub struct SandboxArgs {
     /// Set an env var for the guest, after the container's env. Repeatable.
     #[arg(global = true, long = "env", value_name = "NAME=VALUE", value_parser = parse_env)]
     pub env: Vec<(String, String)>,
-    /// Stop the guest after this many seconds (0: no deadline).
-    #[arg(global = true, long, value_name = "SECONDS", default_value_t = 30.0)]
-    pub timeout: f64,
+    /// Stop the guest after this many seconds (0: no deadline). Default: 30, and none for
+    /// `api watch`.
+    #[arg(global = true, long, value_name = "SECONDS")]
+    pub timeout: Option<f64>,
     /// Cap each guest instance's linear memory, in MiB.
     #[arg(global = true, long, value_name = "MIB", default_value_t = 256)]
     pub max_memory: usize,
@@ -257,4 +265,87 @@ pub struct DemoArgs {
     /// Keep the simulated root in this directory instead of a temporary one.
     #[arg(long, value_name = "DIR")]
     pub keep: Option<PathBuf>,
+}
+
+/// `--log-format` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line (tracing-subscriber's JSON format).
+    Json,
+}
+
+/// `proxy` flags: kubectl proxy's (same names, short forms and defaults; filter lists are
+/// comma-separated unanchored regular expressions, an empty value matches nothing), then
+/// pod-introspect's own.
+#[derive(Debug, Args)]
+pub struct ProxyArgs {
+    /// The port on which to run the proxy. Set to 0 to pick a random port (printed).
+    #[arg(short = 'p', long, default_value_t = 8001)]
+    pub port: u16,
+    /// The IP address on which to serve on.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub address: String,
+    /// Regular expression for hosts that the proxy should accept (the Host header without its
+    /// port; IPv6 literals keep their brackets).
+    #[arg(long, default_value = crate::proxy::filter::DEFAULT_ACCEPT_HOSTS, value_name = "REGEXES")]
+    pub accept_hosts: String,
+    /// Regular expression for paths that the proxy should accept.
+    #[arg(long, default_value = crate::proxy::filter::DEFAULT_ACCEPT_PATHS, value_name = "REGEXES")]
+    pub accept_paths: String,
+    /// Regular expression for paths that the proxy should reject. Paths specified here will be
+    /// rejected even accepted by --accept-paths.
+    #[arg(long, default_value = crate::proxy::filter::DEFAULT_REJECT_PATHS, value_name = "REGEXES")]
+    pub reject_paths: String,
+    /// Regular expression for HTTP methods that the proxy should reject (example
+    /// --reject-methods='POST,PUT,PATCH').
+    #[arg(long, default_value = crate::proxy::filter::DEFAULT_REJECT_METHODS, value_name = "REGEXES")]
+    pub reject_methods: String,
+    /// Prefix to serve the proxied API under.
+    #[arg(long, default_value = "/")]
+    pub api_prefix: String,
+    /// Also serve static files from the given directory under the specified prefix.
+    #[arg(short = 'w', long, value_name = "DIR")]
+    pub www: Option<PathBuf>,
+    /// Prefix to serve static files under, if static file directory is specified.
+    #[arg(short = 'P', long, default_value = "/static/")]
+    pub www_prefix: String,
+    /// Unix socket on which to run the proxy.
+    #[arg(short = 'u', long, value_name = "PATH")]
+    pub unix_socket: Option<PathBuf>,
+    /// If true, disable request filtering in the proxy. This is dangerous, and can leave you
+    /// vulnerable to XSRF attacks, when used with an accessible port.
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value_t = false, action = clap::ArgAction::Set)]
+    pub disable_filter: bool,
+    /// TCP keep-alive period of connections to the API server (Go duration: 30s, 1m30s; 0: off).
+    #[arg(long, default_value = "0", value_parser = crate::commands::proxy::parse_go_duration)]
+    pub keepalive: std::time::Duration,
+    /// If true, prepend the server URL's path (kubeconfig servers behind a gateway) to requests.
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value_t = false, action = clap::ArgAction::Set)]
+    pub append_server_path: bool,
+    /// Use this kubeconfig's current context instead of in-cluster config.
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    /// Read the ServiceAccount volume from DIR/var/run/secrets/... and KUBERNETES_SERVICE_HOST/
+    /// PORT from DIR/.pod-introspect/container.json (else the process env), e.g. a root made by
+    /// `simulate --cluster`.
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+    /// Reject every method but GET, HEAD and OPTIONS with 403 (also with --disable-filter).
+    #[arg(long)]
+    pub read_only: bool,
+    /// Serve /healthz, /livez and /readyz (API server reachable) on this port for probes.
+    #[arg(long, value_name = "PORT")]
+    pub health_port: Option<u16>,
+    /// The address of the --health-port listener (the kubelet probes the pod IP).
+    #[arg(long, default_value = "0.0.0.0", value_name = "IP")]
+    pub health_address: std::net::IpAddr,
+    /// Log format on stderr: text or json. Access logs are the `access` target at info level
+    /// (`--log warn,access=info`).
+    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+    /// Seconds to let in-flight requests finish after SIGTERM/SIGINT before exiting.
+    #[arg(long, value_name = "SECONDS", default_value_t = 25)]
+    pub shutdown_grace: u64,
 }

@@ -10,6 +10,7 @@ pub mod cache;
 pub mod cli;
 pub mod commands;
 pub mod outbound;
+pub mod proxy;
 pub mod runtime;
 pub mod sandbox;
 pub mod state;

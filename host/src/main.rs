@@ -10,10 +10,22 @@ fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     let filter = tracing_subscriber::EnvFilter::try_new(&cli.log)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
+    let json_logs = matches!(
+        &cli.command,
+        cli::Command::Proxy(args) if args.log_format == cli::LogFormat::Json
+    );
+    if json_logs {
+        tracing_subscriber::fmt()
+            .json()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .init();
+    } else {
+        tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .init();
+    }
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -32,6 +44,7 @@ fn main() -> ExitCode {
             cli::Command::Demo(args) => commands::demo::run(args).await,
             cli::Command::Api(args) => commands::api::run(args).await,
             cli::Command::DevCluster(args) => commands::dev_cluster::run(args).await,
+            cli::Command::Proxy(args) => commands::proxy::run(args).await,
         }
     });
     // A guest stopped while blocked in a host call may leave a blocking thread behind (e.g. a

@@ -83,7 +83,14 @@ impl Sandbox {
             allowed.push(AllowedOrigin::new(Scheme::Https, host, port));
         }
         if let Some(url) = self.var(incluster::API_URL_ENV).filter(|u| !u.is_empty()) {
-            match url.trim_end_matches('/').parse::<AllowedOrigin>() {
+            // An ambassador URL may carry a path prefix (`kubectl proxy --api-prefix=/k8s/`):
+            // the origin is what is allowed.
+            let origin = url
+                .parse::<http::Uri>()
+                .ok()
+                .and_then(|u| Some(format!("{}://{}", u.scheme_str()?, u.authority()?)))
+                .unwrap_or_else(|| url.to_string());
+            match origin.parse::<AllowedOrigin>() {
                 Ok(o) => allowed.push(o),
                 Err(e) => tracing::warn!("ignoring {}={url}: {e}", incluster::API_URL_ENV),
             }

@@ -12,3 +12,4 @@ mod commands;
 mod downward_volume;
 mod examples;
 mod kubectl;
+mod proxy;

@@ -703,12 +703,17 @@ fn watch_pods(ctx: &Ctx<'_>) -> Result<Response<Body>, Status> {
         fields = FieldSelector::parse(&narrowed, POD_FIELDS).map_err(Status::bad_request)?;
     }
     let resource_version = parse_rv(ctx.query.get("resourceVersion"))?;
+    // kube-apiserver treats a missing or zero timeoutSeconds as "the server's default"
+    // (staging/src/k8s.io/apiserver/pkg/endpoints/handlers/get.go, ListResource).
     let timeout = match ctx.query.get("timeoutSeconds") {
-        Some(t) if !t.is_empty() => Duration::from_secs(t.parse::<u64>().map_err(|_| {
+        Some(t) if !t.is_empty() => match t.parse::<u64>().map_err(|_| {
             Status::bad_request(format!(
                 "timeoutSeconds: Invalid value: \"{t}\": must be a non-negative integer"
             ))
-        })?),
+        })? {
+            0 => DEFAULT_WATCH_TIMEOUT,
+            secs => Duration::from_secs(secs),
+        },
         _ => DEFAULT_WATCH_TIMEOUT,
     };
     let req = WatchRequest {

@@ -4,6 +4,7 @@ pub mod api;
 pub mod demo;
 pub mod dev_cluster;
 pub mod info;
+pub mod proxy;
 pub mod run;
 pub mod simulate;
 
@@ -12,6 +13,9 @@ use crate::runtime::Limits;
 use crate::sandbox::SandboxOptions;
 use anyhow::{Result, bail};
 use std::time::Duration;
+
+/// The deadline of a guest run when `--timeout` is not given, in seconds.
+pub const DEFAULT_TIMEOUT_SECS: f64 = 30.0;
 
 impl SandboxArgs {
     /// The sandbox options these flags describe.
@@ -24,23 +28,27 @@ impl SandboxArgs {
         }
     }
 
-    /// The limits these flags describe. Errors name the bad flag.
+    /// The limits these flags describe, with a 30 s deadline unless `--timeout` says otherwise.
+    /// Errors name the bad flag.
     pub fn limits(&self) -> Result<Limits> {
-        if !(self.timeout.is_finite() && self.timeout >= 0.0) {
-            bail!(
-                "--timeout {}: must be a number of seconds, or 0 for no deadline",
-                self.timeout
-            );
+        self.limits_or(DEFAULT_TIMEOUT_SECS)
+    }
+
+    /// The limits, with `default_timeout` seconds (0: none) when `--timeout` is not given.
+    pub fn limits_or(&self, default_timeout: f64) -> Result<Limits> {
+        let timeout = self.timeout.unwrap_or(default_timeout);
+        if !(timeout.is_finite() && timeout >= 0.0) {
+            bail!("--timeout {timeout}: must be a number of seconds, or 0 for no deadline");
         }
         if self.max_memory == 0 {
             bail!("--max-memory 0: must be at least 1 MiB");
         }
         Ok(Limits {
             // 0 means no deadline: a long-running component (a server) runs until it exits.
-            timeout: if self.timeout == 0.0 {
+            timeout: if timeout == 0.0 {
                 Duration::from_secs(100 * 365 * 86_400)
             } else {
-                Duration::from_secs_f64(self.timeout.min(100.0 * 365.0 * 86_400.0))
+                Duration::from_secs_f64(timeout.min(100.0 * 365.0 * 86_400.0))
             },
             max_memory: self.max_memory.saturating_mul(1024 * 1024),
         })

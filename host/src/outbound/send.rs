@@ -231,11 +231,23 @@ fn connect_error(err: io::Error) -> Error {
     }
 }
 
+/// Idle time after which an HTTP/2 connection is pinged (client-go `ReadIdleTimeout`).
+const H2_PING_INTERVAL: std::time::Duration = std::time::Duration::from_secs(30);
+/// How long a ping may go unanswered before the connection is closed (client-go `PingTimeout`).
+const H2_PING_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
+
 /// The hyper client handshake: HTTP/2 when ALPN selected `h2`, else HTTP/1.1.
 async fn handshake(stream: Box<dyn Stream>, h2: bool) -> Result<(Sender, ConnFuture), Error> {
     let io = TokioIo::new(stream);
     if h2 {
+        // client-go's HTTP/2 health check (ReadIdleTimeout 30 s, PingTimeout 15 s): a connection
+        // whose peer stopped answering (a hung API server behind a live TCP socket) fails a
+        // long watch within about 45 s instead of hanging it forever.
         let (sender, conn) = hyper::client::conn::http2::Builder::new(TokioExecutor::new())
+            .timer(hyper_util::rt::TokioTimer::new())
+            .keep_alive_interval(H2_PING_INTERVAL)
+            .keep_alive_timeout(H2_PING_TIMEOUT)
+            .keep_alive_while_idle(true)
             .handshake::<_, WasiBody>(io)
             .await?;
         Ok((Sender::Http2(sender), Box::pin(conn)))

@@ -292,7 +292,12 @@ mod tests {
             ("GET", "/api/v1/pods", "evil.com", HostNotAccepted),
             ("GET", "/api/v1/pods", "evil.com:8001", HostNotAccepted),
             ("GET", "/api/v1/pods", "localhost.evil.com", HostNotAccepted),
-            ("GET", "/api/v1/pods", "localhost.evil.com:8001", HostNotAccepted),
+            (
+                "GET",
+                "/api/v1/pods",
+                "localhost.evil.com:8001",
+                HostNotAccepted,
+            ),
             ("GET", "/api/v1/pods", "127a0b0c1", HostNotAccepted),
             ("GET", "/api/v1/pods", "127.0.0.1.nip.io", HostNotAccepted),
             ("GET", "/api/v1/pods", "[::2]:8001", HostNotAccepted),
@@ -302,24 +307,78 @@ mod tests {
             ("POST", "/api/v1/namespaces/a/pods", "localhost", Accept),
             ("DELETE", "/api/v1/namespaces/a/pods/b", "localhost", Accept),
             ("", "/version", "localhost", RejectedMethod),
-            ("POST", "/api/v1/namespaces/a/pods/b/exec", "localhost", RejectedPath),
-            ("GET", "/api/v1/namespaces/a/pods/b/exec", "localhost", RejectedPath),
-            ("GET", "/api/v1/namespaces/a/pods/b/exec?command=sh", "localhost", RejectedPath),
-            ("POST", "/api/v1/namespaces/a/pods/b/attach", "localhost", RejectedPath),
-            ("GET", "/api/v1/namespaces/a/pods/exec-worker", "localhost", Accept),
-            ("GET", "/api/v1/namespaces/a/pods/attach-me", "localhost", Accept),
-            ("GET", "/api/v1/namespaces/a/pods/b/portforward", "localhost", Accept),
-            ("GET", "/api/v1/namespaces/a/pods/b/log", "localhost", Accept),
+            (
+                "POST",
+                "/api/v1/namespaces/a/pods/b/exec",
+                "localhost",
+                RejectedPath,
+            ),
+            (
+                "GET",
+                "/api/v1/namespaces/a/pods/b/exec",
+                "localhost",
+                RejectedPath,
+            ),
+            (
+                "GET",
+                "/api/v1/namespaces/a/pods/b/exec?command=sh",
+                "localhost",
+                RejectedPath,
+            ),
+            (
+                "POST",
+                "/api/v1/namespaces/a/pods/b/attach",
+                "localhost",
+                RejectedPath,
+            ),
+            (
+                "GET",
+                "/api/v1/namespaces/a/pods/exec-worker",
+                "localhost",
+                Accept,
+            ),
+            (
+                "GET",
+                "/api/v1/namespaces/a/pods/attach-me",
+                "localhost",
+                Accept,
+            ),
+            (
+                "GET",
+                "/api/v1/namespaces/a/pods/b/portforward",
+                "localhost",
+                Accept,
+            ),
+            (
+                "GET",
+                "/api/v1/namespaces/a/pods/b/log",
+                "localhost",
+                Accept,
+            ),
             // Unanchored at the end: anything after exec is still exec.
-            ("GET", "/api/v1/namespaces/a/pods/b/execute", "localhost", RejectedPath),
+            (
+                "GET",
+                "/api/v1/namespaces/a/pods/b/execute",
+                "localhost",
+                RejectedPath,
+            ),
             // The reject check comes before the host check.
-            ("GET", "/api/v1/namespaces/a/pods/b/exec", "evil.com", RejectedPath),
+            (
+                "GET",
+                "/api/v1/namespaces/a/pods/b/exec",
+                "evil.com",
+                RejectedPath,
+            ),
             ("", "/version", "evil.com", RejectedMethod),
             // /apis paths are not covered by kubectl's exec pattern.
             ("GET", "/apis/apps/v1/deployments", "localhost", Accept),
         ];
         for (method, path, host, want) in cases {
-            assert_eq!(f.check(method, path, host), *want, "{method} {path} Host: {host}");
+            assert_eq!(
+                f.check(method, path, host),
+                *want,
+                "{method} {path} Host: {host}"
+            );
         }
     }
 
@@ -328,41 +387,108 @@ mod tests {
         use Verdict::*;
         let d = FilterFlags::default();
         // Empty accept-hosts refuses everything.
-        let f = Filter::new(&flags(&d.accept_paths, &d.reject_paths, "", &d.reject_methods)).unwrap();
+        let f = Filter::new(&flags(
+            &d.accept_paths,
+            &d.reject_paths,
+            "",
+            &d.reject_methods,
+        ))
+        .unwrap();
         for host in ["localhost", "127.0.0.1", "[::1]", ""] {
             assert_eq!(f.check("GET", "/version", host), HostNotAccepted, "{host}");
         }
         // Empty reject-paths refuses nothing.
-        let f = Filter::new(&flags(&d.accept_paths, "", &d.accept_hosts, &d.reject_methods)).unwrap();
-        assert_eq!(f.check("POST", "/api/v1/namespaces/a/pods/b/exec", "localhost"), Accept);
-        assert_eq!(f.check("GET", "/api/v1/namespaces/a/pods/b/attach", "localhost"), Accept);
+        let f = Filter::new(&flags(
+            &d.accept_paths,
+            "",
+            &d.accept_hosts,
+            &d.reject_methods,
+        ))
+        .unwrap();
+        assert_eq!(
+            f.check("POST", "/api/v1/namespaces/a/pods/b/exec", "localhost"),
+            Accept
+        );
+        assert_eq!(
+            f.check("GET", "/api/v1/namespaces/a/pods/b/attach", "localhost"),
+            Accept
+        );
         // Empty accept-paths refuses everything.
-        let f = Filter::new(&flags("", &d.reject_paths, &d.accept_hosts, &d.reject_methods)).unwrap();
+        let f = Filter::new(&flags(
+            "",
+            &d.reject_paths,
+            &d.accept_hosts,
+            &d.reject_methods,
+        ))
+        .unwrap();
         assert_eq!(f.check("GET", "/version", "localhost"), PathNotAccepted);
         // Empty reject-methods: even the empty method passes.
-        let f = Filter::new(&flags(&d.accept_paths, &d.reject_paths, &d.accept_hosts, "")).unwrap();
+        let f = Filter::new(&flags(
+            &d.accept_paths,
+            &d.reject_paths,
+            &d.accept_hosts,
+            "",
+        ))
+        .unwrap();
         assert_eq!(f.check("", "/version", "localhost"), Accept);
         // An empty item in a non-empty list is Go's empty pattern: it matches everything.
-        let f = Filter::new(&flags(&d.accept_paths, &d.reject_paths, "^nope$,", &d.reject_methods)).unwrap();
+        let f = Filter::new(&flags(
+            &d.accept_paths,
+            &d.reject_paths,
+            "^nope$,",
+            &d.reject_methods,
+        ))
+        .unwrap();
         assert_eq!(f.check("GET", "/version", "evil.com"), Accept);
         assert!(f.accepts_any_host());
         // kubectl's documented example: --reject-methods='POST,PUT,PATCH' (unanchored).
-        let f = Filter::new(&flags(&d.accept_paths, &d.reject_paths, &d.accept_hosts, "POST,PUT,PATCH")).unwrap();
+        let f = Filter::new(&flags(
+            &d.accept_paths,
+            &d.reject_paths,
+            &d.accept_hosts,
+            "POST,PUT,PATCH",
+        ))
+        .unwrap();
         assert_eq!(f.check("POST", "/api", "localhost"), RejectedMethod);
         assert_eq!(f.check("PATCH", "/api", "localhost"), RejectedMethod);
         assert_eq!(f.check("GET", "/api", "localhost"), Accept);
         assert_eq!(f.check("DELETE", "/api", "localhost"), Accept);
         // Unanchored host patterns are as permissive as they look.
-        let f = Filter::new(&flags(&d.accept_paths, &d.reject_paths, "localhost", &d.reject_methods)).unwrap();
+        let f = Filter::new(&flags(
+            &d.accept_paths,
+            &d.reject_paths,
+            "localhost",
+            &d.reject_methods,
+        ))
+        .unwrap();
         assert_eq!(f.check("GET", "/", "localhost.evil.com"), Accept);
-        assert!(!Filter::new(&FilterFlags::default()).unwrap().accepts_any_host());
+        assert!(
+            !Filter::new(&FilterFlags::default())
+                .unwrap()
+                .accepts_any_host()
+        );
         // Unescaped dots: 127.0.0.1 also matches 127a0b0c1 — why kubectl escapes them.
-        let f = Filter::new(&flags(&d.accept_paths, &d.reject_paths, "^127.0.0.1$", &d.reject_methods)).unwrap();
+        let f = Filter::new(&flags(
+            &d.accept_paths,
+            &d.reject_paths,
+            "^127.0.0.1$",
+            &d.reject_methods,
+        ))
+        .unwrap();
         assert_eq!(f.check("GET", "/", "127a0b0c1"), Accept);
         // Only /api/ paths.
-        let f = Filter::new(&flags("^/api/", &d.reject_paths, &d.accept_hosts, &d.reject_methods)).unwrap();
+        let f = Filter::new(&flags(
+            "^/api/",
+            &d.reject_paths,
+            &d.accept_hosts,
+            &d.reject_methods,
+        ))
+        .unwrap();
         assert_eq!(f.check("GET", "/api/v1/pods", "localhost"), Accept);
-        assert_eq!(f.check("GET", "/apis/apps/v1", "localhost"), PathNotAccepted);
+        assert_eq!(
+            f.check("GET", "/apis/apps/v1", "localhost"),
+            PathNotAccepted
+        );
         assert_eq!(f.check("GET", "/version", "localhost"), PathNotAccepted);
     }
 
@@ -381,7 +507,10 @@ mod tests {
             assert_eq!(f.check(m, "/api/v1/pods", "localhost"), ReadOnly, "{m}");
         }
         // reject-paths still comes first.
-        assert_eq!(f.check("POST", "/api/v1/namespaces/a/pods/b/exec", "localhost"), RejectedPath);
+        assert_eq!(
+            f.check("POST", "/api/v1/namespaces/a/pods/b/exec", "localhost"),
+            RejectedPath
+        );
     }
 
     #[test]
@@ -395,7 +524,11 @@ mod tests {
             ("127.0.0.1:0", "127.0.0.1", "127.0.0.1"),
             ("[::1]", "[::1]", "[::1]"),
             ("[::1]:8001", "[::1]", "::1"),
-            ("[fe80::1%25eth0]:8001", "[fe80::1%25eth0]", "fe80::1%25eth0"),
+            (
+                "[fe80::1%25eth0]:8001",
+                "[fe80::1%25eth0]",
+                "fe80::1%25eth0",
+            ),
             ("::1", "::1", "::1"),
             ("[::1", "[::1", "[::1"),
             ("[::1]x", "[::1]x", "[::1]x"),

@@ -14,7 +14,9 @@
 //!   never readable). kubectl proxy answers `500` with plain text.
 //! - A `401` to a request that carried the ServiceAccount token makes the token be re-read (the
 //!   kubelet may have rotated it) and, for a body-less `GET`/`HEAD`/`OPTIONS`, the request is
-//!   retried once with the new token (client-go only re-reads on the next request).
+//!   retried once with the new token (client-go only re-reads on the next request). Such a
+//!   request is also retried once when its pooled connection turns out to be dead (the API
+//!   server restarted), as Go's `http.Transport` retries idempotent requests.
 //! - A client's own `Authorization` header is forwarded unchanged and no token is added, as
 //!   client-go's bearer round-tripper does.
 
@@ -69,7 +71,7 @@ impl Proxy {
     ) -> Result<Response<ProxyBody>, Infallible> {
         let mut log = AccessLog::start(&req, peer);
         let resp = self.dispatch(req, peer, &mut log).await;
-        Ok(log.attach(resp))
+        Ok(AccessLog::attach(log, resp))
     }
 
     async fn dispatch(
@@ -80,7 +82,10 @@ impl Proxy {
     ) -> Response<ProxyBody> {
         let route = self.router.route(req.uri().path(), req.uri().query());
         match route {
-            Route::BadRequest => text(StatusCode::BAD_REQUEST, "400 Bad Request: invalid URL escape\n"),
+            Route::BadRequest => text(
+                StatusCode::BAD_REQUEST,
+                "400 Bad Request: invalid URL escape\n",
+            ),
             Route::NotFound => text(StatusCode::NOT_FOUND, "404 page not found\n"),
             Route::Redirect(location) => {
                 let mut r = text(StatusCode::MOVED_PERMANENTLY, "Moved Permanently.\n");
@@ -136,7 +141,13 @@ impl Proxy {
         let (parts, body) = req.into_parts();
         let uri = match self.upstream.uri_for(target) {
             Ok(u) => u,
-            Err(e) => return status(StatusCode::BAD_REQUEST, "BadRequest", format!("invalid request target: {e}")),
+            Err(e) => {
+                return status(
+                    StatusCode::BAD_REQUEST,
+                    "BadRequest",
+                    format!("invalid request target: {e}"),
+                );
+            }
         };
         let mut headers = parts.headers;
         strip_hop_by_hop(&mut headers, upgrade);
@@ -163,12 +174,20 @@ impl Proxy {
             }
         }
         let method = parts.method;
-        let retryable = !upgrade
-            && sent_token.is_some()
-            && self.upstream.rotates()
+        // A body-less idempotent request can be replayed once: after a 401 with a rotated token,
+        // or when a pooled connection turns out to be dead (Go's Transport retries those too).
+        let replay = (!upgrade
             && matches!(method, Method::GET | Method::HEAD | Method::OPTIONS)
-            && body.is_end_stream();
-        let retry = retryable.then(|| (uri.clone(), headers.clone()));
+            && body.is_end_stream())
+        .then(|| (uri.clone(), headers.clone()));
+        let again = |headers: HeaderMap, uri: http::Uri| {
+            let mut r: Request<UpstreamBody> = Request::new(Either::Right(Empty::new()));
+            *r.method_mut() = method.clone();
+            *r.uri_mut() = uri;
+            *r.version_mut() = Version::HTTP_11;
+            *r.headers_mut() = headers;
+            r
+        };
         let mut up = Request::new(Either::Left(body));
         *up.method_mut() = method.clone();
         *up.uri_mut() = uri;
@@ -179,27 +198,35 @@ impl Proxy {
         } else {
             self.upstream.send(up).await
         };
-        let mut resp = match result {
-            Ok(r) => r,
-            Err(e) => return self.bad_gateway(&e, log),
+        let mut resp = match (result, &replay) {
+            (Ok(r), _) => r,
+            (Err(e), Some((uri, headers))) if !e.is_connect() => {
+                tracing::debug!("retrying once on a new connection: {}", error_chain(&e));
+                match self
+                    .upstream
+                    .send(again(headers.clone(), uri.clone()))
+                    .await
+                {
+                    Ok(r) => r,
+                    Err(e) => return self.bad_gateway(&e, log),
+                }
+            }
+            (Err(e), _) => return self.bad_gateway(&e, log),
         };
         if resp.status() == StatusCode::UNAUTHORIZED
             && let Some(sent) = &sent_token
+            && let Some((uri, headers)) = replay
+            && let Some(new) = self.upstream.refresh_after_401(sent)
         {
-            let fresh = self.upstream.refresh_after_401(sent);
-            if let (Some(new), Some((uri, mut headers))) = (fresh, retry) {
-                tracing::info!("the API server refused the token (401); retrying once with the re-read token");
-                headers.insert(header::AUTHORIZATION, new);
-                let mut again: Request<UpstreamBody> = Request::new(Either::Right(Empty::new()));
-                *again.method_mut() = method;
-                *again.uri_mut() = uri;
-                *again.version_mut() = Version::HTTP_11;
-                *again.headers_mut() = headers;
-                resp = match self.upstream.send(again).await {
-                    Ok(r) => r,
-                    Err(e) => return self.bad_gateway(&e, log),
-                };
-            }
+            tracing::info!(
+                "the API server refused the token (401); retrying once with the re-read token"
+            );
+            let mut headers = headers;
+            headers.insert(header::AUTHORIZATION, new);
+            resp = match self.upstream.send(again(headers, uri)).await {
+                Ok(r) => r,
+                Err(e) => return self.bad_gateway(&e, log),
+            };
         }
         if upgrade && resp.status() == StatusCode::SWITCHING_PROTOCOLS {
             let upstream_upgrade = hyper::upgrade::on(&mut resp);
@@ -319,8 +346,10 @@ pub fn text(code: StatusCode, body: &'static str) -> Response<ProxyBody> {
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/plain; charset=utf-8"),
     );
-    r.headers_mut()
-        .insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    r.headers_mut().insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
     r
 }
 
@@ -335,8 +364,10 @@ pub fn status(code: StatusCode, reason: &'static str, message: String) -> Respon
     .to_json();
     let mut r = Response::new(ProxyBody::full(Bytes::from(body)));
     *r.status_mut() = code;
-    r.headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     r
 }
 
@@ -370,8 +401,10 @@ async fn serve_static(dir: &Path, rel: &str, request_path: &str) -> Response<Pro
     match tokio::fs::read(&path).await {
         Ok(bytes) => {
             let mut r = Response::new(ProxyBody::full(Bytes::from(bytes)));
-            r.headers_mut()
-                .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type(&path)));
+            r.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static(content_type(&path)),
+            );
             r
         }
         Err(_) => text(StatusCode::FORBIDDEN, "403 Forbidden\n"),
@@ -402,8 +435,10 @@ async fn listing(dir: &Path) -> Response<ProxyBody> {
     }
     html.push_str("</pre>\n");
     let mut r = Response::new(ProxyBody::full(Bytes::from(html)));
-    r.headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
     r
 }
 
@@ -554,19 +589,12 @@ impl AccessLog {
     }
 }
 
-trait Attach {
-    fn attach(self, resp: Response<ProxyBody>) -> Response<ProxyBody>;
-}
-
-impl Attach for Option<Box<AccessLog>> {
-    fn attach(self, resp: Response<ProxyBody>) -> Response<ProxyBody> {
-        AccessLog::attach(self, resp)
-    }
-}
-
 impl Drop for AccessLog {
     fn drop(&mut self) {
-        let client = self.client.map(|a| a.to_string()).unwrap_or_else(|| "unix".into());
+        let client = self
+            .client
+            .map(|a| a.to_string())
+            .unwrap_or_else(|| "unix".into());
         tracing::info!(
             target: ACCESS_TARGET,
             method = %self.method,
@@ -588,10 +616,16 @@ mod tests {
     #[test]
     fn hop_by_hop_headers() {
         let mut h = HeaderMap::new();
-        h.insert(header::CONNECTION, HeaderValue::from_static("keep-alive, X-Custom"));
+        h.insert(
+            header::CONNECTION,
+            HeaderValue::from_static("keep-alive, X-Custom"),
+        );
         h.insert("x-custom", HeaderValue::from_static("1"));
         h.insert("keep-alive", HeaderValue::from_static("timeout=5"));
-        h.insert(header::TRANSFER_ENCODING, HeaderValue::from_static("chunked"));
+        h.insert(
+            header::TRANSFER_ENCODING,
+            HeaderValue::from_static("chunked"),
+        );
         h.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
         h.insert(header::UPGRADE, HeaderValue::from_static("SPDY/3.1"));
         assert!(!is_upgrade(&h));
@@ -602,7 +636,10 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert(header::CONNECTION, HeaderValue::from_static("Upgrade"));
         h.insert(header::UPGRADE, HeaderValue::from_static("SPDY/3.1"));
-        h.insert("x-stream-protocol-version", HeaderValue::from_static("v4.channel.k8s.io"));
+        h.insert(
+            "x-stream-protocol-version",
+            HeaderValue::from_static("v4.channel.k8s.io"),
+        );
         assert!(is_upgrade(&h));
         strip_hop_by_hop(&mut h, true);
         assert_eq!(h.get(header::UPGRADE).unwrap(), "SPDY/3.1");
@@ -614,9 +651,14 @@ mod tests {
     fn error_bodies() {
         let r = forbidden();
         assert_eq!(r.status(), 403);
-        assert_eq!(r.headers()[header::CONTENT_TYPE], "text/plain; charset=utf-8");
+        assert_eq!(
+            r.headers()[header::CONTENT_TYPE],
+            "text/plain; charset=utf-8"
+        );
         let r = status(StatusCode::BAD_GATEWAY, "InternalError", "x".into());
-        let Kind::Full(Some(b)) = &r.body().kind else { panic!() };
+        let Kind::Full(Some(b)) = &r.body().kind else {
+            panic!()
+        };
         let v: serde_json::Value = serde_json::from_slice(b).unwrap();
         assert_eq!(v["kind"], "Status");
         assert_eq!(v["code"], 502);

@@ -13,7 +13,9 @@ use std::path::{Path, PathBuf};
 use base64::Engine as _;
 use serde::Deserialize;
 
-use super::upstream::{CaSource, ClientIdentity, Credentials, UpstreamError, UpstreamSpec, parse_server};
+use super::upstream::{
+    CaSource, ClientIdentity, Credentials, UpstreamError, UpstreamSpec, parse_server,
+};
 
 #[derive(Deserialize)]
 struct Kubeconfig {
@@ -94,12 +96,19 @@ pub(crate) fn load(path: &Path) -> Result<UpstreamSpec, UpstreamError> {
         message,
     };
     let text = std::fs::read_to_string(path).map_err(|e| err(format!("cannot read it: {e}")))?;
-    let config: Kubeconfig = serde_saphyr::from_str(&text)
-        .map_err(|e| err(format!("not a kubeconfig (apiVersion: v1, kind: Config): {e}")))?;
+    let config: Kubeconfig = serde_saphyr::from_str(&text).map_err(|e| {
+        err(format!(
+            "not a kubeconfig (apiVersion: v1, kind: Config): {e}"
+        ))
+    })?;
     let dir = path.parent().unwrap_or(Path::new("."));
     let resolve = |p: &str| -> PathBuf {
         let p = Path::new(p);
-        if p.is_absolute() { p.to_path_buf() } else { dir.join(p) }
+        if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            dir.join(p)
+        }
     };
     if config.current_context.is_empty() {
         return Err(err(
@@ -110,12 +119,22 @@ pub(crate) fn load(path: &Path) -> Result<UpstreamSpec, UpstreamError> {
         .contexts
         .iter()
         .find(|c| c.name == config.current_context)
-        .ok_or_else(|| err(format!("current-context {:?} is not among its contexts", config.current_context)))?;
+        .ok_or_else(|| {
+            err(format!(
+                "current-context {:?} is not among its contexts",
+                config.current_context
+            ))
+        })?;
     let cluster = config
         .clusters
         .iter()
         .find(|c| c.name == ctx.context.cluster)
-        .ok_or_else(|| err(format!("context {:?} names cluster {:?}, which is not defined", ctx.name, ctx.context.cluster)))?;
+        .ok_or_else(|| {
+            err(format!(
+                "context {:?} names cluster {:?}, which is not defined",
+                ctx.name, ctx.context.cluster
+            ))
+        })?;
     let user = if ctx.context.user.is_empty() {
         User::default()
     } else {
@@ -123,7 +142,12 @@ pub(crate) fn load(path: &Path) -> Result<UpstreamSpec, UpstreamError> {
             .users
             .iter()
             .find(|u| u.name == ctx.context.user)
-            .ok_or_else(|| err(format!("context {:?} names user {:?}, which is not defined", ctx.name, ctx.context.user)))?;
+            .ok_or_else(|| {
+                err(format!(
+                    "context {:?} names user {:?}, which is not defined",
+                    ctx.name, ctx.context.user
+                ))
+            })?;
         if named.user.exec.is_some() || named.user.auth_provider.is_some() {
             return Err(err(format!(
                 "user {:?} authenticates with an exec or auth-provider plugin, which the proxy \
@@ -140,7 +164,9 @@ pub(crate) fn load(path: &Path) -> Result<UpstreamSpec, UpstreamError> {
     };
     let c = &cluster.cluster;
     let ca = match (&c.certificate_authority_data, &c.certificate_authority) {
-        (Some(data), _) if !data.is_empty() => CaSource::Pem(b64("certificate-authority-data", data)?),
+        (Some(data), _) if !data.is_empty() => {
+            CaSource::Pem(b64("certificate-authority-data", data)?)
+        }
         (_, Some(file)) if !file.is_empty() => CaSource::File(resolve(file)),
         _ => CaSource::None,
     };
@@ -160,7 +186,11 @@ pub(crate) fn load(path: &Path) -> Result<UpstreamSpec, UpstreamError> {
     let identity = match (cert, key) {
         (Some(cert_pem), Some(key_pem)) => Some(ClientIdentity { cert_pem, key_pem }),
         (None, None) => None,
-        _ => return Err(err("a client certificate needs both the certificate and the key".into())),
+        _ => {
+            return Err(err(
+                "a client certificate needs both the certificate and the key".into(),
+            ));
+        }
     };
     let credentials = match (&user.token, &user.token_file) {
         (Some(t), _) if !t.is_empty() => Credentials::Token(t.clone()),
@@ -210,7 +240,10 @@ mod tests {
         .unwrap();
         let spec = load(&path).unwrap();
         assert_eq!(spec.ca, CaSource::File(dir.path().join("ca.pem")));
-        assert_eq!(spec.credentials, Credentials::TokenFile(dir.path().join("tok")));
+        assert_eq!(
+            spec.credentials,
+            Credentials::TokenFile(dir.path().join("tok"))
+        );
 
         std::fs::write(
             &path,
@@ -219,9 +252,24 @@ mod tests {
              users: [{name: u, user: {exec: {command: aws}}}]\n",
         )
         .unwrap();
-        assert!(load(&path).unwrap_err().to_string().contains("exec or auth-provider"));
+        assert!(
+            load(&path)
+                .unwrap_err()
+                .to_string()
+                .contains("exec or auth-provider")
+        );
         std::fs::write(&path, "current-context: x\n").unwrap();
-        assert!(load(&path).unwrap_err().to_string().contains("not among its contexts"));
-        assert!(load(&dir.path().join("nope")).unwrap_err().to_string().contains("cannot read"));
+        assert!(
+            load(&path)
+                .unwrap_err()
+                .to_string()
+                .contains("not among its contexts")
+        );
+        assert!(
+            load(&dir.path().join("nope"))
+                .unwrap_err()
+                .to_string()
+                .contains("cannot read")
+        );
     }
 }

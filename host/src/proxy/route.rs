@@ -46,7 +46,11 @@ impl Router {
     /// `--www` is set); a missing trailing `/` is added, as kubectl's `Complete` does.
     pub fn new(api_prefix: &str, static_prefix: Option<&str>) -> Router {
         let slash = |p: &str| {
-            let mut p = if p.starts_with('/') { p.to_string() } else { format!("/{p}") };
+            let mut p = if p.starts_with('/') {
+                p.to_string()
+            } else {
+                format!("/{p}")
+            };
             if !p.ends_with('/') {
                 p.push('/');
             }
@@ -248,13 +252,22 @@ mod tests {
     #[test]
     fn routes_like_kubectl() {
         let r = Router::new("/", None);
-        assert_eq!(r.route("/api/v1/pods", None), api("/api/v1/pods", "/api/v1/pods"));
+        assert_eq!(
+            r.route("/api/v1/pods", None),
+            api("/api/v1/pods", "/api/v1/pods")
+        );
         assert_eq!(r.route("/", None), api("/", "/"));
-        assert_eq!(r.route("/version", Some("x=1")), api("/version", "/version"));
+        assert_eq!(
+            r.route("/version", Some("x=1")),
+            api("/version", "/version")
+        );
         // The filter sees the decoded path: an encoded exec is still exec.
         assert_eq!(
             r.route("/api/v1/namespaces/a/pods/b/%65xec", None),
-            api("/api/v1/namespaces/a/pods/b/exec", "/api/v1/namespaces/a/pods/b/%65xec")
+            api(
+                "/api/v1/namespaces/a/pods/b/exec",
+                "/api/v1/namespaces/a/pods/b/%65xec"
+            )
         );
         assert_eq!(
             r.route("/api/v1/namespaces/a/pods/b/x/../exec", Some("c=sh")),
@@ -264,20 +277,34 @@ mod tests {
         assert_eq!(r.route("/a%zz", None), Route::BadRequest);
 
         let r = Router::new("/custom", None);
-        assert_eq!(r.route("/custom/api/v1/pods", None), api("/api/v1/pods", "/api/v1/pods"));
+        assert_eq!(
+            r.route("/custom/api/v1/pods", None),
+            api("/api/v1/pods", "/api/v1/pods")
+        );
         assert_eq!(r.route("/custom/", None), api("/", "/"));
-        assert_eq!(r.route("/custom", Some("q")), Route::Redirect("/custom/?q".into()));
+        assert_eq!(
+            r.route("/custom", Some("q")),
+            Route::Redirect("/custom/?q".into())
+        );
         assert_eq!(r.route("/api/v1/pods", None), Route::NotFound);
         assert_eq!(r.route("/customer", None), Route::NotFound);
 
         // A prefix starting with /api is not stripped.
         let r = Router::new("/api/", None);
-        assert_eq!(r.route("/api/v1/pods", None), api("/api/v1/pods", "/api/v1/pods"));
+        assert_eq!(
+            r.route("/api/v1/pods", None),
+            api("/api/v1/pods", "/api/v1/pods")
+        );
         assert_eq!(r.route("/apis/apps/v1", None), Route::NotFound);
         assert_eq!(r.route("/version", None), Route::NotFound);
 
         let r = Router::new("/", Some("/static"));
-        assert_eq!(r.route("/static/a/b.html", None), Route::Static { rel: "a/b.html".into() });
+        assert_eq!(
+            r.route("/static/a/b.html", None),
+            Route::Static {
+                rel: "a/b.html".into()
+            }
+        );
         assert_eq!(r.route("/static/", None), Route::Static { rel: "".into() });
         assert_eq!(r.route("/static", None), Route::Redirect("/static/".into()));
         assert_eq!(r.route("/staticx", None), api("/staticx", "/staticx"));

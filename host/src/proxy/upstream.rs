@@ -370,10 +370,9 @@ impl TlsState {
             None => None,
         };
         let server_name = match &spec.tls_server_name {
-            Some(n) => Some(
-                ServerName::try_from(n.clone())
-                    .map_err(|_| UpstreamError::Tls(format!("tls-server-name {n:?} is not a valid name")))?,
-            ),
+            Some(n) => Some(ServerName::try_from(n.clone()).map_err(|_| {
+                UpstreamError::Tls(format!("tls-server-name {n:?} is not a valid name"))
+            })?),
             None => None,
         };
         Ok(TlsState {
@@ -431,10 +430,12 @@ impl TlsState {
         }
         let (path, stamp) = match &self.ca {
             CaSource::None => {
-                return Err("no certificate authority is configured to verify the API server \
+                return Err(
+                    "no certificate authority is configured to verify the API server \
                             (in a pod: /var/run/secrets/kubernetes.io/serviceaccount/ca.crt; in a \
                             kubeconfig: certificate-authority or certificate-authority-data)"
-                    .into());
+                        .into(),
+                );
             }
             CaSource::Pem(pem) => {
                 let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
@@ -672,7 +673,11 @@ impl tower_service::Service<Uri> for Connector {
                 return Ok(TokioIo::new(UpstreamStream::Plain(tcp)));
             }
             let configs = tls.configs().map_err(|e| -> BoxError { e.into() })?;
-            let config = if upgrade { configs.upgrade } else { configs.pooled };
+            let config = if upgrade {
+                configs.upgrade
+            } else {
+                configs.pooled
+            };
             let name = match &tls.server_name {
                 Some(n) => n.clone(),
                 None => server_name_of(&uri)?,
@@ -692,14 +697,15 @@ fn server_name_of(uri: &Uri) -> Result<ServerName<'static>, BoxError> {
     if let Ok(ip) = bare.parse::<std::net::IpAddr>() {
         return Ok(ServerName::IpAddress(ip.into()));
     }
-    ServerName::try_from(bare.to_string()).map_err(|_| format!("invalid server name {bare:?}").into())
+    ServerName::try_from(bare.to_string())
+        .map_err(|_| format!("invalid server name {bare:?}").into())
 }
 
 fn tls_reason(e: &io::Error) -> String {
     match e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
-        Some(rustls::Error::InvalidCertificate(c)) => format!(
-            "the API server's certificate is not trusted by the CA bundle ({c:?})"
-        ),
+        Some(rustls::Error::InvalidCertificate(c)) => {
+            format!("the API server's certificate is not trusted by the CA bundle ({c:?})")
+        }
         Some(other) => other.to_string(),
         None => e.to_string(),
     }
@@ -733,7 +739,10 @@ pub struct Upstream {
 impl fmt::Debug for Upstream {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Upstream")
-            .field("server", &format_args!("{}://{}{}", self.scheme, self.authority, self.path_prefix))
+            .field(
+                "server",
+                &format_args!("{}://{}{}", self.scheme, self.authority, self.path_prefix),
+            )
             .field("origin", &self.origin)
             .finish_non_exhaustive()
     }
@@ -786,9 +795,12 @@ impl Upstream {
         let auth = match &spec.credentials {
             Credentials::None => Auth::None,
             Credentials::Token(t) => {
-                let mut h = HeaderValue::from_str(&format!("Bearer {}", t.trim())).map_err(|_| {
-                    UpstreamError::Tls("the token holds characters not allowed in a header".into())
-                })?;
+                let mut h =
+                    HeaderValue::from_str(&format!("Bearer {}", t.trim())).map_err(|_| {
+                        UpstreamError::Tls(
+                            "the token holds characters not allowed in a header".into(),
+                        )
+                    })?;
                 h.set_sensitive(true);
                 Auth::Fixed(h)
             }
@@ -819,11 +831,11 @@ impl Upstream {
         } else {
             format!("{}{path_and_query}", self.path_prefix)
         };
-        Ok(Uri::builder()
+        Uri::builder()
             .scheme(self.scheme.clone())
             .authority(self.authority.clone())
             .path_and_query(pq)
-            .build()?)
+            .build()
     }
 
     /// The `Authorization` value to add, `None` without credentials.
@@ -849,11 +861,6 @@ impl Upstream {
             Ok(h) if h != sent => Some(h),
             _ => None,
         }
-    }
-
-    /// Whether the token is re-read from a file (so a 401 can be cured by rotation).
-    pub fn rotates(&self) -> bool {
-        matches!(self.auth, Auth::File(_))
     }
 
     /// Sends a request through the pool (HTTP/2 when negotiated, else HTTP/1.1 keep-alive).
@@ -915,7 +922,12 @@ mod tests {
     use super::*;
 
     fn env<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
-        move |k| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string())
+        move |k| {
+            pairs
+                .iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.to_string())
+        }
     }
 
     #[test]
@@ -933,12 +945,16 @@ mod tests {
         assert_eq!(spec.server.to_string(), "https://[fd00::1]:443/");
         assert_eq!(
             spec.ca,
-            CaSource::File(root.path().join("var/run/secrets/kubernetes.io/serviceaccount/ca.crt"))
+            CaSource::File(
+                root.path()
+                    .join("var/run/secrets/kubernetes.io/serviceaccount/ca.crt")
+            )
         );
         assert_eq!(
             spec.credentials,
             Credentials::TokenFile(
-                root.path().join("var/run/secrets/kubernetes.io/serviceaccount/token")
+                root.path()
+                    .join("var/run/secrets/kubernetes.io/serviceaccount/token")
             )
         );
         let e = UpstreamSpec::in_cluster(None, env(&[("POD_INTROSPECT_API_URL", "http://x")]))
@@ -968,7 +984,9 @@ mod tests {
         // Rotated on disk: still cached (less than a minute old) until a 401.
         std::fs::write(&path, "second-secret").unwrap();
         assert_eq!(up.authorization().unwrap().unwrap(), "Bearer first-secret");
-        let new = up.refresh_after_401(&h).expect("a different token after a 401");
+        let new = up
+            .refresh_after_401(&h)
+            .expect("a different token after a 401");
         assert_eq!(new, "Bearer second-secret");
         // Same token again: no point in retrying.
         assert_eq!(up.refresh_after_401(&new), None);

@@ -1,0 +1,230 @@
+//! `pod-introspect proxy`: wires the flags to [`crate::proxy`], prints kubectl's startup line,
+//! and runs until SIGTERM/SIGINT, then shuts down gracefully.
+//!
+//! Upstream: kubectl `pkg/cmd/proxy/proxy.go` (`Complete`: prefixes get a trailing `/`, the
+//! `--disable-filter` warning unless on a unix socket; `Validate`: `--unix-socket` and a
+//! non-default `--port` exclude each other, a `--www` that is not a directory is a warning;
+//! `RunProxy`: `Starting to serve on ADDR` on stdout).
+
+use std::io::Write as _;
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context as _, Result, bail};
+
+use crate::cli::ProxyArgs;
+use crate::proxy::filter::{Filter, FilterFlags};
+use crate::proxy::forward::Proxy;
+use crate::proxy::health::{self, Health};
+use crate::proxy::route::Router;
+use crate::proxy::server::{self, Listener};
+use crate::proxy::upstream::{Upstream, UpstreamOptions, UpstreamSpec};
+
+/// kubectl's default `--port`.
+pub const DEFAULT_PORT: u16 = 8001;
+
+/// The `proxy` subcommand. Errors (exit status 2): bad flags, no usable configuration, the
+/// address cannot be bound.
+pub async fn run(args: ProxyArgs) -> Result<ExitCode> {
+    if args.port != DEFAULT_PORT && args.unix_socket.is_some() {
+        bail!("cannot set --unix-socket and --port at the same time");
+    }
+    if let Some(www) = &args.www {
+        match std::fs::metadata(www) {
+            Err(e) => tracing::warn!(
+                "Failed to stat static file directory {}: {e}",
+                www.display()
+            ),
+            Ok(m) if !m.is_dir() => {
+                tracing::warn!("Static file directory {} is not a directory", www.display())
+            }
+            Ok(_) => {}
+        }
+    }
+    let spec = match &args.kubeconfig {
+        Some(path) => {
+            if args.root.is_some() {
+                tracing::warn!("--root is ignored with --kubeconfig");
+            }
+            UpstreamSpec::from_kubeconfig(path)?
+        }
+        None => UpstreamSpec::in_cluster(args.root.as_deref(), |k| std::env::var(k).ok())
+            .context("in-cluster configuration (give --kubeconfig FILE outside a pod)")?,
+    };
+    let upstream = Upstream::new(
+        &spec,
+        &UpstreamOptions {
+            keepalive: Some(args.keepalive),
+            append_server_path: args.append_server_path,
+        },
+    )?;
+    let filter = if args.disable_filter {
+        if args.unix_socket.is_none() {
+            tracing::warn!(
+                "Request filter disabled, your proxy is vulnerable to XSRF attacks, please be cautious"
+            );
+        }
+        None
+    } else {
+        Some(Filter::new(&FilterFlags {
+            accept_paths: args.accept_paths.clone(),
+            reject_paths: args.reject_paths.clone(),
+            accept_hosts: args.accept_hosts.clone(),
+            reject_methods: args.reject_methods.clone(),
+            read_only: args.read_only,
+        })?)
+    };
+    let exposed_filter = filter.as_ref().is_none_or(Filter::accepts_any_host);
+    let router = Router::new(
+        &args.api_prefix,
+        args.www.as_ref().map(|_| args.www_prefix.as_str()),
+    );
+    let proxy = Arc::new(Proxy {
+        filter,
+        read_only: args.read_only,
+        router,
+        www: args.www.clone(),
+        upstream,
+    });
+
+    let listener = match &args.unix_socket {
+        Some(path) => Listener::bind_unix(path)
+            .with_context(|| format!("--unix-socket {}: cannot listen", path.display()))?,
+        None => Listener::bind_tcp(&args.address, args.port)
+            .await
+            .with_context(|| {
+                format!(
+                    "cannot listen on --address {} --port {}",
+                    args.address, args.port
+                )
+            })?,
+    };
+    if let Some(addr) = listener.local_addr()
+        && !addr.ip().is_loopback()
+        && exposed_filter
+    {
+        tracing::warn!(
+            address = %addr,
+            "the proxy is reachable beyond loopback and accepts requests for any Host \
+             (--accept-hosts or --disable-filter): anyone who can reach {addr} acts with this \
+             pod's ServiceAccount, and web pages can reach it by DNS rebinding. Bind to \
+             127.0.0.1 (the default) or restrict --accept-hosts."
+        );
+    }
+    tracing::info!(upstream = %proxy.upstream.origin, "proxying the Kubernetes API");
+
+    let (shutdown_tx, shutdown_rx) = tokio::sync::watch::channel(false);
+    let health = Arc::new(Health::default());
+    if let Some(port) = args.health_port {
+        let addr = SocketAddr::new(args.health_address, port);
+        let l = tokio::net::TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("--health-port {port}: cannot listen on {addr}"))?;
+        tracing::info!(address = %addr, "serving /healthz, /livez and /readyz");
+        tokio::spawn(health::serve(l, proxy.clone(), health.clone()));
+    }
+
+    println!("Starting to serve on {}", listener.display_addr());
+    let _ = std::io::stdout().flush();
+
+    let grace = Duration::from_secs(args.shutdown_grace);
+    let serving = tokio::spawn(server::serve(listener, proxy, shutdown_rx, grace));
+    wait_for_signal().await;
+    tracing::info!(
+        "shutting down: no new connections; in-flight requests may finish within {grace:?}"
+    );
+    health.shutting_down();
+    let _ = shutdown_tx.send(true);
+    match serving.await {
+        Ok(0) => {}
+        Ok(open) => tracing::warn!(
+            connections = open,
+            "grace period over; closing the remaining connections"
+        ),
+        Err(e) => tracing::warn!("the server task failed: {e}"),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn wait_for_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    if let Ok(mut term) = signal(SignalKind::terminate()) {
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+        return;
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+/// Parses a Go `time.ParseDuration` string, as kubectl's `--keepalive` takes: a sequence of
+/// decimal numbers with units `ns`, `us`/`µs`, `ms`, `s`, `m`, `h` (`30s`, `1m30s`, `1.5h`), or
+/// `0`. Negative durations are refused.
+pub fn parse_go_duration(text: &str) -> Result<Duration, String> {
+    let err =
+        || format!("invalid duration {text:?}: expected a Go duration such as 30s, 1m30s or 0");
+    let s = text.trim();
+    if s == "0" || s == "+0" {
+        return Ok(Duration::ZERO);
+    }
+    let s = s.strip_prefix('+').unwrap_or(s);
+    if s.is_empty() || s.starts_with('-') {
+        return Err(err());
+    }
+    let mut total = 0f64;
+    let mut rest = s;
+    while !rest.is_empty() {
+        let num_end = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .ok_or_else(err)?;
+        if num_end == 0 {
+            return Err(err());
+        }
+        let value: f64 = rest[..num_end].parse().map_err(|_| err())?;
+        rest = &rest[num_end..];
+        let unit_end = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
+        let scale = match &rest[..unit_end] {
+            "ns" => 1e-9,
+            "us" | "µs" | "μs" => 1e-6,
+            "ms" => 1e-3,
+            "s" => 1.0,
+            "m" => 60.0,
+            "h" => 3600.0,
+            _ => return Err(err()),
+        };
+        total += value * scale;
+        rest = &rest[unit_end..];
+    }
+    Duration::try_from_secs_f64(total).map_err(|_| err())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn go_durations() {
+        for (s, secs) in [
+            ("0", 0.0),
+            ("30s", 30.0),
+            ("1m30s", 90.0),
+            ("1.5h", 5400.0),
+            ("250ms", 0.25),
+            ("2h45m", 9900.0),
+        ] {
+            assert_eq!(
+                parse_go_duration(s).unwrap(),
+                Duration::from_secs_f64(secs),
+                "{s}"
+            );
+        }
+        for s in ["", "30", "-1s", "1x", "s", "1m30"] {
+            assert!(parse_go_duration(s).is_err(), "{s}");
+        }
+    }
+}
