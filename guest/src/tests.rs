@@ -163,11 +163,16 @@ mod api_client {
     use std::rc::Rc;
     use std::time::Duration;
 
+    /// A scripted response: status and body chunks.
+    type Scripted = (u16, Vec<&'static str>);
+    /// A recorded request: URL and Authorization header.
+    type Seen = (String, Option<String>);
+
     /// A scripted server: each request pops the next (status, chunks); requests are recorded.
     #[derive(Clone, Default)]
     struct Fake {
-        script: Rc<RefCell<VecDeque<(u16, Vec<&'static str>)>>>,
-        seen: Rc<RefCell<Vec<(String, Option<String>)>>>,
+        script: Rc<RefCell<VecDeque<Scripted>>>,
+        seen: Rc<RefCell<Vec<Seen>>>,
     }
 
     struct Chunks(VecDeque<Vec<u8>>);

@@ -294,7 +294,10 @@ fn untrusted_ca_is_a_tls_error_naming_the_cause() {
     let e = error_of(&out);
     assert_eq!(e["kind"], "tls", "{e}");
     assert!(
-        e["message"].as_str().unwrap().contains("could not be verified against the pod's ServiceAccount ca.crt"),
+        e["message"]
+            .as_str()
+            .unwrap()
+            .contains("could not be verified against the pod's ServiceAccount ca.crt"),
         "{e}"
     );
     assert!(
@@ -341,7 +344,10 @@ fn api_server_down_is_a_transport_error_without_a_hang() {
     // Hold the port with a bound socket that does not listen: connections are refused, and no
     // other test's emulator can take the port meanwhile.
     let hold = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
-    if hold.bind(&std::net::SocketAddr::from(([127, 0, 0, 1], port)).into()).is_err() {
+    if hold
+        .bind(&std::net::SocketAddr::from(([127, 0, 0, 1], port)).into())
+        .is_err()
+    {
         eprintln!("skipped: port {port} was taken again before it could be held");
         return;
     }

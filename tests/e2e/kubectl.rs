@@ -20,13 +20,24 @@ impl Drop for DevClusterProcess {
 }
 
 fn kubectl_available() -> bool {
-    Command::new("kubectl").arg("version").arg("--client").output().map(|o| o.status.success()).unwrap_or(false)
+    Command::new("kubectl")
+        .arg("version")
+        .arg("--client")
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false)
 }
 
 fn start() -> DevClusterProcess {
     let state = tempfile::tempdir().unwrap();
     let child = Command::new(crate::harness::HOST)
-        .args(["dev-cluster", "--listen", "127.0.0.1:0", "--state", state.path().to_str().unwrap()])
+        .args([
+            "dev-cluster",
+            "--listen",
+            "127.0.0.1:0",
+            "--state",
+            state.path().to_str().unwrap(),
+        ])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -34,7 +45,10 @@ fn start() -> DevClusterProcess {
     let kubeconfig = state.path().join("kubeconfig");
     let started = Instant::now();
     while !kubeconfig.exists() {
-        assert!(started.elapsed() < Duration::from_secs(20), "dev-cluster did not write its kubeconfig");
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "dev-cluster did not write its kubeconfig"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     DevClusterProcess { child, state }
@@ -42,7 +56,11 @@ fn start() -> DevClusterProcess {
 
 fn kubectl(state: &std::path::Path, home: &std::path::Path, args: &[&str]) -> Command {
     let mut c = Command::new("kubectl");
-    c.arg("--kubeconfig").arg(state.join("kubeconfig")).args(args).env("HOME", home).env("KUBECACHEDIR", home.join("cache"));
+    c.arg("--kubeconfig")
+        .arg(state.join("kubeconfig"))
+        .args(args)
+        .env("HOME", home)
+        .env("KUBECACHEDIR", home.join("cache"));
     c
 }
 
@@ -58,31 +76,71 @@ fn kubectl_and_the_guest_see_the_same_cluster() {
     let pod = PodRoot::new();
     let root = pod.path().to_str().unwrap();
     let manifest = workspace().join("examples/seed-pod.yaml");
-    let out = pod.run(&["simulate", "--pod", manifest.to_str().unwrap(), "--root", root, "--cluster", state.to_str().unwrap()]);
+    let out = pod.run(&[
+        "simulate",
+        "--pod",
+        manifest.to_str().unwrap(),
+        "--root",
+        root,
+        "--cluster",
+        state.to_str().unwrap(),
+    ]);
     assert!(out.status.success(), "{}", stderr(&out));
     let sa = pod.host("/var/run/secrets/kubernetes.io/serviceaccount");
-    assert!(std::fs::read_to_string(sa.join("token")).unwrap().split('.').count() == 3, "a JWT");
-    assert!(std::fs::read_to_string(sa.join("ca.crt")).unwrap().contains("BEGIN CERTIFICATE"));
+    assert!(
+        std::fs::read_to_string(sa.join("token"))
+            .unwrap()
+            .split('.')
+            .count()
+            == 3,
+        "a JWT"
+    );
+    assert!(
+        std::fs::read_to_string(sa.join("ca.crt"))
+            .unwrap()
+            .contains("BEGIN CERTIFICATE")
+    );
 
     let info = pod.info(&["--api"]);
     let uid = info["uid"].as_str().expect("uid from the API").to_string();
-    assert_eq!(info["sources"]["metadata.uid"], "api:/api/v1/namespaces/demo/pods/seed-demo");
+    assert_eq!(
+        info["sources"]["metadata.uid"],
+        "api:/api/v1/namespaces/demo/pods/seed-demo"
+    );
 
-    let out = kubectl(state, home.path(), &["get", "pods", "-n", "demo"]).output().unwrap();
+    let out = kubectl(state, home.path(), &["get", "pods", "-n", "demo"])
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     let table = stdout(&out);
     assert!(table.starts_with("NAME"), "{table}");
     assert!(table.contains("seed-demo"), "{table}");
 
-    let out = kubectl(state, home.path(), &["get", "pod", "seed-demo", "-n", "demo", "-o", "json"]).output().unwrap();
+    let out = kubectl(
+        state,
+        home.path(),
+        &["get", "pod", "seed-demo", "-n", "demo", "-o", "json"],
+    )
+    .output()
+    .unwrap();
     let obj = parse_json(&out);
-    assert_eq!(obj["metadata"]["uid"], uid.as_str(), "kubectl and the guest see the same pod");
+    assert_eq!(
+        obj["metadata"]["uid"],
+        uid.as_str(),
+        "kubectl and the guest see the same pod"
+    );
 
-    let out = kubectl(state, home.path(), &["get", "--raw", "/version"]).output().unwrap();
+    let out = kubectl(state, home.path(), &["get", "--raw", "/version"])
+        .output()
+        .unwrap();
     assert_eq!(parse_json(&out)["gitVersion"], "v1.33.0-pod-introspect");
 
     // kubectl get pods -w shows a pod created afterwards.
-    let mut watch = kubectl(state, home.path(), &["get", "pods", "-n", "demo", "-w"]).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+    let mut watch = kubectl(state, home.path(), &["get", "pods", "-n", "demo", "-w"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
     let reader = BufReader::new(watch.stdout.take().unwrap());
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
@@ -94,9 +152,23 @@ fn kubectl_and_the_guest_see_the_same_cluster() {
     });
     std::thread::sleep(Duration::from_millis(500));
     let other = pod.path().join("other.yaml");
-    std::fs::write(&other, std::fs::read_to_string(&manifest).unwrap().replace("name: seed-demo\n", "name: watched-later\n")).unwrap();
+    std::fs::write(
+        &other,
+        std::fs::read_to_string(&manifest)
+            .unwrap()
+            .replace("name: seed-demo\n", "name: watched-later\n"),
+    )
+    .unwrap();
     let second = PodRoot::new();
-    let out = second.run(&["simulate", "--pod", other.to_str().unwrap(), "--root", second.path().to_str().unwrap(), "--cluster", state.to_str().unwrap()]);
+    let out = second.run(&[
+        "simulate",
+        "--pod",
+        other.to_str().unwrap(),
+        "--root",
+        second.path().to_str().unwrap(),
+        "--cluster",
+        state.to_str().unwrap(),
+    ]);
     assert!(out.status.success(), "{}", stderr(&out));
     let deadline = Instant::now() + Duration::from_secs(10);
     let mut seen = Vec::new();
@@ -114,5 +186,8 @@ fn kubectl_and_the_guest_see_the_same_cluster() {
     }
     let _ = watch.kill();
     let _ = watch.wait();
-    assert!(seen.iter().any(|l| l.contains("watched-later")), "kubectl get pods -w printed: {seen:?}");
+    assert!(
+        seen.iter().any(|l| l.contains("watched-later")),
+        "kubectl get pods -w printed: {seen:?}"
+    );
 }

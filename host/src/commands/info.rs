@@ -16,7 +16,11 @@ pub async fn run_guest(
 ) -> Result<ExitCode> {
     // A watch runs until stopped (or --max-events); everything else gets the default deadline.
     let watching = guest_args.get(1).is_some_and(|a| a == "watch");
-    let limits = flags.limits_or(if watching { 0.0 } else { super::DEFAULT_TIMEOUT_SECS })?;
+    let limits = flags.limits_or(if watching {
+        0.0
+    } else {
+        super::DEFAULT_TIMEOUT_SECS
+    })?;
     let sandbox = Sandbox::build(&flags.options())?;
     let outbound = sandbox.outbound(&flags.allow_outbound, flags.insecure_skip_tls_verify)?;
     let rt = Runtime::new()?;

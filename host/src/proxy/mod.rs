@@ -22,8 +22,8 @@
 //! Differences from kubectl proxy (each also documented where it is implemented):
 //! - `Host: [::1]:8001` is accepted by the default `--accept-hosts` (kubectl strips the brackets
 //!   with the port and refuses it).
-//! - Watch events are flushed as they arrive (kubectl: on a 200 ms timer); request and response
-//!   bodies are never buffered whole.
+//! - Watch events are flushed as they arrive (kubectl's handler is configured with a 200 ms
+//!   flush interval); request and response bodies are never buffered whole.
 //! - API server errors are `502`/`503` with a Kubernetes `Status` body (kubectl: `500`, text).
 //! - A `401` re-reads the rotated ServiceAccount token and retries a body-less idempotent
 //!   request once.
