@@ -9,6 +9,7 @@
 pub mod cache;
 pub mod cli;
 pub mod commands;
+mod insecure_tls;
 pub mod outbound;
 pub mod proxy;
 pub mod runtime;

@@ -47,22 +47,7 @@ pub async fn run(args: crate::cli::DevClusterArgs) -> Result<ExitCode> {
                 .display()
         );
     }
-    wait_for_shutdown().await;
+    super::wait_for_shutdown().await;
     cluster.shutdown().await;
     Ok(ExitCode::SUCCESS)
-}
-
-async fn wait_for_shutdown() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
-            }
-            return;
-        }
-    }
-    let _ = tokio::signal::ctrl_c().await;
 }

@@ -54,3 +54,16 @@ impl SandboxArgs {
         })
     }
 }
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM (what the kubelet sends to stop a container).
+pub async fn wait_for_shutdown() {
+    use tokio::signal::unix::{SignalKind, signal};
+    if let Ok(mut term) = signal(SignalKind::terminate()) {
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+        return;
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}

@@ -131,7 +131,7 @@ pub async fn run(args: ProxyArgs) -> Result<ExitCode> {
 
     let grace = Duration::from_secs(args.shutdown_grace);
     let serving = tokio::spawn(server::serve(listener, proxy, shutdown_rx, grace));
-    wait_for_signal().await;
+    super::wait_for_shutdown().await;
     tracing::info!(
         "shutting down: no new connections; in-flight requests may finish within {grace:?}"
     );
@@ -146,18 +146,6 @@ pub async fn run(args: ProxyArgs) -> Result<ExitCode> {
         Err(e) => tracing::warn!("the server task failed: {e}"),
     }
     Ok(ExitCode::SUCCESS)
-}
-
-async fn wait_for_signal() {
-    use tokio::signal::unix::{SignalKind, signal};
-    if let Ok(mut term) = signal(SignalKind::terminate()) {
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
-        }
-        return;
-    }
-    let _ = tokio::signal::ctrl_c().await;
 }
 
 /// Parses a Go `time.ParseDuration` string, as kubectl's `--keepalive` takes: a sequence of
