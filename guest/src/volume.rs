@@ -1,9 +1,10 @@
 //! Reading one downwardAPI (or ServiceAccount) volume as one consistent version.
 //!
 //! The kubelet's AtomicWriter (kubernetes pkg/volume/util/atomic_writer.go) swaps `..data` to a
-//! new version directory and then deletes the old one. A reader resolves `..data` once and reads
-//! every file it needs from that version right away; if a file of the version vanishes meanwhile
-//! (the kubelet removed the old version), the whole volume is read again from the new `..data`.
+//! new version directory and then deletes the old one. A reader resolves `..data` once, reads
+//! every file it needs from that version right away, then checks that `..data` still points at
+//! it; if not (or if a file vanished meanwhile), the whole volume is read again from the new
+//! `..data`. Since a version is never modified in place, this yields exactly one whole version.
 //! Files are capped in size and must be regular files, so a huge or special file (a FIFO) yields
 //! an error for that item instead of exhausting memory or blocking.
 
@@ -18,7 +19,7 @@ use std::path::Path;
 pub const MAX_FILE_BYTES: u64 = 4 << 20;
 
 /// How many times a volume is re-read when its version vanishes under the reader.
-const MAX_ATTEMPTS: usize = 8;
+const MAX_ATTEMPTS: usize = 32;
 
 /// What reading one item gave.
 #[derive(Debug, Clone)]
@@ -96,6 +97,9 @@ pub fn read_volume(
     wanted: &dyn Fn(&str) -> bool,
 ) -> Result<Option<Volume>, VolumeError> {
     let path = Path::new(dir);
+    // A whole read of a version that `..data` had already left, but that still existed after the
+    // read: used only if `..data` keeps moving faster than a read completes.
+    let mut superseded: Option<Volume> = None;
     'attempt: for _ in 0..MAX_ATTEMPTS {
         let snapshot = match Snapshot::open(path) {
             Ok(s) => s,
@@ -141,12 +145,27 @@ pub fn read_volume(
                 }
             }
         }
-        return Ok(Some(Volume {
+        // The kubelet never changes a version in place: it deletes it only after `..data` has
+        // moved on. So a read is of one complete version exactly when `..data` still points at
+        // it afterwards (a listing of a version being deleted can come back partial or empty).
+        let volume = Volume {
             dir: dir.to_string(),
             snapshot,
             items,
             listing_error,
-        }));
+        };
+        if matches!(volume.snapshot.layout, Layout::AtomicWriter { .. })
+            && data_moved(path, &volume.snapshot)
+        {
+            if std::fs::symlink_metadata(&volume.snapshot.data_dir).is_ok() {
+                superseded = Some(volume);
+            }
+            continue 'attempt;
+        }
+        return Ok(Some(volume));
+    }
+    if let Some(volume) = superseded {
+        return Ok(Some(volume));
     }
     Err(VolumeError(format!(
         "the volume's ..data link kept pointing at a missing or vanishing version ({MAX_ATTEMPTS} attempts); a kubelet-written volume always has a complete version"
