@@ -9,9 +9,9 @@
 pub mod cache;
 pub mod cli;
 pub mod commands;
-mod insecure_tls;
 pub mod outbound;
 pub mod proxy;
 pub mod runtime;
 pub mod sandbox;
 pub mod state;
+mod trust;

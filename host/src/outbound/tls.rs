@@ -9,17 +9,14 @@
 //! kube-rs `Config::incluster()`: the certificate is verified against the address actually dialled,
 //! so an IP literal is checked against the certificate's IP SANs.
 
-use crate::insecure_tls::AcceptAnyServerCert;
+use crate::trust::{AcceptAnyServerCert, FileStamp, provider, roots_from_pem};
 use std::collections::HashMap;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::SystemTime;
 
-use rustls::crypto::CryptoProvider;
-use rustls::{ClientConfig, RootCertStore};
-use rustls_pki_types::pem::PemObject;
-use rustls_pki_types::{CertificateDer, ServerName};
+use rustls::ClientConfig;
+use rustls_pki_types::ServerName;
 use sha2::{Digest, Sha256};
 use wasmtime_wasi_http::Error;
 
@@ -27,37 +24,6 @@ use super::policy::Target;
 
 /// ALPN protocols offered, in preference order: HTTP/2 first, as the API server prefers it.
 const ALPN: [&[u8]; 2] = [b"h2", b"http/1.1"];
-
-/// The ring crypto provider, shared by every client configuration of the process.
-fn provider() -> Arc<CryptoProvider> {
-    static PROVIDER: OnceLock<Arc<CryptoProvider>> = OnceLock::new();
-    PROVIDER
-        .get_or_init(|| Arc::new(rustls::crypto::ring::default_provider()))
-        .clone()
-}
-
-/// Identifies one version of a file on disk without reading it: a kubelet AtomicWriter update
-/// swaps `..data` to a new directory, so the resolved file gets a new inode and mtime.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct FileStamp {
-    len: u64,
-    modified: Option<SystemTime>,
-    #[cfg(unix)]
-    dev_ino: (u64, u64),
-}
-
-impl FileStamp {
-    fn of(meta: &std::fs::Metadata) -> FileStamp {
-        #[cfg(unix)]
-        use std::os::unix::fs::MetadataExt as _;
-        FileStamp {
-            len: meta.len(),
-            modified: meta.modified().ok(),
-            #[cfg(unix)]
-            dev_ino: (meta.dev(), meta.ino()),
-        }
-    }
-}
 
 /// The client configuration built from one version of a CA file.
 struct CaEntry {
@@ -147,30 +113,6 @@ pub(crate) async fn client_config(
         },
     );
     Ok(config)
-}
-
-/// Every certificate of a PEM bundle as a root store (other PEM sections, such as keys, are
-/// skipped). Errors with a description when the PEM is malformed or no certificate is usable.
-fn roots_from_pem(pem: &[u8]) -> Result<RootCertStore, String> {
-    let certs = CertificateDer::pem_slice_iter(pem)
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| format!("it is not a valid PEM file: {e}"))?;
-    if certs.is_empty() {
-        return Err("it holds no PEM CERTIFICATE".to_string());
-    }
-    let mut roots = RootCertStore::empty();
-    let (valid, invalid) = roots.add_parsable_certificates(certs);
-    if valid == 0 {
-        return Err(format!(
-            "none of its {invalid} certificate(s) can be used as a trust anchor"
-        ));
-    }
-    if invalid > 0 {
-        tracing::warn!(
-            "{invalid} certificate(s) of the CA file cannot be used as trust anchors and are ignored"
-        );
-    }
-    Ok(roots)
 }
 
 /// A client configuration with ring, the safe default protocol versions, no client certificate
@@ -282,22 +224,6 @@ pub(crate) fn handshake_error(err: io::Error, target: &Target, ca_file: Option<&
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn pem_bundles() {
-        assert!(
-            roots_from_pem(b"")
-                .unwrap_err()
-                .contains("no PEM CERTIFICATE")
-        );
-        assert!(
-            roots_from_pem(b"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n")
-                .unwrap_err()
-                .contains("no PEM CERTIFICATE")
-        );
-        let bogus = b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
-        assert!(roots_from_pem(bogus).unwrap_err().contains("trust anchor"));
-    }
 
     #[test]
     fn server_names() {

@@ -25,7 +25,7 @@
 //!   connections kept 90 s. Upgrade requests (exec/attach/port-forward) use a second client that
 //!   offers only `http/1.1` (kubectl `makeUpgradeTransport`: HTTP/2 cannot carry `Upgrade`).
 
-use crate::insecure_tls::AcceptAnyServerCert;
+use crate::trust::{AcceptAnyServerCert, FileStamp, provider, roots_from_pem};
 use std::fmt;
 use std::future::Future;
 use std::io;
@@ -33,7 +33,7 @@ use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http::{HeaderValue, Request, Response, Uri};
@@ -44,7 +44,6 @@ use hyper_util::client::legacy::connect::{Connected, Connection, HttpConnector};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use pod_introspect_kube::incluster::{self, TokenError, TokenSource};
 use rustls::ClientConfig;
-use rustls::crypto::CryptoProvider;
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 use sha2::{Digest, Sha256};
@@ -303,38 +302,6 @@ enum Auth {
 // ---------------------------------------------------------------------------------------------
 // TLS
 
-fn provider() -> Arc<CryptoProvider> {
-    static PROVIDER: std::sync::OnceLock<Arc<CryptoProvider>> = std::sync::OnceLock::new();
-    PROVIDER
-        .get_or_init(|| Arc::new(rustls::crypto::ring::default_provider()))
-        .clone()
-}
-
-/// One version of a file, without reading it (an AtomicWriter swap gives a new inode).
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct FileStamp {
-    len: u64,
-    modified: Option<SystemTime>,
-    ino: u64,
-}
-
-impl FileStamp {
-    fn of(meta: &std::fs::Metadata) -> FileStamp {
-        #[cfg(unix)]
-        let ino = {
-            use std::os::unix::fs::MetadataExt as _;
-            meta.ino() ^ meta.dev().rotate_left(32)
-        };
-        #[cfg(not(unix))]
-        let ino = 0;
-        FileStamp {
-            len: meta.len(),
-            modified: meta.modified().ok(),
-            ino,
-        }
-    }
-}
-
 /// The two client configurations (ALPN h2+http/1.1 for the pool, http/1.1 for upgrades) built
 /// from one version of the CA bundle.
 #[derive(Clone)]
@@ -503,21 +470,6 @@ impl TlsState {
         });
         Ok(configs)
     }
-}
-
-fn roots_from_pem(pem: &[u8]) -> Result<rustls::RootCertStore, String> {
-    let certs = CertificateDer::pem_slice_iter(pem)
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| format!("not a valid PEM file: {e}"))?;
-    if certs.is_empty() {
-        return Err("it holds no PEM CERTIFICATE".into());
-    }
-    let mut roots = rustls::RootCertStore::empty();
-    let (valid, _) = roots.add_parsable_certificates(certs);
-    if valid == 0 {
-        return Err("none of its certificates can be used as a trust anchor".into());
-    }
-    Ok(roots)
 }
 
 // ---------------------------------------------------------------------------------------------
