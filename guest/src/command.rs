@@ -85,6 +85,12 @@ fn value<'a>(args: &'a [String], i: &mut usize, flag: &str) -> Result<&'a str, S
         .ok_or_else(|| format!("{flag} needs a value"))
 }
 
+/// Takes the numeric value of flag `flag` at `args[*i]`.
+fn number<T: std::str::FromStr>(args: &[String], i: &mut usize, flag: &str) -> Result<T, String> {
+    let v = value(args, i, flag)?;
+    v.parse().map_err(|_| format!("{flag} {v:?}: not a number"))
+}
+
 /// Runs the command line `args` (without argv[0]). `client` makes the API client on first use.
 /// Returns false for exit status 1.
 pub fn run<T: Transport>(
@@ -242,11 +248,7 @@ fn api_pods<T: Transport>(
     let mut i = 0;
     while i < args.len() {
         let r = match args[i].as_str() {
-            "--limit" => value(args, &mut i, "--limit").and_then(|v| {
-                v.parse()
-                    .map(|n| opts.limit = Some(n))
-                    .map_err(|_| format!("--limit {v:?}: not a number"))
-            }),
+            "--limit" => number(args, &mut i, "--limit").map(|n| opts.limit = Some(n)),
             "--continue" => {
                 value(args, &mut i, "--continue").map(|v| opts.continue_token = Some(v.into()))
             }
@@ -323,16 +325,10 @@ fn api_watch<T: Transport>(
             }
             "--resource-version" => value(args, &mut i, "--resource-version")
                 .map(|v| opts.resource_version = Some(v.into())),
-            "--timeout-seconds" => value(args, &mut i, "--timeout-seconds").and_then(|v| {
-                v.parse()
-                    .map(|n| opts.timeout_seconds = Some(n))
-                    .map_err(|_| format!("--timeout-seconds {v:?}: not a number"))
-            }),
-            "--max-events" => value(args, &mut i, "--max-events").and_then(|v| {
-                v.parse()
-                    .map(|n| max_events = Some(n))
-                    .map_err(|_| format!("--max-events {v:?}: not a number"))
-            }),
+            "--timeout-seconds" => {
+                number(args, &mut i, "--timeout-seconds").map(|n| opts.timeout_seconds = Some(n))
+            }
+            "--max-events" => number(args, &mut i, "--max-events").map(|n| max_events = Some(n)),
             _ => selection_flag(args, &mut i, &mut sel),
         };
         if let Err(e) = r {

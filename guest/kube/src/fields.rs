@@ -53,18 +53,9 @@ pub const VOLUME_FIELD_PATHS: &[&str] = &[
     METADATA_ANNOTATIONS,
 ];
 
-/// The scalar (non-resource) fields pod-introspect reports, in report order.
-pub const SCALAR_FIELD_PATHS: &[&str] = &[
-    METADATA_NAME,
-    METADATA_NAMESPACE,
-    METADATA_UID,
-    SPEC_NODE_NAME,
-    SPEC_SERVICE_ACCOUNT_NAME,
-    STATUS_HOST_IP,
-    STATUS_HOST_IPS,
-    STATUS_POD_IP,
-    STATUS_POD_IPS,
-];
+/// The scalar (non-resource) fields pod-introspect reports, in report order: exactly the
+/// fieldPaths an env var can carry, since the whole-map fields are volume-only.
+pub const SCALAR_FIELD_PATHS: &[&str] = ENV_FIELD_PATHS;
 
 /// Directories searched for downwardAPI volumes when `POD_INTROSPECT_DOWNWARD_DIRS` is unset.
 pub const DEFAULT_DOWNWARD_DIRS: &[&str] = &["/etc/podinfo", "/etc/downward"];

@@ -224,12 +224,7 @@ impl DevCluster {
     /// # Errors
     /// [`ClusterError::Api`] with 409 AlreadyExists or 422 Invalid (bad name, no containers).
     pub fn create_pod(&self, pod: Pod) -> Result<Pod, ClusterError> {
-        let ns = pod
-            .metadata
-            .namespace
-            .clone()
-            .filter(|n| !n.is_empty())
-            .unwrap_or_else(|| "default".into());
+        let ns = namespace_of(&pod);
         Ok(self.store().create_pod(pod, &ns)?)
     }
 
@@ -239,12 +234,7 @@ impl DevCluster {
     /// # Errors
     /// [`ClusterError::Api`] with 404 NotFound or 409 Conflict.
     pub fn update_pod(&self, pod: Pod) -> Result<Pod, ClusterError> {
-        let ns = pod
-            .metadata
-            .namespace
-            .clone()
-            .filter(|n| !n.is_empty())
-            .unwrap_or_else(|| "default".into());
+        let ns = namespace_of(&pod);
         let name = pod.metadata.name.clone().unwrap_or_default();
         Ok(self.store().update_pod(pod, &ns, &name, false)?)
     }
@@ -343,6 +333,15 @@ impl Drop for DevCluster {
             task.abort();
         }
     }
+}
+
+/// The pod's namespace, `default` when unset (as the API server defaults it from the request).
+fn namespace_of(pod: &Pod) -> String {
+    pod.metadata
+        .namespace
+        .clone()
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| "default".into())
 }
 
 #[cfg(test)]
