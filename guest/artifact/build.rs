@@ -1,6 +1,7 @@
-//! Builds the pod-introspect guest component for wasm32-wasip2 with a nested `cargo build`, the way
-//! wasmtime's `crates/test-programs/artifacts` builds its test components, and exports its path as
-//! `POD_INTROSPECT_GUEST_WASM`.
+//! Builds the pod-introspect guest component, and the example components `pod-greeter`,
+//! `config-consumer` and `pod-http` (examples/), for wasm32-wasip2 with one nested `cargo build`, the way
+//! wasmtime's `crates/test-programs/artifacts` builds its test components. Exports their paths as
+//! `POD_INTROSPECT_GUEST_WASM`, `POD_GREETER_WASM`, `CONFIG_CONSUMER_WASM` and `POD_HTTP_WASM`.
 //!
 //! The nested build uses its own target dir under OUT_DIR so it never waits on the outer build's
 //! lock, and drops the outer build's flags (RUSTFLAGS for the host target must not reach wasm).
@@ -22,6 +23,9 @@ fn main() {
         "guest/Cargo.toml",
         "guest/kube/src",
         "guest/kube/Cargo.toml",
+        "examples/pod-greeter",
+        "examples/config-consumer",
+        "examples/pod-http",
         "wit",
         "Cargo.lock",
     ] {
@@ -34,6 +38,12 @@ fn main() {
             "build",
             "-p",
             "pod-introspect-guest",
+            "-p",
+            "pod-greeter",
+            "-p",
+            "config-consumer",
+            "-p",
+            "pod-http",
             "--target",
             "wasm32-wasip2",
             "--release",
@@ -61,14 +71,18 @@ fn main() {
             "building the guest component failed ({status}); is the wasm32-wasip2 target installed? run `rustup target add wasm32-wasip2`"
         );
     }
-    let wasm = target_dir.join("wasm32-wasip2/release/pod_introspect_guest.wasm");
-    assert!(
-        wasm.exists(),
-        "the guest build did not produce {}",
-        wasm.display()
-    );
-    println!(
-        "cargo:rustc-env=POD_INTROSPECT_GUEST_WASM={}",
-        wasm.display()
-    );
+    for (file, var) in [
+        ("pod_introspect_guest.wasm", "POD_INTROSPECT_GUEST_WASM"),
+        ("pod-greeter.wasm", "POD_GREETER_WASM"),
+        ("config-consumer.wasm", "CONFIG_CONSUMER_WASM"),
+        ("pod_http.wasm", "POD_HTTP_WASM"),
+    ] {
+        let wasm = target_dir.join("wasm32-wasip2/release").join(file);
+        assert!(
+            wasm.exists(),
+            "the guest build did not produce {}",
+            wasm.display()
+        );
+        println!("cargo:rustc-env={var}={}", wasm.display());
+    }
 }

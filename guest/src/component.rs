@@ -18,6 +18,7 @@ pub(crate) mod bindings {
 }
 
 use bindings::exports::pod_introspect::pod::pod_introspect as wit;
+use bindings::exports::wasi::config::store as config;
 
 struct Component;
 
@@ -181,6 +182,23 @@ impl wit::Guest for Component {
     fn self_pod() -> Result<String, wit::ApiError> {
         let info = Context::from_process().info();
         with_client(|c| crate::self_pod::fetch(c, &info)).map(|(_, pod)| pod.to_string())
+    }
+}
+
+impl bindings::exports::wasi::config::store::Guest for Component {
+    fn get(key: String) -> Result<Option<String>, config::Error> {
+        crate::config_store::get(&Context::from_process().info(), &key).map_err(to_config_error)
+    }
+
+    fn get_all() -> Result<Vec<(String, String)>, config::Error> {
+        Ok(crate::config_store::all(&Context::from_process().info()))
+    }
+}
+
+fn to_config_error(e: crate::config_store::StoreError) -> config::Error {
+    match e {
+        crate::config_store::StoreError::Io(m) => config::Error::Io(m),
+        crate::config_store::StoreError::Upstream(m) => config::Error::Upstream(m),
     }
 }
 

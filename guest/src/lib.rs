@@ -5,9 +5,12 @@
 //! files, `wasi:cli/environment` for env vars, `wasi:http/outgoing-handler` for the Kubernetes
 //! API. It also exports `wasi:cli/run`, which prints the same JSON as `info-json`, so `wasmtime
 //! run` (or any component runtime) can run it as a command; see [`command`] for its arguments.
+//! And it exports `wasi:config/store@0.2.0-rc.1`, the pod's metadata as flat keys; see
+//! [`config_store`].
 
 pub mod api;
 pub mod command;
+pub mod config_store;
 pub mod hints;
 pub mod mapping;
 pub mod model;

@@ -33,8 +33,15 @@ pub enum Command {
     /// pod does not expose is absent. Exit status 0 even when some fields had errors, unless
     /// --strict.
     Info(InfoArgs),
-    /// Run any wasi:cli/run component in the same pod-shaped sandbox.
+    /// Run any wasi:cli/run component in the same pod-shaped sandbox. A component that imports
+    /// pod-introspect:pod/pod-introspect or wasi:config/store gets them from the bundled guest,
+    /// linked in before it runs (no manual composition needed; --no-link turns this off).
     Run(RunArgs),
+    /// Write COMPONENT with the bundled guest linked into its pod-introspect and wasi:config/store
+    /// imports (what `run` does before running), for runtimes that cannot link it themselves:
+    /// `wasmtime run`/`serve`, Spin without component dependencies, wasmCloud, jco. The same as
+    /// `wac plug COMPONENT --plug pod_introspect_guest.wasm -o OUT`.
+    Link(LinkArgs),
     /// Play the kubelet for one container of a Pod manifest: write its downwardAPI, projected and
     /// ServiceAccount volumes (AtomicWriter layout) and its env under --root.
     ///
@@ -222,15 +229,32 @@ pub struct InfoArgs {
 /// `run` flags.
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// The component (.wasm) to run; it must export wasi:cli/run.
+    /// The component (.wasm) to run; it must export wasi:cli/run. Its imports of
+    /// pod-introspect:pod/pod-introspect@0.1.x and wasi:config/store@0.2.0-rc.1 are satisfied by
+    /// linking the bundled guest into it (as `wac plug` would).
     #[arg(value_name = "COMPONENT.wasm")]
     pub component: PathBuf,
+    /// Run the component as it is, without linking the bundled guest into its pod-introspect and
+    /// wasi:config/store imports (use when it was composed already, or to see the raw imports).
+    #[arg(long)]
+    pub no_link: bool,
     /// The sandbox flags.
     #[command(flatten)]
     pub sandbox: SandboxArgs,
     /// Arguments passed to the component (after `--`).
     #[arg(last = true, value_name = "ARGS")]
     pub args: Vec<String>,
+}
+
+/// `link` flags.
+#[derive(Debug, Args)]
+pub struct LinkArgs {
+    /// The component (.wasm) whose imports to satisfy.
+    #[arg(value_name = "COMPONENT.wasm")]
+    pub component: PathBuf,
+    /// Where to write the linked component.
+    #[arg(short, long, value_name = "OUT.wasm")]
+    pub output: PathBuf,
 }
 
 /// `simulate` flags.

@@ -9,6 +9,7 @@
 pub mod cache;
 pub mod cli;
 pub mod commands;
+pub mod link;
 pub mod outbound;
 pub mod proxy;
 pub mod runtime;

@@ -40,6 +40,7 @@ fn main() -> ExitCode {
         match cli.command {
             cli::Command::Info(args) => commands::info::run(args).await,
             cli::Command::Run(args) => commands::run::run(args).await,
+            cli::Command::Link(args) => commands::link::run(&args),
             cli::Command::Simulate(args) => commands::simulate::run(args).await,
             cli::Command::Demo(args) => commands::demo::run(args).await,
             cli::Command::Api(args) => commands::api::run(args).await,

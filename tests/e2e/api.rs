@@ -320,7 +320,7 @@ fn a_certificate_with_only_an_ip_san_is_accepted_by_ip() {
 #[test]
 fn ipv6_service_host() {
     if std::net::TcpListener::bind("[::1]:0").is_err() {
-        eprintln!("skipped: this machine has no IPv6 loopback ([::1])");
+        crate::harness::skip("this machine has no IPv6 loopback ([::1])");
         return;
     }
     let cluster = Cluster::start(ClusterOptions {
@@ -348,7 +348,9 @@ fn api_server_down_is_a_transport_error_without_a_hang() {
         .bind(&std::net::SocketAddr::from(([127, 0, 0, 1], port)).into())
         .is_err()
     {
-        eprintln!("skipped: port {port} was taken again before it could be held");
+        crate::harness::skip(&format!(
+            "port {port} was taken again before it could be held"
+        ));
         return;
     }
     let started = Instant::now();

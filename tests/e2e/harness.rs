@@ -125,3 +125,11 @@ pub fn stderr(out: &Output) -> String {
 pub fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
+
+/// Reports a test that cannot run here and returns: `skipped: REASON` on the process's stderr,
+/// written past the test harness's output capture so `.ci/run` (and a reader) sees it even when
+/// the test passes.
+pub fn skip(reason: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "skipped: {reason}");
+}

@@ -67,7 +67,7 @@ fn kubectl(state: &std::path::Path, home: &std::path::Path, args: &[&str]) -> Co
 #[test]
 fn kubectl_and_the_guest_see_the_same_cluster() {
     if !kubectl_available() {
-        eprintln!("skipped: kubectl is not installed (the real-client checks need it)");
+        crate::harness::skip("kubectl is not installed (the real-client checks need it)");
         return;
     }
     let cluster = start();

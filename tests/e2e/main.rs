@@ -13,3 +13,4 @@ mod downward_volume;
 mod examples;
 mod kubectl;
 mod proxy;
+mod runtimes;

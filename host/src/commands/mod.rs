@@ -4,6 +4,7 @@ pub mod api;
 pub mod demo;
 pub mod dev_cluster;
 pub mod info;
+pub mod link;
 pub mod proxy;
 pub mod run;
 pub mod simulate;

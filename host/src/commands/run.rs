@@ -1,9 +1,12 @@
-//! `pod-introspect run COMPONENT.wasm`: any `wasi:cli/run` component in the pod sandbox.
+//! `pod-introspect run COMPONENT.wasm`: any `wasi:cli/run` component in the pod sandbox, with
+//! its pod-introspect and wasi:config/store imports linked to the bundled guest ([`crate::link`]).
 
+use crate::link;
 use crate::outbound::OutboundConfig;
 use crate::runtime::{Limits, Runtime, explain_trap};
 use crate::sandbox::Sandbox;
 use anyhow::{Context as _, Result};
+use pod_introspect_guest_artifact::GUEST_WASM;
 use std::process::ExitCode;
 use wasmtime::component::Component;
 use wasmtime_wasi::p2::bindings::Command;
@@ -53,10 +56,17 @@ async fn call_run(
 pub async fn run(args: crate::cli::RunArgs) -> Result<ExitCode> {
     let limits = args.sandbox.limits()?;
     let sandbox = Sandbox::build(&args.sandbox.options())?;
-    let wasm = std::fs::read(&args.component)
-        .with_context(|| format!("reading component {}", args.component.display()))?;
+    let what = args.component.display().to_string();
+    let mut wasm =
+        std::fs::read(&args.component).with_context(|| format!("reading component {what}"))?;
+    if !args.no_link
+        && let Some(linked) = link::plug_bundled_guest(&wasm, GUEST_WASM, &what)?
+    {
+        tracing::debug!(component = %what, "linked the bundled guest into the component's imports");
+        wasm = linked;
+    }
     let rt = Runtime::new()?;
-    let component = rt.load(&wasm, &args.component.display().to_string())?;
+    let component = rt.load(&wasm, &what)?;
     let mut argv = vec![args.component.display().to_string()];
     argv.extend(args.args);
     let outbound = sandbox.outbound(

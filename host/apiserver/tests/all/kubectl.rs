@@ -28,7 +28,10 @@ struct Kubectl {
 impl Kubectl {
     async fn start() -> Option<Kubectl> {
         let Some(bin) = kubectl_path() else {
-            println!("skipped: kubectl is not on PATH");
+            {
+                use std::io::Write as _;
+                let _ = writeln!(std::io::stderr(), "skipped: kubectl is not on PATH");
+            }
             return None;
         };
         let dir = tempfile::tempdir().unwrap();

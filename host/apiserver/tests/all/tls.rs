@@ -53,7 +53,13 @@ async fn ip_sans_only_certificate() {
 #[tokio::test]
 async fn ipv6_loopback() {
     if std::net::TcpListener::bind("[::1]:0").is_err() {
-        println!("skipped: no IPv6 loopback on this machine");
+        {
+            use std::io::Write as _;
+            let _ = writeln!(
+                std::io::stderr(),
+                "skipped: no IPv6 loopback on this machine"
+            );
+        }
         return;
     }
     let cluster = start(ClusterOptions {

@@ -1,0 +1,250 @@
+//! The pod's metadata as flat `wasi:config/store@0.2.0-rc.1` keys (the version wasmtime-wasi-config
+//! 48 and wasmCloud implement; WIT in `wit/deps/config.wit`, spec at
+//! https://github.com/WebAssembly/wasi-config).
+//!
+//! | key | from |
+//! |---|---|
+//! | `pod.name`, `pod.namespace`, `pod.uid` | `metadata.name`, `metadata.namespace`, `metadata.uid` |
+//! | `pod.labels.<key>`, `pod.annotations.<key>` | one entry of `metadata.labels` / `metadata.annotations` |
+//! | `pod.node-name`, `pod.service-account-name` | `spec.nodeName`, `spec.serviceAccountName` |
+//! | `pod.ip`, `pod.ips`, `pod.host-ip`, `pod.host-ips` | `status.podIP(s)`, `status.hostIP(s)`; lists comma-separated |
+//! | `limits.cpu`, `requests.memory`, ... | the `resourceFieldRef` value as the kubelet wrote it, in units of the divisor |
+//! | `limits.cpu.divisor` | that divisor (`1` unless `POD_INTROSPECT_FIELDS` declares one) |
+//! | `limits.cpu.millicores`, `limits.memory.bytes`, ... | the value in millicores (cpu) or bytes (the others), when the divisor is known |
+//!
+//! A key that is not exposed to the container is `Ok(None)` from `get` and absent from `get-all`.
+//! A key whose source exists but cannot be used (a malformed label file, an unreadable file) is an
+//! error from `get`: `io` for a read failure, `upstream` for the rest, with the file and line.
+//! `get-all` returns what could be read and leaves out what could not.
+
+use crate::model::{FieldError, PodInfo, Problem};
+use pod_introspect_kube::fields;
+
+const LABELS: &str = "pod.labels.";
+const ANNOTATIONS: &str = "pod.annotations.";
+
+/// The scalar keys and the fieldPath each one reads.
+const SCALARS: [(&str, &str); 9] = [
+    ("pod.name", fields::METADATA_NAME),
+    ("pod.namespace", fields::METADATA_NAMESPACE),
+    ("pod.uid", fields::METADATA_UID),
+    ("pod.node-name", fields::SPEC_NODE_NAME),
+    (
+        "pod.service-account-name",
+        fields::SPEC_SERVICE_ACCOUNT_NAME,
+    ),
+    ("pod.ip", fields::STATUS_POD_IP),
+    ("pod.ips", fields::STATUS_POD_IPS),
+    ("pod.host-ip", fields::STATUS_HOST_IP),
+    ("pod.host-ips", fields::STATUS_HOST_IPS),
+];
+
+/// Why a key has no value although its source exists (WIT `wasi:config/store.error`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreError {
+    /// A read failed (`error::io`).
+    Io(String),
+    /// The source is malformed or the API failed (`error::upstream`).
+    Upstream(String),
+}
+
+/// Every key with a value, sorted by key.
+pub fn all(info: &PodInfo) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for (key, field) in SCALARS {
+        if let Some(v) = scalar(info, field) {
+            out.push((key.to_string(), v));
+        }
+    }
+    for (prefix, map) in [(LABELS, &info.labels), (ANNOTATIONS, &info.annotations)] {
+        for (k, v) in map.iter().flatten() {
+            out.push((format!("{prefix}{k}"), v.clone()));
+        }
+    }
+    for (name, r) in &info.resources {
+        out.push((name.clone(), r.value.to_string()));
+        out.push((format!("{name}.divisor"), r.divisor.clone()));
+        if let Some(m) = r.millicores {
+            out.push((format!("{name}.millicores"), m.to_string()));
+        }
+        if let Some(b) = r.bytes {
+            out.push((format!("{name}.bytes"), b.to_string()));
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The value of one of the [`SCALARS`] fieldPaths; lists joined with commas.
+fn scalar(info: &PodInfo, field: &str) -> Option<String> {
+    let list = |v: &Option<Vec<String>>| v.as_ref().map(|ips| ips.join(","));
+    match field {
+        fields::METADATA_NAME => info.name.clone(),
+        fields::METADATA_NAMESPACE => info.namespace.clone(),
+        fields::METADATA_UID => info.uid.clone(),
+        fields::SPEC_NODE_NAME => info.node_name.clone(),
+        fields::SPEC_SERVICE_ACCOUNT_NAME => info.service_account_name.clone(),
+        fields::STATUS_POD_IP => info.pod_ip.clone(),
+        fields::STATUS_POD_IPS => list(&info.pod_ips),
+        fields::STATUS_HOST_IP => info.host_ip.clone(),
+        fields::STATUS_HOST_IPS => list(&info.host_ips),
+        _ => None,
+    }
+}
+
+/// One key: `Ok(Some)` when it has a value, `Ok(None)` when it is not exposed (or is no key of
+/// this store), an error when its source exists but could not be used.
+pub fn get(info: &PodInfo, key: &str) -> Result<Option<String>, StoreError> {
+    if let Some((_, v)) = all(info).into_iter().find(|(k, _)| k == key) {
+        return Ok(Some(v));
+    }
+    let Some(field) = field_of(key) else {
+        return Ok(None);
+    };
+    match info.errors.iter().find(|e| e.field == field) {
+        Some(FieldError {
+            problem: problem @ Problem::Io { .. },
+            ..
+        }) => Err(StoreError::Io(problem.to_string())),
+        Some(e) => Err(StoreError::Upstream(e.problem.to_string())),
+        None => Ok(None),
+    }
+}
+
+/// The fieldPath or resource a key reads, as named in `PodInfo::errors`.
+fn field_of(key: &str) -> Option<String> {
+    if key.starts_with(LABELS) {
+        return Some(fields::METADATA_LABELS.to_string());
+    }
+    if key.starts_with(ANNOTATIONS) {
+        return Some(fields::METADATA_ANNOTATIONS.to_string());
+    }
+    if let Some((_, field)) = SCALARS.iter().find(|(k, _)| *k == key) {
+        return Some(field.to_string());
+    }
+    let resource = ["divisor", "millicores", "bytes"]
+        .iter()
+        .find_map(|suffix| key.strip_suffix(&format!(".{suffix}")))
+        .unwrap_or(key);
+    fields::resource_kind(resource)
+        .is_ok()
+        .then(|| resource.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{ResourceValue, Source};
+    use std::collections::BTreeMap;
+
+    fn info() -> PodInfo {
+        let mut info = PodInfo {
+            name: Some("web-0".into()),
+            namespace: Some("shop".into()),
+            pod_ips: Some(vec!["10.0.0.5".into(), "fd00::5".into()]),
+            labels: Some(BTreeMap::from([
+                ("app".to_string(), "web".to_string()),
+                ("app.kubernetes.io/name".to_string(), "store".to_string()),
+            ])),
+            ..PodInfo::default()
+        };
+        info.resources.insert(
+            "limits.cpu".into(),
+            ResourceValue {
+                value: 500,
+                divisor: "1m".into(),
+                millicores: Some(500),
+                bytes: None,
+            },
+        );
+        info.resources.insert(
+            "limits.memory".into(),
+            ResourceValue {
+                value: 67108864,
+                divisor: "1".into(),
+                millicores: None,
+                bytes: None,
+            },
+        );
+        info
+    }
+
+    #[test]
+    fn all_keys_sorted_with_values() {
+        let all = all(&info());
+        let keys: Vec<&str> = all.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                "limits.cpu",
+                "limits.cpu.divisor",
+                "limits.cpu.millicores",
+                "limits.memory",
+                "limits.memory.divisor",
+                "pod.ips",
+                "pod.labels.app",
+                "pod.labels.app.kubernetes.io/name",
+                "pod.name",
+                "pod.namespace",
+            ]
+        );
+        let get = |k: &str| get(&info(), k).unwrap();
+        assert_eq!(get("pod.ips").as_deref(), Some("10.0.0.5,fd00::5"));
+        assert_eq!(get("limits.cpu").as_deref(), Some("500"));
+        assert_eq!(get("limits.cpu.divisor").as_deref(), Some("1m"));
+        assert_eq!(get("limits.cpu.millicores").as_deref(), Some("500"));
+        assert_eq!(get("limits.memory").as_deref(), Some("67108864"));
+        assert_eq!(
+            get("pod.labels.app.kubernetes.io/name").as_deref(),
+            Some("store")
+        );
+    }
+
+    #[test]
+    fn absent_keys_are_none() {
+        let info = info();
+        assert_eq!(get(&info, "pod.uid"), Ok(None));
+        assert_eq!(get(&info, "pod.labels.missing"), Ok(None));
+        assert_eq!(get(&info, "limits.memory.bytes"), Ok(None));
+        assert_eq!(get(&info, "no.such.key"), Ok(None));
+        assert_eq!(get(&info, ""), Ok(None));
+    }
+
+    #[test]
+    fn broken_sources_are_errors_naming_file_and_line() {
+        let mut info = info();
+        info.labels = None;
+        info.errors.push(FieldError {
+            field: fields::METADATA_LABELS.into(),
+            source: Some(Source::VolumeFile("/etc/podinfo/labels".into())),
+            problem: Problem::Malformed {
+                file: "/etc/podinfo/labels".into(),
+                line: Some(2),
+                reason: "missing closing quote".into(),
+            },
+        });
+        info.errors.push(FieldError {
+            field: "requests.memory".into(),
+            source: None,
+            problem: Problem::Io {
+                path: "/etc/podinfo/mem_request".into(),
+                message: "permission denied".into(),
+            },
+        });
+        assert_eq!(
+            get(&info, "pod.labels.app"),
+            Err(StoreError::Upstream(
+                "/etc/podinfo/labels, line 2: missing closing quote".into()
+            ))
+        );
+        assert_eq!(
+            get(&info, "requests.memory.bytes"),
+            Err(StoreError::Io(
+                "cannot read /etc/podinfo/mem_request: permission denied".into()
+            ))
+        );
+        // What could be read is still served.
+        assert_eq!(get(&info, "pod.name").unwrap().as_deref(), Some("web-0"));
+        assert!(!all(&info).iter().any(|(k, _)| k.starts_with("pod.labels.")));
+    }
+}

@@ -1,0 +1,618 @@
+//! The same guest artifact in other component runtimes and compositions: `pod-introspect run`
+//! linking the bundled guest into components that import pod-introspect or wasi:config/store,
+//! `wac plug`, the wasmtime CLI, jco (transpile + Node), and `cargo component build`.
+//!
+//! Each outside tool is looked up on PATH (jco under `tests/jco/node_modules`); where it is missing
+//! the test prints `skipped: ...` with how to install it and passes. `.ci/run` installs them all.
+
+use crate::harness::{PodRoot, skip, stderr, stdout, workspace};
+use pod_introspect_guest_artifact::{
+    CONFIG_CONSUMER_WASM_PATH, GUEST_WASM_PATH, POD_GREETER_WASM_PATH, POD_HTTP_WASM_PATH,
+};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// A pod root with one downwardAPI volume at /etc/podinfo, written by hand in the kubelet's format
+/// (sorted `key="value"` lines with Go %q escapes, no trailing newline; AtomicWriter `..data`).
+fn fixture() -> PodRoot {
+    let pod = PodRoot::new();
+    pod.atomic_volume(
+        "/etc/podinfo",
+        "..2026_11_29_12_00_00.123456789",
+        &[
+            ("labels", "app=\"store\"\ntier=\"web\""),
+            (
+                "annotations",
+                "build=\"v1.2.3\"\nnote=\"say \\\"hi\\\"\\n\\tbye\"",
+            ),
+            ("name", "web-0"),
+            ("namespace", "shop"),
+            ("uid", "0b7f3a5c-8a52-4f4e-9d6c-1f2e3d4c5b6a"),
+            ("cpu_limit", "2"),
+            ("mem_limit", "67108864"),
+        ],
+    );
+    pod
+}
+
+/// What the fixture's `info` prints, as every runtime must print it.
+const FIXTURE_JSON: &str = concat!(
+    r#"{"name":"web-0","namespace":"shop","uid":"0b7f3a5c-8a52-4f4e-9d6c-1f2e3d4c5b6a","#,
+    r#""labels":{"app":"store","tier":"web"},"annotations":{"build":"v1.2.3","note":"say \"hi\"\n\tbye"},"#,
+    r#""resources":{"limits.cpu":{"value":2,"divisor":"1"},"limits.memory":{"value":67108864,"divisor":"1"}},"#,
+    r#""sources":{"limits.cpu":"file:/etc/podinfo/cpu_limit","limits.memory":"file:/etc/podinfo/mem_limit","#,
+    r#""metadata.annotations":"file:/etc/podinfo/annotations","metadata.labels":"file:/etc/podinfo/labels","#,
+    r#""metadata.name":"file:/etc/podinfo/name","metadata.namespace":"file:/etc/podinfo/namespace","#,
+    r#""metadata.uid":"file:/etc/podinfo/uid"},"errors":[]}"#
+);
+
+fn root(pod: &PodRoot) -> &str {
+    pod.path().to_str().expect("utf-8 temp path")
+}
+
+/// `pod-introspect run COMPONENT --root R --env-clear [-- args]`, which must exit 0; its stdout.
+fn host_run(pod: &PodRoot, component: &str, extra: &[&str], args: &[&str]) -> String {
+    let mut argv = vec!["run", component, "--root", root(pod), "--env-clear"];
+    argv.extend_from_slice(extra);
+    if !args.is_empty() {
+        argv.push("--");
+        argv.extend_from_slice(args);
+    }
+    let out = pod.run(&argv);
+    assert!(out.status.success(), "run {component}: {}", stderr(&out));
+    stdout(&out)
+}
+
+/// `tool` on PATH, or None after printing why the test is skipped.
+fn tool(name: &str, install: &str) -> Option<PathBuf> {
+    let found = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join(name))
+            .find(|p| p.is_file())
+    });
+    if found.is_none() {
+        skip(&format!(
+            "`{name}` is not on PATH (install it with `{install}`)"
+        ));
+    }
+    found
+}
+
+fn output(cmd: &mut Command) -> Output {
+    cmd.output()
+        .unwrap_or_else(|e| panic!("running {cmd:?}: {e}"))
+}
+
+fn success(cmd: &mut Command) -> String {
+    let out = output(cmd);
+    assert!(
+        out.status.success(),
+        "{cmd:?}: {}\n{}",
+        out.status,
+        stderr(&out)
+    );
+    stdout(&out)
+}
+
+#[test]
+fn info_prints_the_fixture_json() {
+    // The anchor the other runtimes are compared with.
+    let pod = fixture();
+    let out = pod.run(&["info", "--root", root(&pod), "--env-clear"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out).trim_end(), FIXTURE_JSON);
+}
+
+#[test]
+fn run_links_the_bundled_guest_into_a_pod_introspect_import() {
+    let pod = fixture();
+    let out = host_run(&pod, POD_GREETER_WASM_PATH, &[], &[]);
+    assert_eq!(
+        out,
+        "pod: web-0\nnamespace: shop\nlabel app: store\nlimits.cpu: 2 (divisor 1)\n"
+    );
+}
+
+#[test]
+fn run_links_the_bundled_guest_into_a_wasi_config_import() {
+    let pod = fixture();
+    let all = host_run(&pod, CONFIG_CONSUMER_WASM_PATH, &[], &[]);
+    assert_eq!(
+        all,
+        "limits.cpu=2\n\
+         limits.cpu.divisor=1\n\
+         limits.memory=67108864\n\
+         limits.memory.divisor=1\n\
+         pod.annotations.build=v1.2.3\n\
+         pod.annotations.note=say \"hi\"\n\tbye\n\
+         pod.labels.app=store\n\
+         pod.labels.tier=web\n\
+         pod.name=web-0\n\
+         pod.namespace=shop\n\
+         pod.uid=0b7f3a5c-8a52-4f4e-9d6c-1f2e3d4c5b6a\n"
+    );
+    let some = host_run(
+        &pod,
+        CONFIG_CONSUMER_WASM_PATH,
+        &[],
+        &["pod.name", "pod.labels.tier", "pod.node-name"],
+    );
+    assert_eq!(
+        some,
+        "pod.name=web-0\npod.labels.tier=web\npod.node-name is not set\n"
+    );
+}
+
+#[test]
+fn wasi_config_reports_a_malformed_label_file_as_an_upstream_error() {
+    let pod = PodRoot::new();
+    pod.atomic_volume(
+        "/etc/podinfo",
+        "..2026_11_29_12_00_00.1",
+        &[("labels", "app=\"store\"\ntier=\"web"), ("name", "web-0")],
+    );
+    let out = pod.run(&[
+        "run",
+        CONFIG_CONSUMER_WASM_PATH,
+        "--root",
+        root(&pod),
+        "--env-clear",
+        "--",
+        "pod.name",
+        "pod.labels.app",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "pod.name=web-0\n");
+    assert!(
+        stderr(&out).contains("Upstream(\"/etc/podinfo/labels, line 2:"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn run_no_link_leaves_the_imports_to_the_runtime() {
+    let pod = fixture();
+    let out = pod.run(&[
+        "run",
+        CONFIG_CONSUMER_WASM_PATH,
+        "--no-link",
+        "--root",
+        root(&pod),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("wasi:config/store@0.2.0-rc.1"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn wasmtime_cli_prints_the_same_json_and_invokes_exports() {
+    let Some(wasmtime) = tool("wasmtime", "cargo install --locked wasmtime-cli@48.0.8") else {
+        return;
+    };
+    let pod = fixture();
+    let dir = format!("{}::/etc/podinfo", pod.host("/etc/podinfo").display());
+    let wasmtime_run = |extra: &[&str]| {
+        success(
+            Command::new(&wasmtime)
+                .args(["run", "-S", "http", "--dir", &dir])
+                .args(extra)
+                .arg(GUEST_WASM_PATH),
+        )
+    };
+    assert_eq!(wasmtime_run(&[]).trim_end(), FIXTURE_JSON);
+    assert_eq!(
+        wasmtime_run(&["--invoke", "label(\"app\")"]).trim_end(),
+        "ok(some(\"store\"))"
+    );
+    assert_eq!(
+        wasmtime_run(&["--invoke", "field(\"metadata.uid\")"]).trim_end(),
+        "ok(\"0b7f3a5c-8a52-4f4e-9d6c-1f2e3d4c5b6a\")"
+    );
+    // The qualified name works for an interface with a plain version...
+    assert_eq!(
+        wasmtime_run(&[
+            "--invoke",
+            "pod-introspect:pod/pod-introspect.get-pod@0.1.0(\"a\", \"b\")"
+        ])
+        .trim_end(),
+        "err(not-in-cluster(\"not running in a cluster: KUBERNETES_SERVICE_HOST is not set (the \
+         kubelet sets KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT in every container; \
+         outside a cluster set POD_INTROSPECT_API_URL, e.g. http://127.0.0.1:8001 for kubectl \
+         proxy)\"))"
+    );
+    // ...but wasmtime 48's WAVE parser rejects `wasi:config/store.get@0.2.0-rc.1(..)` (the `-rc.1`
+    // prerelease), and bare `get` is ambiguous with pod-introspect's `get`, so wasi:config is
+    // checked through its unambiguous `get-all`.
+    let all = wasmtime_run(&["--invoke", "get-all()"]);
+    assert!(all.contains("(\"pod.namespace\", \"shop\")"), "{all}");
+}
+
+#[test]
+fn wac_plug_composition_runs_in_the_host_and_in_wasmtime() {
+    let Some(wac) = tool("wac", "cargo install --locked wac-cli@0.12.0") else {
+        return;
+    };
+    let wac = &wac;
+    let pod = fixture();
+    let composed = pod.path().join("greeter-composed.wasm");
+    success(
+        Command::new(wac)
+            .args([
+                "plug",
+                POD_GREETER_WASM_PATH,
+                "--plug",
+                GUEST_WASM_PATH,
+                "-o",
+            ])
+            .arg(&composed),
+    );
+    let composed = composed.to_str().unwrap();
+    let expected = "pod: web-0\nnamespace: shop\nlabel app: store\nlimits.cpu: 2 (divisor 1)\n";
+    // Already composed: our host runs it as it is.
+    assert_eq!(host_run(&pod, composed, &["--no-link"], &[]), expected);
+    let Some(wasmtime) = tool("wasmtime", "cargo install --locked wasmtime-cli@48.0.8") else {
+        return;
+    };
+    let dir = format!("{}::/etc/podinfo", pod.host("/etc/podinfo").display());
+    let out = success(
+        Command::new(&wasmtime)
+            .args(["run", "-S", "http", "--dir", &dir])
+            .arg(composed),
+    );
+    assert_eq!(out, expected);
+
+    // A wasi:config/store consumer, composed the same way, reads the pod in wasmtime too.
+    let config = pod.path().join("config-composed.wasm");
+    success(
+        Command::new(wac)
+            .args([
+                "plug",
+                CONFIG_CONSUMER_WASM_PATH,
+                "--plug",
+                GUEST_WASM_PATH,
+                "-o",
+            ])
+            .arg(&config),
+    );
+    let out = success(
+        Command::new(&wasmtime)
+            .args(["run", "-S", "http", "--dir", &dir])
+            .arg(&config)
+            .args(["pod.uid", "pod.annotations.note", "limits.memory"]),
+    );
+    assert_eq!(
+        out,
+        "pod.uid=0b7f3a5c-8a52-4f4e-9d6c-1f2e3d4c5b6a\n\
+         pod.annotations.note=say \"hi\"\n\tbye\n\
+         limits.memory=67108864\n"
+    );
+}
+
+/// The npm prefix `.ci/run` installs jco into (`npm ci --prefix tests/jco`).
+fn jco_dir() -> Option<PathBuf> {
+    let dir = workspace().join("tests/jco");
+    if dir.join("node_modules/.bin/jco").is_file() {
+        Some(dir)
+    } else {
+        skip("jco is not installed (run `npm ci --prefix tests/jco`; it needs Node.js 20+)");
+        None
+    }
+}
+
+#[test]
+fn jco_transpiled_guest_prints_the_same_json_under_node() {
+    let Some(dir) = jco_dir() else { return };
+    // Transpiled modules import @bytecodealliance/preview2-shim, so they must live under the
+    // prefix whose node_modules holds it.
+    let out_root = dir.join("out");
+    std::fs::create_dir_all(&out_root).unwrap();
+    let out = tempfile::Builder::new()
+        .prefix("guest-")
+        .tempdir_in(&out_root)
+        .unwrap();
+    success(
+        Command::new(dir.join("node_modules/.bin/jco"))
+            .args([
+                "transpile",
+                GUEST_WASM_PATH,
+                "--name",
+                "guest",
+                "--quiet",
+                "-o",
+            ])
+            .arg(out.path()),
+    );
+    let pod = fixture();
+    let map = format!("{}::/etc/podinfo", pod.host("/etc/podinfo").display());
+    let node = |args: &[&str]| {
+        success(
+            Command::new("node")
+                .arg(dir.join("run-transpiled.mjs"))
+                .arg(out.path().join("guest.js"))
+                .arg(&map)
+                .args(args),
+        )
+    };
+    assert_eq!(node(&[]).trim_end(), FIXTURE_JSON);
+    assert_eq!(node(&["--invoke", "label", "tier"]).trim_end(), "\"web\"");
+    assert_eq!(
+        node(&["--invoke", "store.get", "pod.labels.app"]).trim_end(),
+        "\"store\""
+    );
+}
+
+/// Runs `cargo component build --release` for the guest in a copy of the workspace (cargo-component
+/// writes `src/bindings.rs` into the package it builds) and returns the component's path.
+fn cargo_component_build(scratch: &Path) -> PathBuf {
+    let ws = workspace();
+    for entry in ["Cargo.toml", "Cargo.lock", "rust-toolchain.toml"] {
+        std::fs::copy(ws.join(entry), scratch.join(entry)).unwrap();
+    }
+    for dir in ["wit", "guest", "host", "examples", "tests"] {
+        copy_tree(&ws.join(dir), &scratch.join(dir));
+    }
+    let target = std::env::temp_dir().join("pod-introspect-cargo-component-target");
+    let mut cmd = Command::new("cargo");
+    cmd.current_dir(scratch.join("guest"))
+        .args([
+            "component",
+            "build",
+            "--release",
+            "--locked",
+            "--target-dir",
+        ])
+        .arg(&target);
+    for var in [
+        "CARGO_TARGET_DIR",
+        "RUSTFLAGS",
+        "CARGO_ENCODED_RUSTFLAGS",
+        "CARGO_BUILD_TARGET",
+    ] {
+        cmd.env_remove(var);
+    }
+    let out = output(&mut cmd);
+    assert!(
+        out.status.success(),
+        "cargo component build: {}\n{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    target.join("wasm32-wasip1/release/pod_introspect_guest.wasm")
+}
+
+/// Copies `from` to `to`, skipping build output (`target`, jco's `node_modules` and `out`).
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let path = entry.path();
+        if entry.file_type().unwrap().is_dir() {
+            if !["target", "node_modules", "out"]
+                .contains(&entry.file_name().to_str().unwrap_or(""))
+            {
+                copy_tree(&path, &to.join(entry.file_name()));
+            }
+        } else {
+            std::fs::copy(&path, to.join(entry.file_name())).unwrap();
+        }
+    }
+}
+
+/// The `export` lines of `wasm-tools component wit COMPONENT`'s world, and the full text of each
+/// exported interface (everything after the world).
+fn exports_and_interfaces(wasm_tools: &Path, component: &Path) -> (Vec<String>, String) {
+    let wit = success(
+        Command::new(wasm_tools)
+            .args(["component", "wit"])
+            .arg(component),
+    );
+    let exports = wit
+        .lines()
+        .filter(|l| l.trim_start().starts_with("export "))
+        .map(|l| l.trim().to_string())
+        .collect();
+    let interfaces = wit
+        .split("\npackage ")
+        .filter(|p| p.starts_with("pod-introspect:pod") || p.starts_with("wasi:config"))
+        .collect::<Vec<_>>()
+        .join("\npackage ");
+    (exports, interfaces)
+}
+
+#[test]
+fn cargo_component_build_makes_an_equivalent_component() {
+    let Some(_) = tool(
+        "cargo-component",
+        "cargo install --locked cargo-component@0.21.1",
+    ) else {
+        return;
+    };
+    let Some(wasm_tools) = tool("wasm-tools", "cargo install --locked wasm-tools@1.263.0") else {
+        return;
+    };
+    let scratch = tempfile::tempdir().unwrap();
+    let built = cargo_component_build(scratch.path());
+    let primary = Path::new(GUEST_WASM_PATH);
+    let (exports, interfaces) = exports_and_interfaces(&wasm_tools, primary);
+    assert_eq!(
+        exports,
+        [
+            "export pod-introspect:pod/pod-introspect@0.1.0;",
+            "export wasi:cli/run@0.2.12;",
+            "export wasi:config/store@0.2.0-rc.1;",
+        ]
+    );
+    let (c_exports, c_interfaces) = exports_and_interfaces(&wasm_tools, &built);
+    assert_eq!(c_exports, exports);
+    assert!(
+        interfaces.contains("interface pod-introspect {"),
+        "{interfaces}"
+    );
+    assert_eq!(c_interfaces, interfaces);
+    // Both run and print the same document.
+    let pod = fixture();
+    assert_eq!(
+        host_run(&pod, built.to_str().unwrap(), &[], &[]).trim_end(),
+        FIXTURE_JSON
+    );
+}
+
+#[test]
+fn wit_package_validates_with_wasm_tools() {
+    let Some(wasm_tools) = tool("wasm-tools", "cargo install --locked wasm-tools@1.263.0") else {
+        return;
+    };
+    let wit = success(
+        Command::new(wasm_tools)
+            .args(["component", "wit"])
+            .arg(workspace().join("wit")),
+    );
+    assert!(
+        wit.starts_with("package pod-introspect:pod@0.1.0;"),
+        "{wit}"
+    );
+    for world in [
+        "world introspector {",
+        "world introspection {",
+        "world pod-aware {",
+    ] {
+        assert!(wit.contains(world), "{world} missing:\n{wit}");
+    }
+}
+
+#[test]
+fn link_writes_a_component_wasmtime_serve_runs_as_an_http_app() {
+    let pod = fixture();
+    let linked = pod.path().join("pod-http-linked.wasm");
+    let out = pod.run(&["link", POD_HTTP_WASM_PATH, "-o", linked.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("with the pod-introspect guest linked in"));
+    let Some(wasmtime) = tool("wasmtime", "cargo install --locked wasmtime-cli@48.0.8") else {
+        return;
+    };
+    let dir = format!("{}::/etc/podinfo", pod.host("/etc/podinfo").display());
+    let mut serve = Command::new(wasmtime)
+        .args(["serve", "-S", "cli", "--addr", "127.0.0.1:0", "--dir", &dir])
+        .arg(&linked)
+        .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let addr = serving_address(serve.stderr.take().unwrap());
+    let get = |path: &str| http_get(&addr, path);
+    let (root_status, root_body) = get("/");
+    let (label_status, label_body) = get("/labels/app");
+    let (missing_status, _) = get("/labels/missing");
+    let _ = serve.kill();
+    let _ = serve.wait();
+    assert_eq!((root_status, root_body.as_str()), (200, FIXTURE_JSON));
+    assert_eq!((label_status, label_body.as_str()), (200, "store"));
+    assert_eq!(missing_status, 404);
+}
+
+#[test]
+fn link_refuses_a_component_with_nothing_to_link() {
+    let pod = PodRoot::new();
+    let out = pod.run(&[
+        "link",
+        GUEST_WASM_PATH,
+        "-o",
+        pod.path().join("x.wasm").to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out)
+            .contains("imports neither pod-introspect:pod/pod-introspect nor wasi:config/store"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!pod.path().join("x.wasm").exists());
+}
+
+/// Reads `wasmtime serve`'s stderr until `Serving HTTP on http://ADDR/` and returns ADDR.
+fn serving_address(stderr: std::process::ChildStderr) -> String {
+    use std::io::BufRead;
+    for line in std::io::BufReader::new(stderr).lines() {
+        let line = line.unwrap();
+        if let Some(rest) = line.split("http://").nth(1) {
+            return rest.trim_end_matches('/').to_string();
+        }
+    }
+    panic!("wasmtime serve exited without printing its address");
+}
+
+/// A plain HTTP/1.1 GET over loopback: (status, body).
+fn http_get(addr: &str, path: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut conn = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        conn,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    conn.read_to_string(&mut response).unwrap();
+    let (head, body) = response.split_once("\r\n\r\n").expect("a response head");
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .expect("a status code");
+    (status, body.to_string())
+}
+
+#[test]
+fn run_names_an_import_the_bundled_guest_cannot_satisfy() {
+    // wasmCloud 1.x components import wasi:config/store@0.2.0-draft, which is not
+    // semver-compatible with the guest's 0.2.0-rc.1. wasm-tools makes such a component.
+    let Some(wasm_tools) = tool("wasm-tools", "cargo install --locked wasm-tools@1.263.0") else {
+        return;
+    };
+    let pod = PodRoot::new();
+    let wit = pod.path().join("wit");
+    std::fs::create_dir_all(wit.join("deps/config")).unwrap();
+    std::fs::write(
+        wit.join("world.wit"),
+        "package example:draft;\nworld app { import wasi:config/store@0.2.0-draft; }\n",
+    )
+    .unwrap();
+    std::fs::write(
+        wit.join("deps/config/store.wit"),
+        "package wasi:config@0.2.0-draft;\n\
+         interface store {\n\
+             variant error { upstream(string), io(string) }\n\
+             get: func(key: string) -> result<option<string>, error>;\n\
+         }\n",
+    )
+    .unwrap();
+    let core = pod.path().join("draft.core.wasm");
+    let component = pod.path().join("draft.wasm");
+    success(
+        Command::new(&wasm_tools)
+            .args(["component", "embed", "--dummy"])
+            .arg(&wit)
+            .arg("-o")
+            .arg(&core),
+    );
+    success(
+        Command::new(&wasm_tools)
+            .args(["component", "new"])
+            .arg(&core)
+            .arg("-o")
+            .arg(&component),
+    );
+    let out = pod.run(&["run", component.to_str().unwrap(), "--root", root(&pod)]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains(
+            "draft.wasm imports wasi:config/store@0.2.0-draft, but the bundled guest exports \
+             pod-introspect:pod/pod-introspect@0.1.0 and wasi:config/store@0.2.0-rc.1"
+        ),
+        "{}",
+        stderr(&out)
+    );
+}
