@@ -369,6 +369,11 @@ pub struct ProxyArgs {
     /// (`--log warn,access=info`).
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+    /// Threads serving requests. 1 (the default) runs everything on one thread, which suits a
+    /// sidecar with a CPU limit of a core or less and avoids cross-thread wake-ups; N > 1 uses a
+    /// work-stealing pool of N; 0 uses one thread per CPU.
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub threads: usize,
     /// Seconds to let in-flight requests finish after SIGTERM/SIGINT before exiting.
     #[arg(long, value_name = "SECONDS", default_value_t = 25)]
     pub shutdown_grace: u64,

@@ -1066,3 +1066,20 @@ fn deploy_manifests_validate() {
     let image = sidecar.image.as_deref().unwrap();
     assert_eq!(Some(image), app.image.as_deref(), "one image for both");
 }
+
+#[test]
+fn threads_flag_serves_on_a_pool_as_well() {
+    let cluster = Cluster::start(ClusterOptions::default());
+    let pod = InClusterPod::new(&cluster, "shop", "web-0");
+    for threads in ["0", "3"] {
+        let proxy = proxy_for(&pod, &["--threads", threads]);
+        let c = client();
+        cluster.rt.block_on(async {
+            for _ in 0..20 {
+                let (code, body) = call(&c, "GET", &proxy.url("/version"), None).await;
+                assert_eq!(code, 200, "--threads {threads}: {body}");
+                assert!(body.contains("v1.33.0-pod-introspect"), "{body}");
+            }
+        });
+    }
+}
