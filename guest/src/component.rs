@@ -191,7 +191,7 @@ impl bindings::exports::wasi::config::store::Guest for Component {
     }
 
     fn get_all() -> Result<Vec<(String, String)>, config::Error> {
-        Ok(crate::config_store::all(&Context::from_process().info()))
+        crate::config_store::get_all(&Context::from_process().info()).map_err(to_config_error)
     }
 }
 

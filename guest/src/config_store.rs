@@ -9,13 +9,15 @@
 //! | `pod.node-name`, `pod.service-account-name` | `spec.nodeName`, `spec.serviceAccountName` |
 //! | `pod.ip`, `pod.ips`, `pod.host-ip`, `pod.host-ips` | `status.podIP(s)`, `status.hostIP(s)`; lists comma-separated |
 //! | `limits.cpu`, `requests.memory`, ... | the `resourceFieldRef` value as the kubelet wrote it, in units of the divisor |
-//! | `limits.cpu.divisor` | that divisor (`1` unless `POD_INTROSPECT_FIELDS` declares one) |
-//! | `limits.cpu.millicores`, `limits.memory.bytes`, ... | the value in millicores (cpu) or bytes (the others), when the divisor is known |
+//! | `limits.cpu.divisor` | the divisor `POD_INTROSPECT_FIELDS` declares (absent when undeclared: files and env vars do not carry it) |
+//! | `limits.cpu.millicores`, `limits.memory.bytes`, ... | the value in millicores (cpu) or bytes (the others), when the divisor is declared |
 //!
-//! A key that is not exposed to the container is `Ok(None)` from `get` and absent from `get-all`.
-//! A key whose source exists but cannot be used (a malformed label file, an unreadable file) is an
-//! error from `get`: `io` for a read failure, `upstream` for the rest, with the file and line.
-//! `get-all` returns what could be read and leaves out what could not.
+//! Errors: a key that is not exposed to the container is `Ok(None)` from `get` and absent from
+//! `get-all`. A key whose source exists but cannot be used (a malformed label file, an unreadable
+//! file) is an error from `get`: `io` for a read failure, `upstream` for the rest, with the file
+//! and line. `get-all` is that error when any source is broken, so a component that loads its
+//! configuration at start-up never runs on a silently partial set. A broken `POD_INTROSPECT_FIELDS`
+//! (a typo in a divisor changes what every figure means) is an `upstream` error from every call.
 
 use crate::model::{FieldError, PodInfo, Problem};
 use pod_introspect_kube::fields;
@@ -48,8 +50,43 @@ pub enum StoreError {
     Upstream(String),
 }
 
-/// Every key with a value, sorted by key.
-pub fn all(info: &PodInfo) -> Vec<(String, String)> {
+/// Every key with a value, sorted by key (`get-all`).
+///
+/// Errors: the problems of `info`, joined with `; `, when any source was broken.
+pub fn get_all(info: &PodInfo) -> Result<Vec<(String, String)>, StoreError> {
+    if let Some(e) = mapping_error(info) {
+        return Err(e);
+    }
+    if !info.errors.is_empty() {
+        let all_io = info
+            .errors
+            .iter()
+            .all(|e| matches!(e.problem, Problem::Io { .. }));
+        let message = info
+            .errors
+            .iter()
+            .map(|e| e.problem.to_string())
+            .collect::<Vec<_>>()
+            .join("; ");
+        return Err(if all_io {
+            StoreError::Io(message)
+        } else {
+            StoreError::Upstream(message)
+        });
+    }
+    Ok(pairs(info))
+}
+
+/// The `POD_INTROSPECT_FIELDS` error, which makes every key suspect.
+fn mapping_error(info: &PodInfo) -> Option<StoreError> {
+    info.errors
+        .iter()
+        .find(|e| e.field == crate::mapping::FIELDS_ENV)
+        .map(|e| StoreError::Upstream(format!("{}: {}", crate::mapping::FIELDS_ENV, e.problem)))
+}
+
+/// Every key that has a value, sorted, whatever else was broken.
+fn pairs(info: &PodInfo) -> Vec<(String, String)> {
     let mut out = Vec::new();
     for (key, field) in SCALARS {
         if let Some(v) = scalar(info, field) {
@@ -63,7 +100,10 @@ pub fn all(info: &PodInfo) -> Vec<(String, String)> {
     }
     for (name, r) in &info.resources {
         out.push((name.clone(), r.value.to_string()));
-        out.push((format!("{name}.divisor"), r.divisor.clone()));
+        // A divisor is known only when declared, and then the unit figure is there too.
+        if r.millicores.is_some() || r.bytes.is_some() {
+            out.push((format!("{name}.divisor"), r.divisor.clone()));
+        }
         if let Some(m) = r.millicores {
             out.push((format!("{name}.millicores"), m.to_string()));
         }
@@ -95,7 +135,10 @@ fn scalar(info: &PodInfo, field: &str) -> Option<String> {
 /// One key: `Ok(Some)` when it has a value, `Ok(None)` when it is not exposed (or is no key of
 /// this store), an error when its source exists but could not be used.
 pub fn get(info: &PodInfo, key: &str) -> Result<Option<String>, StoreError> {
-    if let Some((_, v)) = all(info).into_iter().find(|(k, _)| k == key) {
+    if let Some(e) = mapping_error(info) {
+        return Err(e);
+    }
+    if let Some((_, v)) = pairs(info).into_iter().find(|(k, _)| k == key) {
         return Ok(Some(v));
     }
     let Some(field) = field_of(key) else {
@@ -171,7 +214,7 @@ mod tests {
 
     #[test]
     fn all_keys_sorted_with_values() {
-        let all = all(&info());
+        let all = get_all(&info()).unwrap();
         let keys: Vec<&str> = all.iter().map(|(k, _)| k.as_str()).collect();
         assert_eq!(
             keys,
@@ -180,7 +223,6 @@ mod tests {
                 "limits.cpu.divisor",
                 "limits.cpu.millicores",
                 "limits.memory",
-                "limits.memory.divisor",
                 "pod.ips",
                 "pod.labels.app",
                 "pod.labels.app.kubernetes.io/name",
@@ -194,6 +236,8 @@ mod tests {
         assert_eq!(get("limits.cpu.divisor").as_deref(), Some("1m"));
         assert_eq!(get("limits.cpu.millicores").as_deref(), Some("500"));
         assert_eq!(get("limits.memory").as_deref(), Some("67108864"));
+        // Undeclared divisor: not stated.
+        assert_eq!(get("limits.memory.divisor"), None);
         assert_eq!(
             get("pod.labels.app.kubernetes.io/name").as_deref(),
             Some("store")
@@ -243,8 +287,44 @@ mod tests {
                 "cannot read /etc/podinfo/mem_request: permission denied".into()
             ))
         );
-        // What could be read is still served.
+        // What could be read is still served one key at a time...
         assert_eq!(get(&info, "pod.name").unwrap().as_deref(), Some("web-0"));
-        assert!(!all(&info).iter().any(|(k, _)| k.starts_with("pod.labels.")));
+        // ...but get-all does not hand out a partial set.
+        assert_eq!(
+            get_all(&info),
+            Err(StoreError::Upstream(
+                "/etc/podinfo/labels, line 2: missing closing quote; \
+                 cannot read /etc/podinfo/mem_request: permission denied"
+                    .into()
+            ))
+        );
+        info.errors.remove(0);
+        assert_eq!(
+            get_all(&info),
+            Err(StoreError::Io(
+                "cannot read /etc/podinfo/mem_request: permission denied".into()
+            ))
+        );
+    }
+
+    #[test]
+    fn a_broken_mapping_fails_every_call() {
+        let mut info = info();
+        info.errors.push(FieldError {
+            field: crate::mapping::FIELDS_ENV.into(),
+            source: None,
+            problem: Problem::Malformed {
+                file: "env:POD_INTROSPECT_FIELDS".into(),
+                line: None,
+                reason: "divisor: invalid quantity \"1q\"".into(),
+            },
+        });
+        let want = StoreError::Upstream(
+            "POD_INTROSPECT_FIELDS: env:POD_INTROSPECT_FIELDS: divisor: invalid quantity \"1q\""
+                .into(),
+        );
+        assert_eq!(get(&info, "limits.cpu"), Err(want.clone()));
+        assert_eq!(get(&info, "pod.name"), Err(want.clone()));
+        assert_eq!(get_all(&info), Err(want));
     }
 }

@@ -9,80 +9,170 @@
 //! APP's own exports (`wasi:cli/run`) are the new component's exports.
 
 use anyhow::{Context as _, Result, bail};
-use wac_graph::types::Package;
-use wac_graph::{CompositionGraph, EncodeOptions};
+use wac_graph::types::{Package, SubtypeChecker, are_semver_compatible};
+use wac_graph::{CompositionGraph, EncodeOptions, PackageId};
 
 /// The interfaces the bundled guest exports for other components to import, without version:
 /// an import named `NAME@VERSION` is linked when `NAME` is one of these.
 pub const GUEST_PROVIDED: [&str; 2] = ["pod-introspect:pod/pod-introspect", "wasi:config/store"];
 
-/// The imports of `app` (a component's bytes) that the bundled guest is to satisfy, by full name
-/// (`pod-introspect:pod/pod-introspect@0.1.0`). Empty when it imports neither interface.
-///
-/// Errors: `app` is not a valid component (the message names `what`).
-pub fn guest_provided_imports(app: &[u8], what: &str) -> Result<Vec<String>> {
-    let mut graph = CompositionGraph::new();
-    let package = Package::from_bytes("app:component", None, app, graph.types_mut())
-        .with_context(|| format!("{what} is not a valid WebAssembly component"))?;
-    Ok(provided(&graph, &package))
+/// What `run` and `link` need to know of a component before linking it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ComponentFacts {
+    /// Its imports the bundled guest is to satisfy, by full name
+    /// (`pod-introspect:pod/pod-introspect@0.1.0`); empty when it imports neither interface.
+    pub guest_imports: Vec<String>,
+    /// All its export names (`wasi:cli/run@0.2.12`, `wasi:http/incoming-handler@0.2.12`).
+    pub exports: Vec<String>,
 }
 
-fn provided(graph: &CompositionGraph, package: &Package) -> Vec<String> {
-    guest_interfaces(graph.types()[package.ty()].imports.keys())
+impl ComponentFacts {
+    /// Whether it exports some `wasi:cli/run@0.2.x`, which `run` calls.
+    pub fn is_command(&self) -> bool {
+        self.exports
+            .iter()
+            .any(|e| e.starts_with("wasi:cli/run@0.2."))
+    }
+}
+
+/// Refuses what is not a component before a parser does, with a message that says what it is
+/// and how to make a component of it (wasmparser's own words name its internals).
+///
+/// Errors: no `\0asm` header; a core module (version 1) rather than a component (layer 1).
+pub fn check_is_component(bytes: &[u8], what: &str) -> Result<()> {
+    if bytes.len() < 8 || &bytes[..4] != b"\0asm" {
+        bail!(
+            "{what} is not a WebAssembly binary (it does not start with \\0asm): give a component, \
+             e.g. built with `cargo build --target wasm32-wasip2`"
+        );
+    }
+    if bytes[4..8] == [1, 0, 0, 0] {
+        bail!(
+            "{what} is a core WebAssembly module, not a component: build it for wasm32-wasip2, or \
+             wrap a wasm32-wasip1 module with `wasm-tools component new --adapt \
+             wasi_snapshot_preview1.wasm`"
+        );
+    }
+    Ok(())
+}
+
+/// The [`ComponentFacts`] of `app` (a component's bytes).
+///
+/// Errors: `app` is not a valid component (the message names `what`).
+pub fn inspect(app: &[u8], what: &str) -> Result<ComponentFacts> {
+    let mut graph = CompositionGraph::new();
+    let package = parse(&mut graph, "app:component", app, what)?;
+    let world = &graph.types()[package.ty()];
+    Ok(ComponentFacts {
+        guest_imports: guest_interfaces(world.imports.keys()),
+        exports: world.exports.keys().cloned().collect(),
+    })
+}
+
+fn parse(graph: &mut CompositionGraph, name: &str, bytes: &[u8], what: &str) -> Result<Package> {
+    check_is_component(bytes, what)?;
+    Package::from_bytes(name, None, bytes, graph.types_mut()).map_err(|e| {
+        // The root cause is wasmparser's (offset and reason); the wrapper names our package.
+        anyhow::anyhow!(
+            "{what} is not a valid WebAssembly component: {}",
+            e.root_cause()
+        )
+    })
 }
 
 /// The names among `names` whose unversioned part is in [`GUEST_PROVIDED`].
 fn guest_interfaces<'a>(names: impl Iterator<Item = &'a String>) -> Vec<String> {
     names
-        .filter(|name| {
-            let unversioned = name.split('@').next().unwrap_or(name);
-            GUEST_PROVIDED.contains(&unversioned)
-        })
+        .filter(|name| GUEST_PROVIDED.contains(&unversioned(name)))
         .cloned()
         .collect()
+}
+
+fn unversioned(name: &str) -> &str {
+    name.split('@').next().unwrap_or(name)
 }
 
 /// `app` with the bundled guest `guest` plugged into its pod-introspect and wasi:config/store
 /// imports, as a new component's bytes; `None` when `app` imports neither (run it as it is).
 ///
-/// Errors name `what` (the component's path) and say which import could not be linked, e.g. an
-/// import of `wasi:config/store@0.2.0-draft`, which is not semver-compatible with the guest's
-/// `0.2.0-rc.1`.
+/// Errors name `what` (the component's path) and, for each import that could not be linked,
+/// why: the guest exports no such interface, its version is not semver-compatible (an import of
+/// `wasi:config/store@0.2.0-draft` against the guest's `0.2.0-rc.1`), or its types differ.
 pub fn plug_bundled_guest(app: &[u8], guest: &[u8], what: &str) -> Result<Option<Vec<u8>>> {
     let mut graph = CompositionGraph::new();
-    let socket = Package::from_bytes("app:component", None, app, graph.types_mut())
-        .with_context(|| format!("{what} is not a valid WebAssembly component"))?;
-    let wanted = provided(&graph, &socket);
+    let socket = parse(&mut graph, "app:component", app, what)?;
+    let wanted = guest_interfaces(graph.types()[socket.ty()].imports.keys());
     if wanted.is_empty() {
         return Ok(None);
     }
     let socket = graph
         .register_package(socket)
         .context("registering the component for linking")?;
-    let plug = Package::from_bytes("pod-introspect:guest", None, guest, graph.types_mut())
-        .context("the bundled pod-introspect guest is not a valid component")?;
-    let exported = guest_interfaces(graph.types()[plug.ty()].exports.keys()).join(" and ");
+    let plug = parse(
+        &mut graph,
+        "pod-introspect:guest",
+        guest,
+        "the bundled guest",
+    )?;
     let plug = graph
         .register_package(plug)
         .context("registering the bundled guest for linking")?;
-    let unlinked = || {
-        format!(
-            "{what} imports {}, but the bundled guest exports {exported}; build it \
-             against wit/ of this pod-introspect release, or compose it yourself with `wac plug`",
-            wanted.join(", ")
-        )
+    let unlinked = match wac_graph::plug(&mut graph, vec![plug], socket) {
+        // Nothing matched: every wanted import is unlinked.
+        Err(wac_graph::PlugError::NoPlugHappened) => wanted.clone(),
+        Err(e) => return Err(anyhow::Error::new(e).context(format!("linking {what}"))),
+        Ok(()) => {
+            let bytes = graph
+                .encode(EncodeOptions::default())
+                .with_context(|| format!("encoding {what} linked with the bundled guest"))?;
+            // `plug` links each import whose guest export is a semver-compatible subtype, and
+            // succeeds when at least one was: check that none is left.
+            let left = inspect(&bytes, "the linked component")?.guest_imports;
+            if left.is_empty() {
+                return Ok(Some(bytes));
+            }
+            left
+        }
     };
-    wac_graph::plug(&mut graph, vec![plug], socket).with_context(unlinked)?;
-    let bytes = graph
-        .encode(EncodeOptions::default())
-        .with_context(|| format!("encoding {what} linked with the bundled guest"))?;
-    // Every wanted import must now be satisfied: `plug` links an import only when the guest's export
-    // is a semver-compatible subtype, and succeeds when at least one was linked.
-    let still = guest_provided_imports(&bytes, "the linked component")?;
-    if !still.is_empty() {
-        bail!("{}", unlinked());
+    let reasons: Vec<String> = unlinked
+        .iter()
+        .map(|import| why_unlinked(&graph, socket, plug, import))
+        .collect();
+    bail!(
+        "cannot link the bundled pod-introspect guest into {what}: {}. Build it against wit/ of \
+         this pod-introspect release, or compose it yourself (`wac plug`)",
+        reasons.join("; ")
+    )
+}
+
+/// Why the guest's export cannot satisfy `import` of the socket.
+fn why_unlinked(
+    graph: &CompositionGraph,
+    socket: PackageId,
+    plug: PackageId,
+    import: &str,
+) -> String {
+    let types = graph.types();
+    let socket_world = &types[graph[socket].ty()];
+    let plug_world = &types[graph[plug].ty()];
+    let Some((export, export_kind)) = plug_world
+        .exports
+        .iter()
+        .find(|(name, _)| unversioned(name) == unversioned(import))
+    else {
+        return format!("{import}: the guest exports no {}", unversioned(import));
+    };
+    if !are_semver_compatible(export, import) {
+        return format!("{import} is not semver-compatible with the guest's {export}");
     }
-    Ok(Some(bytes))
+    let Some(import_kind) = socket_world.imports.get(import) else {
+        return format!("{import}: not linked");
+    };
+    let mut cache = Default::default();
+    match SubtypeChecker::new(&mut cache).is_subtype(*export_kind, types, *import_kind, types) {
+        Err(e) => format!("{import} expects other types than the guest's {export} has: {e:#}"),
+        Ok(()) => format!("{import}: not linked"),
+    }
 }
 
 #[cfg(test)]
@@ -93,10 +183,13 @@ mod tests {
     #[test]
     fn guest_exports_are_not_imports() {
         // The guest imports only WASI: linking it into itself has nothing to do.
+        let facts = inspect(GUEST_WASM, "guest").unwrap();
+        assert!(facts.guest_imports.is_empty());
+        assert!(facts.is_command());
         assert!(
-            guest_provided_imports(GUEST_WASM, "guest")
-                .unwrap()
-                .is_empty()
+            facts
+                .exports
+                .contains(&"wasi:config/store@0.2.0-rc.1".to_string())
         );
         assert!(
             plug_bundled_guest(GUEST_WASM, GUEST_WASM, "guest")
@@ -106,11 +199,26 @@ mod tests {
     }
 
     #[test]
-    fn not_a_component_names_the_file() {
-        let err = plug_bundled_guest(b"\0asm\x01\0\0\0", GUEST_WASM, "app.wasm").unwrap_err();
+    fn what_is_not_a_component_is_named_and_explained() {
+        let err = |bytes: &[u8]| {
+            plug_bundled_guest(bytes, GUEST_WASM, "app.wasm")
+                .unwrap_err()
+                .to_string()
+        };
         assert_eq!(
-            err.to_string(),
-            "app.wasm is not a valid WebAssembly component"
+            err(b"\0asm\x01\0\0\0"),
+            "app.wasm is a core WebAssembly module, not a component: build it for wasm32-wasip2, \
+             or wrap a wasm32-wasip1 module with `wasm-tools component new --adapt \
+             wasi_snapshot_preview1.wasm`"
         );
+        assert!(err(b"").starts_with("app.wasm is not a WebAssembly binary"));
+        assert!(err(b"hello world\n").starts_with("app.wasm is not a WebAssembly binary"));
+        // A truncated component: wasmparser's reason, without our internal package name.
+        let truncated = err(&GUEST_WASM[..GUEST_WASM.len() / 2]);
+        assert!(
+            truncated.starts_with("app.wasm is not a valid WebAssembly component: "),
+            "{truncated}"
+        );
+        assert!(!truncated.contains("app:component"), "{truncated}");
     }
 }

@@ -3,7 +3,9 @@
 //! `wac plug`, the wasmtime CLI, jco (transpile + Node), and `cargo component build`.
 //!
 //! Each outside tool is looked up on PATH (jco under `tests/jco/node_modules`); where it is missing
-//! the test prints `skipped: ...` with how to install it and passes. `.ci/run` installs them all.
+//! the test prints `skipped: ...` with how to install it and passes, unless
+//! `POD_INTROSPECT_REQUIRE_TOOLS=1`, which `.ci/run` sets after installing them all: then a missing
+//! tool fails the test instead of hiding it.
 
 use crate::harness::{PodRoot, skip, stderr, stdout, workspace};
 use pod_introspect_guest_artifact::{
@@ -71,11 +73,19 @@ fn tool(name: &str, install: &str) -> Option<PathBuf> {
             .find(|p| p.is_file())
     });
     if found.is_none() {
-        skip(&format!(
+        missing(&format!(
             "`{name}` is not on PATH (install it with `{install}`)"
         ));
     }
     found
+}
+
+/// A tool is missing: skip, or fail under `POD_INTROSPECT_REQUIRE_TOOLS=1`.
+fn missing(reason: &str) {
+    if std::env::var_os("POD_INTROSPECT_REQUIRE_TOOLS").is_some_and(|v| v == "1") {
+        panic!("POD_INTROSPECT_REQUIRE_TOOLS=1 but {reason}");
+    }
+    skip(reason);
 }
 
 fn output(cmd: &mut Command) -> Output {
@@ -120,9 +130,7 @@ fn run_links_the_bundled_guest_into_a_wasi_config_import() {
     assert_eq!(
         all,
         "limits.cpu=2\n\
-         limits.cpu.divisor=1\n\
          limits.memory=67108864\n\
-         limits.memory.divisor=1\n\
          pod.annotations.build=v1.2.3\n\
          pod.annotations.note=say \"hi\"\n\tbye\n\
          pod.labels.app=store\n\
@@ -181,8 +189,135 @@ fn run_no_link_leaves_the_imports_to_the_runtime() {
         root(&pod),
     ]);
     assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "error: {CONFIG_CONSUMER_WASM_PATH} imports wasi:config/store@0.2.0-rc.1, which \
+             --no-link leaves unsatisfied: drop --no-link to link the bundled guest\n"
+        )
+    );
+}
+
+#[test]
+fn run_explains_what_it_cannot_run() {
+    let pod = PodRoot::new();
+    let text = pod.path().join("notes.txt");
+    std::fs::write(&text, "hello\n").unwrap();
+    let core = pod.path().join("core.wasm");
+    // The smallest core module: magic and version 1, no sections.
+    std::fs::write(&core, b"\0asm\x01\0\0\0").unwrap();
+    let cases = [
+        (
+            text.to_str().unwrap(),
+            "is not a WebAssembly binary (it does not start with \\0asm)",
+        ),
+        (
+            core.to_str().unwrap(),
+            "is a core WebAssembly module, not a component: build it for wasm32-wasip2",
+        ),
+        (
+            POD_HTTP_WASM_PATH,
+            "does not export wasi:cli/run (it exports wasi:http/incoming-handler@0.2.12)",
+        ),
+    ];
+    for (file, want) in cases {
+        for extra in [&[][..], &["--no-link"][..]] {
+            let mut args = vec!["run", file, "--root", root(&pod)];
+            args.extend_from_slice(extra);
+            let out = pod.run(&args);
+            assert_eq!(out.status.code(), Some(2), "{file}: {}", stderr(&out));
+            assert!(
+                stderr(&out).starts_with(&format!("error: {file} {want}")),
+                "{file} {extra:?}: {}",
+                stderr(&out)
+            );
+        }
+    }
+}
+
+#[test]
+fn wasi_config_get_all_refuses_a_partial_set_and_a_broken_mapping() {
+    let pod = PodRoot::new();
+    pod.atomic_volume(
+        "/etc/podinfo",
+        "..2026_11_29_12_00_00.1",
+        &[
+            ("labels", "app=\"store\"\ntier=\"web"),
+            ("name", "web-0"),
+            ("cpu_limit", "500"),
+        ],
+    );
+    let consumer = |env: &[&str], keys: &[&str]| {
+        let mut args = vec![
+            "run",
+            CONFIG_CONSUMER_WASM_PATH,
+            "--root",
+            root(&pod),
+            "--env-clear",
+        ];
+        for e in env {
+            args.extend_from_slice(&["--env", e]);
+        }
+        if !keys.is_empty() {
+            args.push("--");
+            args.extend_from_slice(keys);
+        }
+        pod.run(&args)
+    };
+    // get-all: the broken label file fails the whole set, naming file and line.
+    let out = consumer(&[], &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert_eq!(stdout(&out), "");
     assert!(
-        stderr(&out).contains("wasi:config/store@0.2.0-rc.1"),
+        stderr(&out).contains("Upstream(\"/etc/podinfo/labels, line 2:"),
+        "{}",
+        stderr(&out)
+    );
+    // A typo in a declared divisor: every key is an error, not a figure in the wrong unit.
+    let mapping = "POD_INTROSPECT_FIELDS=limits.cpu=file:/etc/podinfo/cpu_limit;divisor=1q";
+    let out = consumer(&[mapping], &["pod.name"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains("Upstream(\"POD_INTROSPECT_FIELDS: ") && stderr(&out).contains("1q"),
+        "{}",
+        stderr(&out)
+    );
+    // Declared properly, the divisor and the millicores are there.
+    let declared = "POD_INTROSPECT_FIELDS=limits.cpu=file:/etc/podinfo/cpu_limit;divisor=1m";
+    let out = consumer(
+        &[declared],
+        &["limits.cpu", "limits.cpu.divisor", "limits.cpu.millicores"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        "limits.cpu=500\nlimits.cpu.divisor=1m\nlimits.cpu.millicores=500\n"
+    );
+}
+
+#[test]
+fn wasi_config_reports_an_unreadable_source_as_an_io_error() {
+    let pod = PodRoot::new();
+    pod.atomic_volume(
+        "/etc/podinfo",
+        "..2026_11_29_12_00_00.1",
+        &[("name", "web-0")],
+    );
+    // `labels` is a directory where the kubelet would have written a file.
+    std::fs::create_dir(pod.host("/etc/podinfo/..2026_11_29_12_00_00.1/labels")).unwrap();
+    std::os::unix::fs::symlink("..data/labels", pod.host("/etc/podinfo/labels")).unwrap();
+    let out = pod.run(&[
+        "run",
+        CONFIG_CONSUMER_WASM_PATH,
+        "--root",
+        root(&pod),
+        "--env-clear",
+        "--",
+        "pod.labels.app",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains("Io(\"cannot read /etc/podinfo/labels"),
         "{}",
         stderr(&out)
     );
@@ -227,8 +362,15 @@ fn wasmtime_cli_prints_the_same_json_and_invokes_exports() {
     // ...but wasmtime 48's WAVE parser rejects `wasi:config/store.get@0.2.0-rc.1(..)` (the `-rc.1`
     // prerelease), and bare `get` is ambiguous with pod-introspect's `get`, so wasi:config is
     // checked through its unambiguous `get-all`.
-    let all = wasmtime_run(&["--invoke", "get-all()"]);
-    assert!(all.contains("(\"pod.namespace\", \"shop\")"), "{all}");
+    assert_eq!(
+        wasmtime_run(&["--invoke", "get-all()"]).trim_end(),
+        "ok([(\"limits.cpu\", \"2\"), (\"limits.memory\", \"67108864\"), \
+         (\"pod.annotations.build\", \"v1.2.3\"), \
+         (\"pod.annotations.note\", \"say \\\"hi\\\"\\n\\tbye\"), \
+         (\"pod.labels.app\", \"store\"), (\"pod.labels.tier\", \"web\"), \
+         (\"pod.name\", \"web-0\"), (\"pod.namespace\", \"shop\"), \
+         (\"pod.uid\", \"0b7f3a5c-8a52-4f4e-9d6c-1f2e3d4c5b6a\")])"
+    );
 }
 
 #[test]
@@ -298,7 +440,7 @@ fn jco_dir() -> Option<PathBuf> {
     if dir.join("node_modules/.bin/jco").is_file() {
         Some(dir)
     } else {
-        skip("jco is not installed (run `npm ci --prefix tests/jco`; it needs Node.js 20+)");
+        missing("jco is not installed (run `npm ci --prefix tests/jco`; it needs Node.js 20+)");
         None
     }
 }
@@ -491,6 +633,19 @@ fn link_writes_a_component_wasmtime_serve_runs_as_an_http_app() {
     let out = pod.run(&["link", POD_HTTP_WASM_PATH, "-o", linked.to_str().unwrap()]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stderr(&out).contains("with the pod-introspect guest linked in"));
+    // The same command on a wasi:cli/run component gives one `run --no-link` runs as it is.
+    let greeter = pod.path().join("greeter-linked.wasm");
+    let out = pod.run(&[
+        "link",
+        POD_GREETER_WASM_PATH,
+        "-o",
+        greeter.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        host_run(&pod, greeter.to_str().unwrap(), &["--no-link"], &[]),
+        "pod: web-0\nnamespace: shop\nlabel app: store\nlimits.cpu: 2 (divisor 1)\n"
+    );
     let Some(wasmtime) = tool("wasmtime", "cargo install --locked wasmtime-cli@48.0.8") else {
         return;
     };
@@ -533,16 +688,25 @@ fn link_refuses_a_component_with_nothing_to_link() {
     assert!(!pod.path().join("x.wasm").exists());
 }
 
-/// Reads `wasmtime serve`'s stderr until `Serving HTTP on http://ADDR/` and returns ADDR.
+/// Reads `wasmtime serve`'s stderr until `Serving HTTP on http://ADDR/` and returns ADDR; fails
+/// after 60 s. A thread keeps draining stderr afterwards, so the server never writes to a closed
+/// pipe.
 fn serving_address(stderr: std::process::ChildStderr) -> String {
     use std::io::BufRead;
-    for line in std::io::BufReader::new(stderr).lines() {
-        let line = line.unwrap();
-        if let Some(rest) = line.split("http://").nth(1) {
-            return rest.trim_end_matches('/').to_string();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut tx = Some(tx);
+        for line in std::io::BufReader::new(stderr).lines() {
+            let Ok(line) = line else { break };
+            if let Some(rest) = line.split("http://").nth(1)
+                && let Some(tx) = tx.take()
+            {
+                let _ = tx.send(rest.trim_end_matches('/').to_string());
+            }
         }
-    }
-    panic!("wasmtime serve exited without printing its address");
+    });
+    rx.recv_timeout(std::time::Duration::from_secs(60))
+        .expect("wasmtime serve printed no `Serving HTTP on` line within 60 s")
 }
 
 /// A plain HTTP/1.1 GET over loopback: (status, body).
@@ -566,53 +730,93 @@ fn http_get(addr: &str, path: &str) -> (u16, String) {
 }
 
 #[test]
-fn run_names_an_import_the_bundled_guest_cannot_satisfy() {
-    // wasmCloud 1.x components import wasi:config/store@0.2.0-draft, which is not
-    // semver-compatible with the guest's 0.2.0-rc.1. wasm-tools makes such a component.
+fn link_says_which_import_cannot_be_satisfied_and_why() {
+    // Components made by wasm-tools from WIT (`component embed --dummy` + `component new`).
     let Some(wasm_tools) = tool("wasm-tools", "cargo install --locked wasm-tools@1.263.0") else {
         return;
     };
     let pod = PodRoot::new();
-    let wit = pod.path().join("wit");
-    std::fs::create_dir_all(wit.join("deps/config")).unwrap();
-    std::fs::write(
-        wit.join("world.wit"),
-        "package example:draft;\nworld app { import wasi:config/store@0.2.0-draft; }\n",
-    )
-    .unwrap();
-    std::fs::write(
-        wit.join("deps/config/store.wit"),
-        "package wasi:config@0.2.0-draft;\n\
-         interface store {\n\
-             variant error { upstream(string), io(string) }\n\
-             get: func(key: string) -> result<option<string>, error>;\n\
-         }\n",
-    )
-    .unwrap();
-    let core = pod.path().join("draft.core.wasm");
-    let component = pod.path().join("draft.wasm");
-    success(
-        Command::new(&wasm_tools)
-            .args(["component", "embed", "--dummy"])
-            .arg(&wit)
-            .arg("-o")
-            .arg(&core),
-    );
-    success(
-        Command::new(&wasm_tools)
-            .args(["component", "new"])
-            .arg(&core)
-            .arg("-o")
-            .arg(&component),
-    );
-    let out = pod.run(&["run", component.to_str().unwrap(), "--root", root(&pod)]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        stderr(&out).contains(
-            "draft.wasm imports wasi:config/store@0.2.0-draft, but the bundled guest exports \
-             pod-introspect:pod/pod-introspect@0.1.0 and wasi:config/store@0.2.0-rc.1"
+    // wasmCloud 1.x components import wasi:config/store@0.2.0-draft, which is not
+    // semver-compatible with the guest's 0.2.0-rc.1.
+    let draft_store = "package wasi:config@0.2.0-draft;\n\
+        interface store {\n\
+            variant error { upstream(string), io(string) }\n\
+            get: func(key: string) -> result<option<string>, error>;\n\
+        }\n";
+    // The right name and version, the wrong types (`label` returning a string error).
+    let wrong_pod = "package pod-introspect:pod@0.1.0;\n\
+        interface pod-introspect {\n\
+            label: func(key: string) -> result<option<string>, string>;\n\
+        }\n";
+    // The right types for a subset of the interface, which links: the mixed case below names
+    // only its other import.
+    let subset_pod = "package pod-introspect:pod@0.1.0;\n\
+        interface pod-introspect {\n\
+            info-json: func() -> string;\n\
+        }\n";
+    type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a str, &'a str);
+    let cases: [Case; 3] = [
+        (
+            "draft",
+            &[("config", draft_store)],
+            "import wasi:config/store@0.2.0-draft;",
+            "wasi:config/store@0.2.0-draft is not semver-compatible with the guest's \
+                 wasi:config/store@0.2.0-rc.1",
         ),
-        "{}",
-        stderr(&out)
-    );
+        (
+            "wrong",
+            &[("pod", wrong_pod)],
+            "import pod-introspect:pod/pod-introspect@0.1.0;",
+            "pod-introspect:pod/pod-introspect@0.1.0 expects other types than the guest's \
+                 pod-introspect:pod/pod-introspect@0.1.0 has",
+        ),
+        (
+            "mixed",
+            &[("pod", subset_pod), ("config", draft_store)],
+            "import pod-introspect:pod/pod-introspect@0.1.0; import wasi:config/store@0.2.0-draft;",
+            // Only the import that failed is named.
+            "into DIR/mixed.wasm: wasi:config/store@0.2.0-draft is not semver-compatible with \
+                 the guest's wasi:config/store@0.2.0-rc.1. Build it",
+        ),
+    ];
+    for (name, deps, imports, want) in cases {
+        let wit = pod.path().join(format!("{name}-wit"));
+        for (dep, text) in deps {
+            std::fs::create_dir_all(wit.join("deps").join(dep)).unwrap();
+            std::fs::write(wit.join("deps").join(dep).join("package.wit"), text).unwrap();
+        }
+        std::fs::write(
+            wit.join("world.wit"),
+            format!("package example:{name};\nworld app {{ {imports} }}\n"),
+        )
+        .unwrap();
+        let core = pod.path().join(format!("{name}.core.wasm"));
+        let component = pod.path().join(format!("{name}.wasm"));
+        success(
+            Command::new(&wasm_tools)
+                .args(["component", "embed", "--dummy"])
+                .arg(&wit)
+                .arg("-o")
+                .arg(&core),
+        );
+        success(
+            Command::new(&wasm_tools)
+                .args(["component", "new"])
+                .arg(&core)
+                .arg("-o")
+                .arg(&component),
+        );
+        let out_file = pod.path().join(format!("{name}-linked.wasm"));
+        let out = pod.run(&[
+            "link",
+            component.to_str().unwrap(),
+            "-o",
+            out_file.to_str().unwrap(),
+        ]);
+        let err = stderr(&out).replace(pod.path().to_str().unwrap(), "DIR");
+        assert_eq!(out.status.code(), Some(2), "{name}: {err}");
+        assert!(err.contains(want), "{name}: {err}");
+        assert!(!err.contains("socket"), "wac's vocabulary leaked: {err}");
+        assert!(!out_file.exists(), "{name}: nothing is written on error");
+    }
 }

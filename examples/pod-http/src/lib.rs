@@ -55,10 +55,25 @@ mod component {
             pod::info_json()
         }
         fn label(&self, key: &str) -> Result<Option<String>, String> {
-            pod::label(key).map_err(|e| format!("{e:?}"))
+            pod::label(key).map_err(describe)
         }
         fn annotation(&self, key: &str) -> Result<Option<String>, String> {
-            pod::annotation(key).map_err(|e| format!("{e:?}"))
+            pod::annotation(key).map_err(describe)
+        }
+    }
+
+    /// The text `pod-introspect info` prints for the same error: `FILE, line N: REASON`.
+    fn describe(e: pod::Error) -> String {
+        match e {
+            pod::Error::NotExposed(e) => {
+                format!("{} is not exposed to this container: {}", e.field, e.hint)
+            }
+            pod::Error::Malformed(e) => match e.line {
+                Some(line) => format!("{}, line {line}: {}", e.file, e.reason),
+                None => format!("{}: {}", e.file, e.reason),
+            },
+            pod::Error::Io(e) => format!("cannot read {}: {}", e.path, e.message),
+            pod::Error::Api(e) => format!("Kubernetes API: {e:?}"),
         }
     }
 

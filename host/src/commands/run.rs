@@ -5,7 +5,7 @@ use crate::link;
 use crate::outbound::OutboundConfig;
 use crate::runtime::{Limits, Runtime, explain_trap};
 use crate::sandbox::Sandbox;
-use anyhow::{Context as _, Result};
+use anyhow::{Context as _, Result, bail};
 use pod_introspect_guest_artifact::GUEST_WASM;
 use std::process::ExitCode;
 use wasmtime::component::Component;
@@ -59,9 +59,28 @@ pub async fn run(args: crate::cli::RunArgs) -> Result<ExitCode> {
     let what = args.component.display().to_string();
     let mut wasm =
         std::fs::read(&args.component).with_context(|| format!("reading component {what}"))?;
-    if !args.no_link
-        && let Some(linked) = link::plug_bundled_guest(&wasm, GUEST_WASM, &what)?
-    {
+    let facts = link::inspect(&wasm, &what)?;
+    if !facts.is_command() {
+        bail!(
+            "{what} does not export wasi:cli/run (it exports {}), so `run` has nothing to call; \
+             for an HTTP component, write it linked with `pod-introspect link` and serve it with a \
+             wasi:http runtime such as `wasmtime serve`",
+            if facts.exports.is_empty() {
+                "nothing".to_string()
+            } else {
+                facts.exports.join(", ")
+            }
+        );
+    }
+    if args.no_link {
+        if !facts.guest_imports.is_empty() {
+            bail!(
+                "{what} imports {}, which --no-link leaves unsatisfied: drop --no-link to link the \
+                 bundled guest",
+                facts.guest_imports.join(" and ")
+            );
+        }
+    } else if let Some(linked) = link::plug_bundled_guest(&wasm, GUEST_WASM, &what)? {
         tracing::debug!(component = %what, "linked the bundled guest into the component's imports");
         wasm = linked;
     }
