@@ -14,7 +14,7 @@
 # Needs kubectl (default /usr/bin/kubectl), python3 and wrk: when wrk is missing it is installed
 # with `apt-get install -y wrk` if possible, else the script stops with a message.
 #
-# Usage: bench/proxy.sh [SECONDS per wrk run, default 10] [CONNECTIONS, default 32]
+# Usage: [PROXY_ARGS="--threads 0"] bench/proxy.sh [SECONDS per wrk run, default 10] [CONNECTIONS, default 32]
 # Output: a markdown table on stdout (paste into docs/benchmarks.md with the command line).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -73,7 +73,8 @@ start_proxy() {
   echo "http://$(sed -n 's/^Starting to serve on //p' "$work/$name.out")"
 }
 kp=$(start_proxy kubectl "$kubectl_bin" proxy --kubeconfig "$work/state/kubeconfig" --port=0)
-pp=$(start_proxy pod-introspect "$host" proxy --kubeconfig "$work/state/kubeconfig" --port=0)
+# PROXY_ARGS: extra flags for pod-introspect proxy, e.g. PROXY_ARGS="--threads 0".
+pp=$(start_proxy pod-introspect "$host" proxy --kubeconfig "$work/state/kubeconfig" --port=0 ${PROXY_ARGS:-})
 echo "kubectl proxy $kp, pod-introspect proxy $pp, direct $direct" >&2
 
 # wrk's summary as "rps p50_ms p99_ms".
