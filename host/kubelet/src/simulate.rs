@@ -241,7 +241,13 @@ pub fn simulate(opts: &SimulateOptions) -> Result<SimulateReport, SimulateError>
             }
         })?;
     notes.extend(env.notes);
-    if opts.api_server.is_none() {
+    // Only worth saying when the container's env refers to them.
+    let refers_to_service_env = container.env.iter().flatten().any(|e| {
+        e.value
+            .as_deref()
+            .is_some_and(|v| v.contains("$(KUBERNETES_"))
+    });
+    if opts.api_server.is_none() && refers_to_service_env {
         notes.push(
             "env: the `kubernetes` Service variables (KUBERNETES_SERVICE_HOST, KUBERNETES_SERVICE_PORT, ...) are not set without --cluster, so $(KUBERNETES_...) references stay as written".to_string(),
         );

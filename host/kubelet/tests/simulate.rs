@@ -497,6 +497,24 @@ fn env_is_resolved_like_make_environment_variables() {
 }
 
 #[test]
+fn service_env_note_only_when_the_env_refers_to_it() {
+    let service_note = |yaml: &str| {
+        Root::new()
+            .run(yaml)
+            .notes
+            .iter()
+            .any(|n| n.contains("are not set without --cluster"))
+    };
+    let pod = |value: &str| {
+        format!(
+            "apiVersion: v1\nkind: Pod\nmetadata: {{name: p}}\nspec:\n  containers:\n  - name: c\n    env:\n    - {{name: API, value: '{value}'}}\n"
+        )
+    };
+    assert!(service_note(&pod("https://$(KUBERNETES_SERVICE_HOST):443")));
+    assert!(!service_note(&pod("https://example:443")));
+}
+
+#[test]
 fn env_defaults_for_ips_node_and_service_account() {
     let root = Root::new();
     root.run(

@@ -61,15 +61,20 @@ pub async fn run(args: crate::cli::RunArgs) -> Result<ExitCode> {
         std::fs::read(&args.component).with_context(|| format!("reading component {what}"))?;
     let facts = link::inspect(&wasm, &what)?;
     if !facts.is_command() {
+        let exports = if facts.exports.is_empty() {
+            "nothing".to_string()
+        } else {
+            facts.exports.join(", ")
+        };
+        let how = if facts.guest_imports.is_empty() {
+            "serve an HTTP component with a wasi:http runtime such as `wasmtime serve`"
+        } else {
+            "for an HTTP component, write it linked with `pod-introspect link` and serve that \
+             with a wasi:http runtime such as `wasmtime serve`"
+        };
         bail!(
-            "{what} does not export wasi:cli/run (it exports {}), so `run` has nothing to call; \
-             for an HTTP component, write it linked with `pod-introspect link` and serve it with a \
-             wasi:http runtime such as `wasmtime serve`",
-            if facts.exports.is_empty() {
-                "nothing".to_string()
-            } else {
-                facts.exports.join(", ")
-            }
+            "{what} does not export wasi:cli/run (it exports {exports}), so `run` has nothing to \
+             call; {how}"
         );
     }
     if args.no_link {
