@@ -1,7 +1,8 @@
 //! Builds the pod-introspect guest component, and the example components `pod-greeter`,
-//! `config-consumer` and `pod-http` (examples/), for wasm32-wasip2 with one nested `cargo build`, the way
-//! wasmtime's `crates/test-programs/artifacts` builds its test components. Exports their paths as
-//! `POD_INTROSPECT_GUEST_WASM`, `POD_GREETER_WASM`, `CONFIG_CONSUMER_WASM` and `POD_HTTP_WASM`.
+//! `config-consumer` and `pod-http` (examples/), for wasm32-wasip2 with one nested `cargo build`,
+//! the way wasmtime's `crates/test-programs/artifacts` builds its test components. Exports their
+//! paths as `POD_INTROSPECT_GUEST_WASM`, `POD_GREETER_WASM`, `CONFIG_CONSUMER_WASM` and
+//! `POD_HTTP_WASM`.
 //!
 //! The nested build uses its own target dir under OUT_DIR so it never waits on the outer build's
 //! lock, and drops the outer build's flags (RUSTFLAGS for the host target must not reach wasm).
