@@ -347,6 +347,24 @@ fn wasmtime_cli_prints_the_same_json_and_invokes_exports() {
         wasmtime_run(&["--invoke", "field(\"metadata.uid\")"]).trim_end(),
         "ok(\"0b7f3a5c-8a52-4f4e-9d6c-1f2e3d4c5b6a\")"
     );
+    // The consumer example reads wasmtime's own wasi:config (wasmtime-wasi-config 48) unchanged:
+    // the guest exports the version wasmtime implements.
+    let from_wasmtime = success(
+        Command::new(&wasmtime)
+            .args([
+                "run",
+                "-S",
+                "config",
+                "-S",
+                "config-var=pod.name=from-wasmtime",
+            ])
+            .arg(CONFIG_CONSUMER_WASM_PATH)
+            .args(["pod.name", "pod.uid"]),
+    );
+    assert_eq!(
+        from_wasmtime,
+        "pod.name=from-wasmtime\npod.uid is not set\n"
+    );
     // The qualified name works for an interface with a plain version...
     assert_eq!(
         wasmtime_run(&[
@@ -736,8 +754,8 @@ fn link_says_which_import_cannot_be_satisfied_and_why() {
         return;
     };
     let pod = PodRoot::new();
-    // wasmCloud 1.x components import wasi:config/store@0.2.0-draft, which is not
-    // semver-compatible with the guest's 0.2.0-rc.1.
+    // A component built against wasi-config's earlier 0.2.0-draft (the draft wasmCloud's runtime
+    // serves) is not semver-compatible with the guest's 0.2.0-rc.1.
     let draft_store = "package wasi:config@0.2.0-draft;\n\
         interface store {\n\
             variant error { upstream(string), io(string) }\n\
