@@ -56,17 +56,95 @@ pub fn check_is_component(bytes: &[u8], what: &str) -> Result<()> {
     Ok(())
 }
 
+/// A component parsed once, for its [`ComponentFacts`] and then, if wanted, for linking
+/// ([`ParsedApp::plug`]): `run` needs both and parses the file only here.
+pub struct ParsedApp {
+    graph: CompositionGraph,
+    socket: PackageId,
+    what: String,
+    /// What the component imports from the guest and what it exports.
+    pub facts: ComponentFacts,
+}
+
+impl ParsedApp {
+    /// Parses `app` (a component's bytes); `what` names it in errors.
+    ///
+    /// Errors: `app` is not a valid component (see [`check_is_component`]).
+    pub fn parse(app: &[u8], what: &str) -> Result<ParsedApp> {
+        let mut graph = CompositionGraph::new();
+        let package = parse(&mut graph, "app:component", app, what)?;
+        let world = &graph.types()[package.ty()];
+        let facts = ComponentFacts {
+            guest_imports: guest_interfaces(world.imports.keys()),
+            exports: world.exports.keys().cloned().collect(),
+        };
+        let socket = graph
+            .register_package(package)
+            .context("registering the component for linking")?;
+        Ok(ParsedApp {
+            graph,
+            socket,
+            what: what.to_string(),
+            facts,
+        })
+    }
+
+    /// The component with `guest` plugged into its pod-introspect and wasi:config/store
+    /// imports, as a new component's bytes; `None` when it imports neither (run it as it is).
+    ///
+    /// Errors name the component and, for each import that could not be linked, why: the guest
+    /// exports no such interface, its version is not semver-compatible (an import of
+    /// `wasi:config/store@0.2.0-draft` against the guest's `0.2.0-rc.1`), or its types differ.
+    pub fn plug(self, guest: &[u8]) -> Result<Option<Vec<u8>>> {
+        let ParsedApp {
+            mut graph,
+            socket,
+            what,
+            facts,
+        } = self;
+        if facts.guest_imports.is_empty() {
+            return Ok(None);
+        }
+        let plug = parse(
+            &mut graph,
+            "pod-introspect:guest",
+            guest,
+            "the bundled guest",
+        )?;
+        let plug = graph
+            .register_package(plug)
+            .context("registering the bundled guest for linking")?;
+        let unlinked = match wac_graph::plug(&mut graph, vec![plug], socket) {
+            // Nothing matched: every wanted import is unlinked.
+            Err(wac_graph::PlugError::NoPlugHappened) => facts.guest_imports,
+            Err(e) => return Err(anyhow::Error::new(e).context(format!("linking {what}"))),
+            // `plug` links each import whose guest export is a semver-compatible subtype, and
+            // succeeds when at least one was: what the composition still imports is the rest.
+            Ok(()) => guest_interfaces(graph.imports().map(|(name, _, _)| name)),
+        };
+        if unlinked.is_empty() {
+            let bytes = graph
+                .encode(EncodeOptions::default())
+                .with_context(|| format!("encoding {what} linked with the bundled guest"))?;
+            return Ok(Some(bytes));
+        }
+        let reasons: Vec<String> = unlinked
+            .iter()
+            .map(|import| why_unlinked(&graph, socket, plug, import))
+            .collect();
+        bail!(
+            "cannot link the bundled pod-introspect guest into {what}: {}. Build it against wit/ \
+             of this pod-introspect release, or compose it yourself (`wac plug`)",
+            reasons.join("; ")
+        )
+    }
+}
+
 /// The [`ComponentFacts`] of `app` (a component's bytes).
 ///
 /// Errors: `app` is not a valid component (the message names `what`).
 pub fn inspect(app: &[u8], what: &str) -> Result<ComponentFacts> {
-    let mut graph = CompositionGraph::new();
-    let package = parse(&mut graph, "app:component", app, what)?;
-    let world = &graph.types()[package.ty()];
-    Ok(ComponentFacts {
-        guest_imports: guest_interfaces(world.imports.keys()),
-        exports: world.exports.keys().cloned().collect(),
-    })
+    Ok(ParsedApp::parse(app, what)?.facts)
 }
 
 fn parse(graph: &mut CompositionGraph, name: &str, bytes: &[u8], what: &str) -> Result<Package> {
@@ -81,10 +159,13 @@ fn parse(graph: &mut CompositionGraph, name: &str, bytes: &[u8], what: &str) -> 
 }
 
 /// The names among `names` whose unversioned part is in [`GUEST_PROVIDED`].
-fn guest_interfaces<'a>(names: impl Iterator<Item = &'a String>) -> Vec<String> {
+fn guest_interfaces<'a>(
+    names: impl Iterator<Item = &'a (impl AsRef<str> + ?Sized + 'a)>,
+) -> Vec<String> {
     names
+        .map(AsRef::as_ref)
         .filter(|name| GUEST_PROVIDED.contains(&unversioned(name)))
-        .cloned()
+        .map(str::to_string)
         .collect()
 }
 
@@ -93,56 +174,11 @@ fn unversioned(name: &str) -> &str {
 }
 
 /// `app` with the bundled guest `guest` plugged into its pod-introspect and wasi:config/store
-/// imports, as a new component's bytes; `None` when `app` imports neither (run it as it is).
+/// imports ([`ParsedApp::plug`]), for a component not parsed yet; `None` when it imports neither.
 ///
-/// Errors name `what` (the component's path) and, for each import that could not be linked,
-/// why: the guest exports no such interface, its version is not semver-compatible (an import of
-/// `wasi:config/store@0.2.0-draft` against the guest's `0.2.0-rc.1`), or its types differ.
+/// Errors: as [`ParsedApp::parse`] and [`ParsedApp::plug`], naming `what`.
 pub fn plug_bundled_guest(app: &[u8], guest: &[u8], what: &str) -> Result<Option<Vec<u8>>> {
-    let mut graph = CompositionGraph::new();
-    let socket = parse(&mut graph, "app:component", app, what)?;
-    let wanted = guest_interfaces(graph.types()[socket.ty()].imports.keys());
-    if wanted.is_empty() {
-        return Ok(None);
-    }
-    let socket = graph
-        .register_package(socket)
-        .context("registering the component for linking")?;
-    let plug = parse(
-        &mut graph,
-        "pod-introspect:guest",
-        guest,
-        "the bundled guest",
-    )?;
-    let plug = graph
-        .register_package(plug)
-        .context("registering the bundled guest for linking")?;
-    let unlinked = match wac_graph::plug(&mut graph, vec![plug], socket) {
-        // Nothing matched: every wanted import is unlinked.
-        Err(wac_graph::PlugError::NoPlugHappened) => wanted.clone(),
-        Err(e) => return Err(anyhow::Error::new(e).context(format!("linking {what}"))),
-        Ok(()) => {
-            let bytes = graph
-                .encode(EncodeOptions::default())
-                .with_context(|| format!("encoding {what} linked with the bundled guest"))?;
-            // `plug` links each import whose guest export is a semver-compatible subtype, and
-            // succeeds when at least one was: check that none is left.
-            let left = inspect(&bytes, "the linked component")?.guest_imports;
-            if left.is_empty() {
-                return Ok(Some(bytes));
-            }
-            left
-        }
-    };
-    let reasons: Vec<String> = unlinked
-        .iter()
-        .map(|import| why_unlinked(&graph, socket, plug, import))
-        .collect();
-    bail!(
-        "cannot link the bundled pod-introspect guest into {what}: {}. Build it against wit/ of \
-         this pod-introspect release, or compose it yourself (`wac plug`)",
-        reasons.join("; ")
-    )
+    ParsedApp::parse(app, what)?.plug(guest)
 }
 
 /// Why the guest's export cannot satisfy `import` of the socket.

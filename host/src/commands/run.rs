@@ -59,7 +59,8 @@ pub async fn run(args: crate::cli::RunArgs) -> Result<ExitCode> {
     let what = args.component.display().to_string();
     let mut wasm =
         std::fs::read(&args.component).with_context(|| format!("reading component {what}"))?;
-    let facts = link::inspect(&wasm, &what)?;
+    let parsed = link::ParsedApp::parse(&wasm, &what)?;
+    let facts = &parsed.facts;
     if !facts.is_command() {
         let exports = if facts.exports.is_empty() {
             "nothing".to_string()
@@ -85,7 +86,7 @@ pub async fn run(args: crate::cli::RunArgs) -> Result<ExitCode> {
                 facts.guest_imports.join(" and ")
             );
         }
-    } else if let Some(linked) = link::plug_bundled_guest(&wasm, GUEST_WASM, &what)? {
+    } else if let Some(linked) = parsed.plug(GUEST_WASM)? {
         tracing::debug!(component = %what, "linked the bundled guest into the component's imports");
         wasm = linked;
     }
