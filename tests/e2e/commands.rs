@@ -131,15 +131,7 @@ fn container_paths_with_dot_dot_stay_inside_the_root() {
         "apiVersion: v1\nkind: Pod\nmetadata: {name: evil}\nspec:\n  containers:\n  - name: c\n    image: i\n    env:\n    - {name: POD_INTROSPECT_FIELDS, value: \"metadata.uid=file:/../../../../../../etc/hostname\"}\n    volumeMounts: [{name: dw, mountPath: /../../../../../../etc}]\n  volumes: [{name: dw, downwardAPI: {items: [{path: name, fieldRef: {fieldPath: metadata.name}}]}}]\n",
     )
     .unwrap();
-    let root = pod.path().to_str().unwrap();
-    let out = pod.run(&[
-        "simulate",
-        "--pod",
-        manifest.to_str().unwrap(),
-        "--root",
-        root,
-    ]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    pod.simulate(&manifest, &[]);
     let info = pod.info(&["--downward", "/../../../../etc"]);
     // /etc inside the root holds the simulated volume; the host's /etc/hostname is never read.
     let host_name = std::fs::read_to_string("/etc/hostname").unwrap_or_default();

@@ -1,23 +1,10 @@
 //! The example manifests (examples/*.yaml) played by `simulate` and read back by the guest via `info`.
 
-use crate::harness::{PodRoot, stderr, stdout, workspace};
+use crate::harness::{PodRoot, stderr, workspace};
 use serde_json::json;
 
 fn simulate(pod: &PodRoot, manifest: &str) -> String {
-    let path = workspace().join("examples").join(manifest);
-    let out = pod.run(&[
-        "simulate",
-        "--pod",
-        path.to_str().unwrap(),
-        "--root",
-        pod.path().to_str().unwrap(),
-    ]);
-    assert!(
-        out.status.success(),
-        "simulate {manifest}: {}",
-        stderr(&out)
-    );
-    stdout(&out)
+    pod.simulate(&workspace().join("examples").join(manifest), &[])
 }
 
 #[test]
@@ -159,22 +146,12 @@ fn resimulating_after_a_label_edit_swaps_data() {
     let manifest = pod.path().join("pod.yaml");
     let text = std::fs::read_to_string(workspace().join("examples/dapi-volume.yaml")).unwrap();
     std::fs::write(&manifest, &text).unwrap();
-    let run = |m: &std::path::Path| {
-        let out = pod.run(&[
-            "simulate",
-            "--pod",
-            m.to_str().unwrap(),
-            "--root",
-            pod.path().to_str().unwrap(),
-        ]);
-        assert!(out.status.success(), "{}", stderr(&out));
-    };
-    run(&manifest);
+    pod.simulate(&manifest, &[]);
     let before = std::fs::read_link(pod.host("/etc/podinfo/..data")).unwrap();
     let uid_before =
         std::fs::read_to_string(pod.path().join(".pod-introspect/container.json")).unwrap();
     std::fs::write(&manifest, text.replace("rack: rack-22", "rack: rack-23")).unwrap();
-    run(&manifest);
+    pod.simulate(&manifest, &[]);
     let after = std::fs::read_link(pod.host("/etc/podinfo/..data")).unwrap();
     assert_ne!(before, after, "..data must point at a new version");
     assert!(

@@ -85,6 +85,27 @@ impl PodRoot {
             .expect("run pod-introspect")
     }
 
+    /// `pod-introspect simulate --pod MANIFEST --root <here> [extra]`, which must exit 0; its
+    /// stdout (what it wrote, notes, the next command).
+    pub fn simulate(&self, manifest: &Path, extra: &[&str]) -> String {
+        let mut args = vec![
+            "simulate",
+            "--pod",
+            manifest.to_str().expect("utf-8 manifest path"),
+            "--root",
+            self.path().to_str().expect("utf-8 temp path"),
+        ];
+        args.extend_from_slice(extra);
+        let out = self.run(&args);
+        assert!(
+            out.status.success(),
+            "simulate {}: {}",
+            manifest.display(),
+            stderr(&out)
+        );
+        stdout(&out)
+    }
+
     /// `pod-introspect info --root <here> --env-clear [extra]`, which must exit 0, as JSON.
     pub fn info(&self, extra: &[&str]) -> Value {
         let root = self.path().to_str().expect("utf-8 temp path");

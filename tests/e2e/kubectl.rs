@@ -74,18 +74,8 @@ fn kubectl_and_the_guest_see_the_same_cluster() {
     let state = cluster.state.path();
     let home = tempfile::tempdir().unwrap();
     let pod = PodRoot::new();
-    let root = pod.path().to_str().unwrap();
     let manifest = workspace().join("examples/seed-pod.yaml");
-    let out = pod.run(&[
-        "simulate",
-        "--pod",
-        manifest.to_str().unwrap(),
-        "--root",
-        root,
-        "--cluster",
-        state.to_str().unwrap(),
-    ]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    pod.simulate(&manifest, &["--cluster", state.to_str().unwrap()]);
     let sa = pod.host("/var/run/secrets/kubernetes.io/serviceaccount");
     assert!(
         std::fs::read_to_string(sa.join("token"))
@@ -160,16 +150,7 @@ fn kubectl_and_the_guest_see_the_same_cluster() {
     )
     .unwrap();
     let second = PodRoot::new();
-    let out = second.run(&[
-        "simulate",
-        "--pod",
-        other.to_str().unwrap(),
-        "--root",
-        second.path().to_str().unwrap(),
-        "--cluster",
-        state.to_str().unwrap(),
-    ]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    second.simulate(&other, &["--cluster", state.to_str().unwrap()]);
     let deadline = Instant::now() + Duration::from_secs(10);
     let mut seen = Vec::new();
     while Instant::now() < deadline {

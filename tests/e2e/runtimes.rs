@@ -54,15 +54,20 @@ fn root(pod: &PodRoot) -> &str {
 
 /// `pod-introspect run COMPONENT --root R --env-clear [-- args]`, which must exit 0; its stdout.
 fn host_run(pod: &PodRoot, component: &str, extra: &[&str], args: &[&str]) -> String {
+    let out = run_component(pod, component, extra, args);
+    assert!(out.status.success(), "run {component}: {}", stderr(&out));
+    stdout(&out)
+}
+
+/// `pod-introspect run COMPONENT --root R --env-clear [extra] [-- args]`, whatever its status.
+fn run_component(pod: &PodRoot, component: &str, extra: &[&str], args: &[&str]) -> Output {
     let mut argv = vec!["run", component, "--root", root(pod), "--env-clear"];
     argv.extend_from_slice(extra);
     if !args.is_empty() {
         argv.push("--");
         argv.extend_from_slice(args);
     }
-    let out = pod.run(&argv);
-    assert!(out.status.success(), "run {component}: {}", stderr(&out));
-    stdout(&out)
+    pod.run(&argv)
 }
 
 /// `tool` on PATH, or None after printing why the test is skipped.
@@ -159,16 +164,12 @@ fn wasi_config_reports_a_malformed_label_file_as_an_upstream_error() {
         "..2026_11_29_12_00_00.1",
         &[("labels", "app=\"store\"\ntier=\"web"), ("name", "web-0")],
     );
-    let out = pod.run(&[
-        "run",
+    let out = run_component(
+        &pod,
         CONFIG_CONSUMER_WASM_PATH,
-        "--root",
-        root(&pod),
-        "--env-clear",
-        "--",
-        "pod.name",
-        "pod.labels.app",
-    ]);
+        &[],
+        &["pod.name", "pod.labels.app"],
+    );
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert_eq!(stdout(&out), "pod.name=web-0\n");
     assert!(
@@ -248,21 +249,8 @@ fn wasi_config_get_all_refuses_a_partial_set_and_a_broken_mapping() {
         ],
     );
     let consumer = |env: &[&str], keys: &[&str]| {
-        let mut args = vec![
-            "run",
-            CONFIG_CONSUMER_WASM_PATH,
-            "--root",
-            root(&pod),
-            "--env-clear",
-        ];
-        for e in env {
-            args.extend_from_slice(&["--env", e]);
-        }
-        if !keys.is_empty() {
-            args.push("--");
-            args.extend_from_slice(keys);
-        }
-        pod.run(&args)
+        let env_flags: Vec<&str> = env.iter().flat_map(|e| ["--env", e]).collect();
+        run_component(&pod, CONFIG_CONSUMER_WASM_PATH, &env_flags, keys)
     };
     // get-all: the broken label file fails the whole set, naming file and line.
     let out = consumer(&[], &[]);
@@ -306,15 +294,7 @@ fn wasi_config_reports_an_unreadable_source_as_an_io_error() {
     // `labels` is a directory where the kubelet would have written a file.
     std::fs::create_dir(pod.host("/etc/podinfo/..2026_11_29_12_00_00.1/labels")).unwrap();
     std::os::unix::fs::symlink("..data/labels", pod.host("/etc/podinfo/labels")).unwrap();
-    let out = pod.run(&[
-        "run",
-        CONFIG_CONSUMER_WASM_PATH,
-        "--root",
-        root(&pod),
-        "--env-clear",
-        "--",
-        "pod.labels.app",
-    ]);
+    let out = run_component(&pod, CONFIG_CONSUMER_WASM_PATH, &[], &["pod.labels.app"]);
     assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
     assert!(
         stderr(&out).contains("Io(\"cannot read /etc/podinfo/labels"),
