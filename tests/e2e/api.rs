@@ -338,21 +338,14 @@ fn ipv6_service_host() {
 #[test]
 fn api_server_down_is_a_transport_error_without_a_hang() {
     let mut cluster = Cluster::start(ClusterOptions::default());
-    let pod = InClusterPod::new(&cluster, "shop", "web-0");
-    let port = cluster.api().local_addr().port();
+    let mut pod = InClusterPod::new(&cluster, "shop", "web-0");
     cluster.stop();
-    // Hold the port with a bound socket that does not listen: connections are refused, and no
-    // other test's emulator can take the port meanwhile.
+    // Point the pod at a port held by a bound socket that does not listen: connections are
+    // refused, and no other test's emulator can take the port meanwhile.
     let hold = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
-    if hold
-        .bind(&std::net::SocketAddr::from(([127, 0, 0, 1], port)).into())
-        .is_err()
-    {
-        crate::harness::skip(&format!(
-            "port {port} was taken again before it could be held"
-        ));
-        return;
-    }
+    hold.bind(&std::net::SocketAddr::from(([127, 0, 0, 1], 0)).into())
+        .unwrap();
+    pod.addr = hold.local_addr().unwrap().as_socket().unwrap();
     let started = Instant::now();
     let e = error_of(&pod.run(&["api", "version"], &[]));
     assert_eq!(e["kind"], "transport", "{e}");

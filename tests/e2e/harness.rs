@@ -147,12 +147,9 @@ pub fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-/// Reports a test that cannot run here and returns: `skipped: TEST: REASON` on the process's
-/// stderr (TEST is the test's name, which the harness gives its thread), written past the test
-/// harness's output capture so `.ci/run` (and a reader) sees it even when the test passes.
+/// Reports a test that cannot run here (a tool or a capability of the machine is missing) and
+/// returns: `skipped: TEST: REASON` on stderr, or a failure under
+/// `POD_INTROSPECT_REQUIRE_TOOLS=1`, as [`pod_introspect_test_support::missing`] rules.
 pub fn skip(reason: &str) {
-    use std::io::Write;
-    let thread = std::thread::current();
-    let test = thread.name().unwrap_or("?");
-    let _ = writeln!(std::io::stderr(), "skipped: {test}: {reason}");
+    pod_introspect_test_support::missing(reason);
 }

@@ -19,14 +19,6 @@ impl Drop for DevClusterProcess {
     }
 }
 
-fn kubectl_available() -> bool {
-    Command::new("kubectl")
-        .arg("version")
-        .arg("--client")
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false)
-}
 
 fn start() -> DevClusterProcess {
     let state = tempfile::tempdir().unwrap();
@@ -66,8 +58,7 @@ fn kubectl(state: &std::path::Path, home: &std::path::Path, args: &[&str]) -> Co
 
 #[test]
 fn kubectl_and_the_guest_see_the_same_cluster() {
-    if !kubectl_available() {
-        crate::harness::skip("kubectl is not installed (the real-client checks need it)");
+    if pod_introspect_test_support::kubectl().is_none() {
         return;
     }
     let cluster = start();

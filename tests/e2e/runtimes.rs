@@ -70,27 +70,9 @@ fn run_component(pod: &PodRoot, component: &str, extra: &[&str], args: &[&str]) 
     pod.run(&argv)
 }
 
-/// `tool` on PATH, or None after printing why the test is skipped.
+/// `tool` on PATH, or None after [`pod_introspect_test_support::missing`] said why.
 fn tool(name: &str, install: &str) -> Option<PathBuf> {
-    let found = std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|dir| dir.join(name))
-            .find(|p| p.is_file())
-    });
-    if found.is_none() {
-        missing(&format!(
-            "`{name}` is not on PATH (install it with `{install}`)"
-        ));
-    }
-    found
-}
-
-/// A tool is missing: skip, or fail under `POD_INTROSPECT_REQUIRE_TOOLS=1`.
-fn missing(reason: &str) {
-    if std::env::var_os("POD_INTROSPECT_REQUIRE_TOOLS").is_some_and(|v| v == "1") {
-        panic!("POD_INTROSPECT_REQUIRE_TOOLS=1 but {reason}");
-    }
-    skip(reason);
+    pod_introspect_test_support::tool(name, install)
 }
 
 fn output(cmd: &mut Command) -> Output {
@@ -438,7 +420,7 @@ fn jco_dir() -> Option<PathBuf> {
     if dir.join("node_modules/.bin/jco").is_file() {
         Some(dir)
     } else {
-        missing("jco is not installed (run `npm ci --prefix tests/jco`; it needs Node.js 20+)");
+        skip("jco is not installed (run `npm ci --prefix tests/jco`; it needs Node.js 20+)");
         None
     }
 }

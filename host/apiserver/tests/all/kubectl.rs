@@ -1,5 +1,5 @@
 //! The real kubectl against the emulator (skipped with a printed reason when `kubectl` is not
-//! on PATH). Each test gets its own kubeconfig directory and discovery cache.
+//! on PATH, failed under `POD_INTROSPECT_REQUIRE_TOOLS=1`). Each test gets its own kubeconfig directory and discovery cache.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -12,12 +12,6 @@ use tokio::process::Command;
 
 use crate::common::{pod, start};
 
-fn kubectl_path() -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|d| d.join("kubectl"))
-        .find(|p| p.is_file())
-}
 
 struct Kubectl {
     bin: PathBuf,
@@ -27,13 +21,7 @@ struct Kubectl {
 
 impl Kubectl {
     async fn start() -> Option<Kubectl> {
-        let Some(bin) = kubectl_path() else {
-            {
-                use std::io::Write as _;
-                let _ = writeln!(std::io::stderr(), "skipped: kubectl is not on PATH");
-            }
-            return None;
-        };
+        let bin = pod_introspect_test_support::kubectl()?;
         let dir = tempfile::tempdir().unwrap();
         let cluster = start(ClusterOptions {
             state_dir: Some(dir.path().join("state")),

@@ -53,13 +53,7 @@ async fn ip_sans_only_certificate() {
 #[tokio::test]
 async fn ipv6_loopback() {
     if std::net::TcpListener::bind("[::1]:0").is_err() {
-        {
-            use std::io::Write as _;
-            let _ = writeln!(
-                std::io::stderr(),
-                "skipped: no IPv6 loopback on this machine"
-            );
-        }
+        pod_introspect_test_support::missing("no IPv6 loopback ([::1]) on this machine");
         return;
     }
     let cluster = start(ClusterOptions {
