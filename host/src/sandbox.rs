@@ -7,17 +7,25 @@
 //! Only volume roots are preopened: the downwardAPI directories (`/etc/podinfo`, `/etc/downward`,
 //! `POD_INTROSPECT_DOWNWARD_DIRS`, `--downward`), the ServiceAccount directory and the parents of
 //! `file:` paths in `POD_INTROSPECT_FIELDS`. Nothing else of the host is visible.
+//!
+//! The guest learns which directories are downwardAPI volumes from `POD_INTROSPECT_DOWNWARD_DIRS`
+//! (see [`pod_introspect_kube::contract`]), which the host sets as follows:
+//!
+//! 1. the `--downward` directories come first, in flag order;
+//! 2. then the value already in the guest's env (the host's env unless `--env-clear`, the
+//!    container's env from `container.json`, `--env`), kept as it is: an explicit list wins;
+//! 3. else, with a `container.json`, the container's downwardAPI and projected volume mounts in
+//!    mount order (a `subPath` file mount counts as its directory; the ServiceAccount volume is read
+//!    as such, not as a downwardAPI volume), so a volume at `/etc/config` or `/etc/meta` is read;
+//! 4. else the guest's defaults (`/etc/podinfo`, `/etc/downward`), and the variable is left unset
+//!    unless `--downward` was given.
 
 use crate::outbound::{AllowedOrigin, OutboundConfig, Scheme};
 use anyhow::{Context as _, Result, bail};
+use pod_introspect_kube::contract::{self, DOWNWARD_DIRS_ENV, FIELDS_ENV};
 use pod_introspect_kube::fields;
-use pod_introspect_kubelet::ContainerSandbox;
+use pod_introspect_kubelet::{ContainerSandbox, MountKind};
 use std::path::{Path, PathBuf};
-
-/// Env var naming downwardAPI volume directories (colon-separated), read by the guest.
-pub const DOWNWARD_DIRS_ENV: &str = "POD_INTROSPECT_DOWNWARD_DIRS";
-/// Env var with explicit field mappings, read by the guest.
-pub const FIELDS_ENV: &str = "POD_INTROSPECT_FIELDS";
 
 /// How to build a sandbox, from command-line flags.
 #[derive(Debug, Clone, Default)]
@@ -157,12 +165,44 @@ impl Sandbox {
         let get = |env: &Vec<(String, String)>, k: &str| {
             env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone())
         };
-        if !opts.downward.is_empty() {
-            let rest = get(&env, DOWNWARD_DIRS_ENV)
-                .unwrap_or_else(|| fields::DEFAULT_DOWNWARD_DIRS.join(":"));
-            let mut dirs: Vec<String> = opts.downward.iter().map(|d| normalize(d)).collect();
-            dirs.extend(rest.split(':').filter(|d| !d.is_empty()).map(String::from));
-            set(&mut env, DOWNWARD_DIRS_ENV, dirs.join(":"));
+        let root = match &opts.root {
+            Some(r) => Some(
+                r.canonicalize()
+                    .with_context(|| format!("--root {}", r.display()))?,
+            ),
+            None => None,
+        };
+        let explicit = get(&env, DOWNWARD_DIRS_ENV);
+        let mounted = container
+            .as_ref()
+            .map(|c| downward_mount_dirs(c, root.as_deref()));
+        if let (Some(list), Some(mounted)) = (&explicit, &mounted) {
+            let listed = contract::parse_dirs(list);
+            let left_out: Vec<&str> = mounted
+                .iter()
+                .filter(|m| !listed.iter().any(|d| normalize(d) == **m))
+                .map(String::as_str)
+                .collect();
+            if !left_out.is_empty() {
+                tracing::warn!(
+                    "{DOWNWARD_DIRS_ENV}={list} is set, so the guest does not read the downwardAPI volume(s) mounted at {}; unset it to read every volume of container.json",
+                    left_out.join(", ")
+                );
+            }
+        }
+        if !opts.downward.is_empty() || (explicit.is_none() && mounted.is_some()) {
+            let rest = match (&explicit, &mounted) {
+                (Some(list), _) => contract::parse_dirs(list),
+                (None, Some(mounted)) => mounted.clone(),
+                (None, None) => contract::downward_dirs(None),
+            };
+            let mut dirs: Vec<String> = Vec::new();
+            for d in opts.downward.iter().map(|d| normalize(d)).chain(rest) {
+                if !dirs.contains(&d) {
+                    dirs.push(d);
+                }
+            }
+            set(&mut env, DOWNWARD_DIRS_ENV, contract::join_dirs(&dirs));
         }
 
         let mut guest_dirs: Vec<String> = Vec::new();
@@ -175,22 +215,17 @@ impl Sandbox {
         }
         if let Some(list) = get(&env, DOWNWARD_DIRS_ENV) {
             guest_dirs.extend(
-                list.split(':')
-                    .filter(|d| d.starts_with('/'))
-                    .map(String::from),
+                contract::parse_dirs(&list)
+                    .into_iter()
+                    .filter(|d| d.starts_with('/')),
             );
         }
         if let Some(mapping) = get(&env, FIELDS_ENV) {
-            guest_dirs.extend(mapped_file_dirs(&mapping));
+            guest_dirs.extend(contract::mapped_file_dirs(
+                &contract::parse_fields(&mapping).0,
+            ));
         }
 
-        let root = match &opts.root {
-            Some(r) => Some(
-                r.canonicalize()
-                    .with_context(|| format!("--root {}", r.display()))?,
-            ),
-            None => None,
-        };
         let mut preopens: Vec<Preopen> = Vec::new();
         for guest in guest_dirs {
             let guest = normalize(&guest);
@@ -271,19 +306,27 @@ pub fn normalize(path: &str) -> String {
     format!("/{}", parts.join("/"))
 }
 
-/// Parent directories of the `file:` paths in a `POD_INTROSPECT_FIELDS` value.
-fn mapped_file_dirs(mapping: &str) -> Vec<String> {
-    mapping
-        .split(',')
-        .filter_map(|entry| entry.split_once('=').map(|(_, source)| source))
-        .filter_map(|source| source.split(';').next()?.strip_prefix("file:"))
-        .filter_map(|path| {
-            Path::new(path)
-                .parent()
-                .map(|p| p.to_string_lossy().into_owned())
-        })
-        .filter(|dir| dir.starts_with('/') && dir != "/")
-        .collect()
+/// The downwardAPI volume directories of `container`'s mounts (container paths, clean, in mount
+/// order): its downwardAPI and projected mounts, a `subPath` file mount (`/etc/meta/labels`) as
+/// the directory that holds it; not the ServiceAccount volume, which the guest reads as such.
+fn downward_mount_dirs(container: &ContainerSandbox, root: Option<&Path>) -> Vec<String> {
+    let mut dirs: Vec<String> = Vec::new();
+    for m in &container.mounts {
+        if !matches!(m.kind, MountKind::DownwardApi | MountKind::Projected) {
+            continue;
+        }
+        let mut dir = normalize(&m.mount_path);
+        if host_path(root, &dir).is_file() {
+            match Path::new(&dir).parent() {
+                Some(p) if p != Path::new("/") => dir = p.to_string_lossy().into_owned(),
+                _ => continue,
+            }
+        }
+        if dir != fields::SERVICE_ACCOUNT_DIR && !dirs.contains(&dir) {
+            dirs.push(dir);
+        }
+    }
+    dirs
 }
 
 /// Parses `--env NAME=VALUE`.
@@ -300,16 +343,6 @@ pub fn parse_env_flag(s: &str) -> Result<(String, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn mapped_dirs_are_parents_of_file_sources() {
-        assert_eq!(
-            mapped_file_dirs(
-                "metadata.name=env:X,limits.cpu=file:/etc/x/cpu;divisor=1m,metadata.labels=file:/l"
-            ),
-            vec!["/etc/x".to_string()]
-        );
-    }
 
     #[test]
     fn host_paths_under_a_root() {
@@ -364,6 +397,125 @@ mod tests {
         assert!(
             err.to_string().contains("must be an absolute path"),
             "{err}"
+        );
+    }
+
+    /// A root as `simulate` leaves it: `container.json` with these mounts, each written as a
+    /// directory (or, for a path ending in `/labels`, a `subPath` file).
+    fn simulated_root(mounts: &[(&str, MountKind)]) -> tempfile::TempDir {
+        use pod_introspect_kubelet::{PodIdentity, SandboxMount};
+        let root = tempfile::tempdir().unwrap();
+        for (path, _) in mounts {
+            let host = host_path(Some(root.path()), path);
+            if path.ends_with("/labels") {
+                std::fs::create_dir_all(host.parent().unwrap()).unwrap();
+                std::fs::write(&host, "app=\"web\"").unwrap();
+            } else {
+                std::fs::create_dir_all(&host).unwrap();
+            }
+        }
+        ContainerSandbox {
+            pod: PodIdentity {
+                name: "web".into(),
+                namespace: "shop".into(),
+                uid: "u".into(),
+            },
+            container: "app".into(),
+            env: Vec::new(),
+            mounts: mounts
+                .iter()
+                .map(|(path, kind)| SandboxMount {
+                    name: path.trim_start_matches('/').replace('/', "-"),
+                    mount_path: path.to_string(),
+                    kind: *kind,
+                    read_only: true,
+                })
+                .collect(),
+        }
+        .save(root.path())
+        .unwrap();
+        root
+    }
+
+    fn build(root: &Path, downward: &[&str], env: &[(&str, &str)]) -> Sandbox {
+        Sandbox::build(&SandboxOptions {
+            root: Some(root.to_path_buf()),
+            downward: downward.iter().map(|d| d.to_string()).collect(),
+            env_clear: true,
+            env: env
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn the_guest_is_told_the_downward_volumes_container_json_mounts() {
+        let root = simulated_root(&[
+            ("/etc/config", MountKind::DownwardApi),
+            ("/etc/meta/", MountKind::Projected),
+            (fields::SERVICE_ACCOUNT_DIR, MountKind::ServiceAccount),
+        ]);
+        let sandbox = build(root.path(), &[], &[]);
+        assert_eq!(
+            sandbox.var(DOWNWARD_DIRS_ENV),
+            Some("/etc/config:/etc/meta")
+        );
+        let guests: Vec<&str> = sandbox.preopens.iter().map(|p| p.guest.as_str()).collect();
+        assert_eq!(
+            guests,
+            ["/etc/config", "/etc/meta", fields::SERVICE_ACCOUNT_DIR]
+        );
+        // --downward comes first.
+        std::fs::create_dir_all(root.path().join("srv/pod")).unwrap();
+        let sandbox = build(root.path(), &["/srv/pod/"], &[]);
+        assert_eq!(
+            sandbox.var(DOWNWARD_DIRS_ENV),
+            Some("/srv/pod:/etc/config:/etc/meta")
+        );
+    }
+
+    #[test]
+    fn an_explicit_downward_dirs_value_is_kept() {
+        let root = simulated_root(&[
+            ("/etc/config", MountKind::DownwardApi),
+            ("/etc/meta", MountKind::DownwardApi),
+        ]);
+        let env = [(DOWNWARD_DIRS_ENV, "/etc/meta")];
+        assert_eq!(
+            build(root.path(), &[], &env).var(DOWNWARD_DIRS_ENV),
+            Some("/etc/meta")
+        );
+        std::fs::create_dir_all(root.path().join("srv/pod")).unwrap();
+        assert_eq!(
+            build(root.path(), &["/srv/pod"], &env).var(DOWNWARD_DIRS_ENV),
+            Some("/srv/pod:/etc/meta")
+        );
+    }
+
+    #[test]
+    fn a_sub_path_file_mount_is_read_as_its_directory_and_no_mounts_means_none() {
+        let root = simulated_root(&[("/etc/meta/labels", MountKind::DownwardApi)]);
+        assert_eq!(
+            build(root.path(), &[], &[]).var(DOWNWARD_DIRS_ENV),
+            Some("/etc/meta")
+        );
+        let root = simulated_root(&[(fields::SERVICE_ACCOUNT_DIR, MountKind::ServiceAccount)]);
+        assert_eq!(
+            build(root.path(), &[], &[]).var(DOWNWARD_DIRS_ENV),
+            Some("")
+        );
+    }
+
+    #[test]
+    fn without_container_json_the_guest_keeps_its_defaults() {
+        let root = tempfile::tempdir().unwrap();
+        assert_eq!(build(root.path(), &[], &[]).var(DOWNWARD_DIRS_ENV), None);
+        std::fs::create_dir_all(root.path().join("srv/pod")).unwrap();
+        assert_eq!(
+            build(root.path(), &["/srv/pod"], &[]).var(DOWNWARD_DIRS_ENV),
+            Some("/srv/pod:/etc/podinfo:/etc/downward")
         );
     }
 

@@ -817,6 +817,58 @@ spec:
 }
 
 #[test]
+fn no_divisor_hint_once_the_mapping_declares_that_file() {
+    let manifest = |fields: &str| {
+        format!(
+            r#"
+apiVersion: v1
+kind: Pod
+metadata: {{name: hint}}
+spec:
+  containers:
+  - name: app
+    resources: {{limits: {{cpu: 250m}}}}
+    env: [{{name: POD_INTROSPECT_FIELDS, value: "{fields}"}}]
+    volumeMounts: [{{name: podinfo, mountPath: /etc/podinfo}}]
+  volumes:
+  - name: podinfo
+    downwardAPI:
+      items:
+      - {{path: cpu_limit, resourceFieldRef: {{containerName: app, resource: limits.cpu, divisor: 1m}}}}
+"#
+        )
+    };
+    let hints = |fields: &str| {
+        let root = Root::new();
+        let report = root.run(&manifest(fields));
+        report
+            .notes
+            .into_iter()
+            .filter(|n| n.contains("POD_INTROSPECT_FIELDS="))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        hints("metadata.name=env:X, limits.cpu=file:/etc/podinfo/cpu_limit;divisor=1m"),
+        Vec::<String>::new()
+    );
+    // Another file, or another resource read from that file, is not a declaration of this one.
+    for other in [
+        "limits.cpu=file:/etc/podinfo/cpu_limit_old;divisor=1m",
+        "requests.cpu=file:/etc/podinfo/cpu_limit;divisor=1m",
+    ] {
+        let got = hints(other);
+        assert_eq!(got.len(), 1, "{other}: {got:?}");
+        assert!(
+            got[0].contains(
+                "POD_INTROSPECT_FIELDS=limits.cpu=file:/etc/podinfo/cpu_limit;divisor=1m"
+            ),
+            "{}",
+            got[0]
+        );
+    }
+}
+
+#[test]
 fn kubelet_errors_for_an_unknown_container_name() {
     let root = Root::new();
     let err = root.fail(
