@@ -71,7 +71,7 @@ fn run_component(pod: &PodRoot, component: &str, extra: &[&str], args: &[&str]) 
 }
 
 /// `tool` on PATH, or None after printing why the test is skipped.
-fn tool(name: &str, install: &str) -> Option<PathBuf> {
+pub(crate) fn tool(name: &str, install: &str) -> Option<PathBuf> {
     let found = std::env::var_os("PATH").and_then(|paths| {
         std::env::split_paths(&paths)
             .map(|dir| dir.join(name))
