@@ -1,5 +1,5 @@
 //! The pod's metadata as flat `wasi:config/store@0.2.0-rc.1` keys (the version wasmtime-wasi-config
-//! 48 implements; WIT in `wit/deps/config.wit`, spec at https://github.com/WebAssembly/wasi-config;
+//! 48 implements; WIT in `wit/deps/config.wit`, spec at <https://github.com/WebAssembly/wasi-config>;
 //! wasmCloud's wash-runtime 0.1.0 implements the older `wasi:config/runtime@0.2.0-draft`).
 //!
 //! | key | from |

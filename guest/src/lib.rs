@@ -8,6 +8,8 @@
 //! And it exports `wasi:config/store@0.2.0-rc.1`, the pod's metadata as flat keys; see
 //! [`config_store`].
 
+#![deny(missing_docs)]
+
 pub mod api;
 pub mod command;
 pub mod config_store;

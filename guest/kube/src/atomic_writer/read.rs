@@ -68,7 +68,7 @@ impl Snapshot {
 
     /// Reads item `relative` from this version: `Ok(None)` when it does not exist.
     ///
-    /// `relative` must be a valid projection path (as for [`FileProjection::path`]: relative, no
+    /// `relative` must be a valid projection path (as for [`FileProjection::path`](super::FileProjection::path): relative, no
     /// `..` element, not starting with `..`), so a read cannot leave this version; otherwise
     /// `InvalidInput`. Reading a directory is an I/O error.
     pub fn read(&self, relative: &str) -> io::Result<Option<Vec<u8>>> {
