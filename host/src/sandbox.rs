@@ -24,7 +24,7 @@ use crate::outbound::{AllowedOrigin, OutboundConfig, Scheme};
 use anyhow::{Context as _, Result, bail};
 use pod_introspect_kube::contract::{self, DOWNWARD_DIRS_ENV, FIELDS_ENV};
 use pod_introspect_kube::fields;
-use pod_introspect_kubelet::{ContainerSandbox, MountKind};
+use pod_introspect_kubelet::ContainerSandbox;
 use std::path::{Path, PathBuf};
 
 /// How to build a sandbox, from command-line flags.
@@ -173,9 +173,10 @@ impl Sandbox {
             None => None,
         };
         let explicit = get(&env, DOWNWARD_DIRS_ENV);
-        let mounted = container
-            .as_ref()
-            .map(|c| downward_mount_dirs(c, root.as_deref()));
+        let mounted = match (&container, &root) {
+            (Some(c), Some(root)) => Some(c.downward_dirs(root)),
+            _ => None,
+        };
         if let (Some(list), Some(mounted)) = (&explicit, &mounted) {
             let listed = contract::parse_dirs(list);
             let left_out: Vec<&str> = mounted
@@ -304,29 +305,6 @@ pub fn normalize(path: &str) -> String {
         }
     }
     format!("/{}", parts.join("/"))
-}
-
-/// The downwardAPI volume directories of `container`'s mounts (container paths, clean, in mount
-/// order): its downwardAPI and projected mounts, a `subPath` file mount (`/etc/meta/labels`) as
-/// the directory that holds it; not the ServiceAccount volume, which the guest reads as such.
-fn downward_mount_dirs(container: &ContainerSandbox, root: Option<&Path>) -> Vec<String> {
-    let mut dirs: Vec<String> = Vec::new();
-    for m in &container.mounts {
-        if !matches!(m.kind, MountKind::DownwardApi | MountKind::Projected) {
-            continue;
-        }
-        let mut dir = normalize(&m.mount_path);
-        if host_path(root, &dir).is_file() {
-            match Path::new(&dir).parent() {
-                Some(p) if p != Path::new("/") => dir = p.to_string_lossy().into_owned(),
-                _ => continue,
-            }
-        }
-        if dir != fields::SERVICE_ACCOUNT_DIR && !dirs.contains(&dir) {
-            dirs.push(dir);
-        }
-    }
-    dirs
 }
 
 /// Parses `--env NAME=VALUE`.

@@ -98,7 +98,7 @@ fn clean_relative(path: &str) -> String {
 
 /// The mountPath relative to the container root, lexically cleaned (`..` stops at `/`); `None` when
 /// it is not absolute.
-fn mount_path_in_root(mount_path: &str) -> Option<String> {
+pub(crate) fn mount_path_in_root(mount_path: &str) -> Option<String> {
     let rest = mount_path.strip_prefix('/')?;
     let mut parts: Vec<&str> = Vec::new();
     for part in rest.split('/') {

@@ -1,4 +1,5 @@
 use super::*;
+use pod_introspect_kubelet::MountKind;
 
 #[test]
 fn host_paths_under_a_root() {
