@@ -27,8 +27,9 @@ fn manifest(pod: &PodRoot, volumes: &[(&str, &str)]) -> std::path::PathBuf {
 /// A downwardAPI volume source with the labels and annotations items.
 const LABELS_AND_ANNOTATIONS: &str = "downwardAPI: {items: [{path: labels, fieldRef: {fieldPath: metadata.labels}}, {path: annotations, fieldRef: {fieldPath: metadata.annotations}}]}";
 
-/// `simulate`, then exactly the `info` command it prints as the next step, as JSON.
-fn simulate_then_info(pod: &PodRoot, volumes: &[(&str, &str)], extra: &[&str]) -> Value {
+/// `simulate`, then exactly the `info` command it prints as the next step: that JSON, and what
+/// `simulate` printed.
+fn simulate_then_info(pod: &PodRoot, volumes: &[(&str, &str)]) -> (Value, String) {
     let printed = pod.simulate(&manifest(pod, volumes), &[]);
     let root = pod.path().to_str().expect("utf-8 temp path");
     assert!(
@@ -37,13 +38,20 @@ fn simulate_then_info(pod: &PodRoot, volumes: &[(&str, &str)], extra: &[&str]) -
         )),
         "{printed}"
     );
-    pod.info(extra)
+    (pod.info(&[]), printed)
 }
 
 /// A downwardAPI volume at `dir`: its labels and annotations are reported, read from there.
 fn labels_and_annotations_read_at(dir: &str) {
     let pod = PodRoot::new();
-    let info = simulate_then_info(&pod, &[(dir, LABELS_AND_ANNOTATIONS)], &[]);
+    let (info, printed) = simulate_then_info(&pod, &[(dir, LABELS_AND_ANNOTATIONS)]);
+    // What a real pod needs for the same volume.
+    assert!(
+        printed.contains(&format!(
+            "add env POD_INTROSPECT_DOWNWARD_DIRS={dir} to the container"
+        )),
+        "{printed}"
+    );
     assert_eq!(
         info["labels"],
         json!({"app": "web", "tier": "front"}),
@@ -75,7 +83,7 @@ fn a_downward_volume_at_etc_meta_is_read() {
 fn a_projected_volume_with_downward_sources_at_an_odd_path_is_read() {
     let pod = PodRoot::new();
     let projected = "projected: {sources: [{downwardAPI: {items: [{path: labels, fieldRef: {fieldPath: metadata.labels}}]}}, {downwardAPI: {items: [{path: pod_name, fieldRef: {fieldPath: metadata.name}}]}}]}";
-    let info = simulate_then_info(&pod, &[("/var/lib/app/pod-meta", projected)], &[]);
+    let (info, _) = simulate_then_info(&pod, &[("/var/lib/app/pod-meta", projected)]);
     assert_eq!(
         info["labels"],
         json!({"app": "web", "tier": "front"}),
