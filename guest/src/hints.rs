@@ -68,7 +68,10 @@ mod tests {
         assert!(
             hint("metadata.name").contains("{path: name, fieldRef: {fieldPath: metadata.name}}")
         );
-        assert!(hint("limits.cpu").contains("POD_INTROSPECT_FIELDS=limits.cpu=env:CPU_LIMIT;divisor=1m"));
+        assert!(
+            hint("limits.cpu")
+                .contains("POD_INTROSPECT_FIELDS=limits.cpu=env:CPU_LIMIT;divisor=1m")
+        );
         assert!(hint("limits.ephemeral-storage").contains("LIMITS_EPHEMERAL_STORAGE"));
         assert!(hint("metadata.labels['app']").contains("fieldPath: \"metadata.labels['app']\""));
         assert!(hint("spec.containers").contains("not a Downward API field"));

@@ -378,18 +378,13 @@ fn read_item(v: &Volume, item: &str, shown: &str, source: Source) -> ReadResult 
     }
 }
 
+/// The problem for a failed read of `path`, with the sandbox's reason for a refusal.
 fn io_problem(path: &str, source: Source, e: &io::Error) -> (Source, Problem) {
-    let message = match e.kind() {
-        io::ErrorKind::PermissionDenied => format!(
-            "{e} (a symlink that leaves the volume, or a path outside the preopened directories, is refused)"
-        ),
-        _ => e.to_string(),
-    };
     (
         source,
         Problem::Io {
             path: path.to_string(),
-            message,
+            message: volume::describe(e),
         },
     )
 }

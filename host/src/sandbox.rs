@@ -178,10 +178,16 @@ impl Sandbox {
             _ => None,
         };
         if let (Some(list), Some(mounted)) = (&explicit, &mounted) {
-            let listed = contract::parse_dirs(list);
+            let listed: Vec<String> = opts
+                .downward
+                .iter()
+                .cloned()
+                .chain(contract::parse_dirs(list))
+                .map(|d| normalize(&d))
+                .collect();
             let left_out: Vec<&str> = mounted
                 .iter()
-                .filter(|m| !listed.iter().any(|d| normalize(d) == **m))
+                .filter(|m| !listed.contains(m))
                 .map(String::as_str)
                 .collect();
             if !left_out.is_empty() {
