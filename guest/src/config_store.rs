@@ -1,5 +1,5 @@
 //! The pod's metadata as flat `wasi:config/store@0.2.0-rc.1` keys (the version wasmtime-wasi-config
-//! 48 implements; WIT in `wit/deps/config.wit`, spec at https://github.com/WebAssembly/wasi-config;
+//! 48 implements; WIT in `wit/deps/config.wit`, spec at <https://github.com/WebAssembly/wasi-config>;
 //! wasmCloud's wash-runtime 0.1.0 implements the older `wasi:config/runtime@0.2.0-draft`).
 //!
 //! | key | from |
@@ -19,27 +19,10 @@
 //! configuration at start-up never runs on a silently partial set. A broken `POD_INTROSPECT_FIELDS`
 //! (a typo in a divisor changes what every figure means) is an `upstream` error from every call.
 
+use crate::field_table::{MAP_FIELDS, SCALAR_FIELDS};
 use crate::model::{FieldError, PodInfo, Problem};
+use pod_introspect_kube::contract::FIELDS_ENV;
 use pod_introspect_kube::fields;
-
-const LABELS: &str = "pod.labels.";
-const ANNOTATIONS: &str = "pod.annotations.";
-
-/// The scalar keys and the fieldPath each one reads.
-const SCALARS: [(&str, &str); 9] = [
-    ("pod.name", fields::METADATA_NAME),
-    ("pod.namespace", fields::METADATA_NAMESPACE),
-    ("pod.uid", fields::METADATA_UID),
-    ("pod.node-name", fields::SPEC_NODE_NAME),
-    (
-        "pod.service-account-name",
-        fields::SPEC_SERVICE_ACCOUNT_NAME,
-    ),
-    ("pod.ip", fields::STATUS_POD_IP),
-    ("pod.ips", fields::STATUS_POD_IPS),
-    ("pod.host-ip", fields::STATUS_HOST_IP),
-    ("pod.host-ips", fields::STATUS_HOST_IPS),
-];
 
 /// Why a key has no value although its source exists (WIT `wasi:config/store.error`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,21 +64,21 @@ pub fn get_all(info: &PodInfo) -> Result<Vec<(String, String)>, StoreError> {
 fn mapping_error(info: &PodInfo) -> Option<StoreError> {
     info.errors
         .iter()
-        .find(|e| e.field == crate::mapping::FIELDS_ENV)
-        .map(|e| StoreError::Upstream(format!("{}: {}", crate::mapping::FIELDS_ENV, e.problem)))
+        .find(|e| e.field == FIELDS_ENV)
+        .map(|e| StoreError::Upstream(format!("{FIELDS_ENV}: {}", e.problem)))
 }
 
 /// Every key that has a value, sorted, whatever else was broken.
 fn pairs(info: &PodInfo) -> Vec<(String, String)> {
     let mut out = Vec::new();
-    for (key, field) in SCALARS {
-        if let Some(v) = scalar(info, field) {
-            out.push((key.to_string(), v));
+    for f in SCALAR_FIELDS {
+        if let Some(v) = f.value(info) {
+            out.push((f.config_key.to_string(), v));
         }
     }
-    for (prefix, map) in [(LABELS, &info.labels), (ANNOTATIONS, &info.annotations)] {
-        for (k, v) in map.iter().flatten() {
-            out.push((format!("{prefix}{k}"), v.clone()));
+    for f in MAP_FIELDS {
+        for (k, v) in (f.get)(info).iter().flatten() {
+            out.push((format!("{}{k}", f.config_prefix), v.clone()));
         }
     }
     for (name, r) in &info.resources {
@@ -113,23 +96,6 @@ fn pairs(info: &PodInfo) -> Vec<(String, String)> {
     }
     out.sort();
     out
-}
-
-/// The value of one of the [`SCALARS`] fieldPaths; lists joined with commas.
-fn scalar(info: &PodInfo, field: &str) -> Option<String> {
-    let list = |v: &Option<Vec<String>>| v.as_ref().map(|ips| ips.join(","));
-    match field {
-        fields::METADATA_NAME => info.name.clone(),
-        fields::METADATA_NAMESPACE => info.namespace.clone(),
-        fields::METADATA_UID => info.uid.clone(),
-        fields::SPEC_NODE_NAME => info.node_name.clone(),
-        fields::SPEC_SERVICE_ACCOUNT_NAME => info.service_account_name.clone(),
-        fields::STATUS_POD_IP => info.pod_ip.clone(),
-        fields::STATUS_POD_IPS => list(&info.pod_ips),
-        fields::STATUS_HOST_IP => info.host_ip.clone(),
-        fields::STATUS_HOST_IPS => list(&info.host_ips),
-        _ => None,
-    }
 }
 
 /// One key: `Ok(Some)` when it has a value, `Ok(None)` when it is not exposed (or is no key of
@@ -156,14 +122,11 @@ pub fn get(info: &PodInfo, key: &str) -> Result<Option<String>, StoreError> {
 
 /// The fieldPath or resource a key reads, as named in `PodInfo::errors`.
 fn field_of(key: &str) -> Option<String> {
-    if key.starts_with(LABELS) {
-        return Some(fields::METADATA_LABELS.to_string());
+    if let Some(f) = MAP_FIELDS.iter().find(|f| key.starts_with(f.config_prefix)) {
+        return Some(f.path.to_string());
     }
-    if key.starts_with(ANNOTATIONS) {
-        return Some(fields::METADATA_ANNOTATIONS.to_string());
-    }
-    if let Some((_, field)) = SCALARS.iter().find(|(k, _)| *k == key) {
-        return Some(field.to_string());
+    if let Some(f) = SCALAR_FIELDS.iter().find(|f| f.config_key == key) {
+        return Some(f.path.to_string());
     }
     let resource = ["divisor", "millicores", "bytes"]
         .iter()
@@ -311,7 +274,7 @@ mod tests {
     fn a_broken_mapping_fails_every_call() {
         let mut info = info();
         info.errors.push(FieldError {
-            field: crate::mapping::FIELDS_ENV.into(),
+            field: FIELDS_ENV.into(),
             source: None,
             problem: Problem::Malformed {
                 file: "env:POD_INTROSPECT_FIELDS".into(),

@@ -4,13 +4,14 @@
 //! and annotations only as volume files, node/ServiceAccount/IP fields only as env vars, the others
 //! either way.
 
+use pod_introspect_kube::contract::FIELDS_ENV;
 use pod_introspect_kube::fields;
 
 /// A manifest snippet, in YAML flow style, that exposes `field` to this container.
 pub fn hint(field: &str) -> String {
     if let Some((base, key)) = fields::split_subscript(field) {
         return format!(
-            "add env {{name: MY_VALUE, valueFrom: {{fieldRef: {{fieldPath: \"{base}['{key}']\"}}}}}} and POD_INTROSPECT_FIELDS={field}=env:MY_VALUE, or expose all of {base} as a downwardAPI volume file"
+            "add env {{name: MY_VALUE, valueFrom: {{fieldRef: {{fieldPath: \"{base}['{key}']\"}}}}}} and {FIELDS_ENV}={field}=env:MY_VALUE, or expose all of {base} as a downwardAPI volume file"
         );
     }
     if field == fields::METADATA_LABELS || field == fields::METADATA_ANNOTATIONS {
@@ -31,7 +32,7 @@ pub fn hint(field: &str) -> String {
         let env = env.unwrap_or_else(|| field.replace(['.', '-'], "_").to_uppercase());
         let divisor = if field.ends_with(".cpu") { "1m" } else { "1" };
         return format!(
-            "add env {{name: {env}, valueFrom: {{resourceFieldRef: {{resource: {field}, divisor: {divisor}}}}}}} and POD_INTROSPECT_FIELDS={field}=env:{env};divisor={divisor}"
+            "add env {{name: {env}, valueFrom: {{resourceFieldRef: {{resource: {field}, divisor: {divisor}}}}}}} and {FIELDS_ENV}={field}=env:{env};divisor={divisor}"
         );
     }
     let env = env.unwrap_or_else(|| "MY_VALUE".into());

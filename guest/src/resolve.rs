@@ -7,18 +7,20 @@
 //! (kubernetes pkg/volume/util/atomic_writer.go), so every file of one volume comes from one version
 //! even while the kubelet swaps in a new one. A source that exists but is malformed is reported and
 //! the next source is tried.
+//!
+//! The directories and the mapping come from the env the host gives, in the syntax of
+//! [`pod_introspect_kube::contract`]; [`Context::info`] (all fields at once) is assembled from the
+//! one field table in [`crate::field_table`].
 
-use crate::mapping::{self, MappedSource, Mapping};
-use crate::model::{FieldError, PodInfo, Problem, ResourceValue, Source};
+use crate::model::{FieldError, Problem, ResourceValue, Source};
+use crate::resources::{parse_resource_integer, resource_value};
 use crate::volume::{self, Item, Volume};
-use pod_introspect_kube::quantity::{Quantity, ResourceKind};
+use pod_introspect_kube::contract::{self, MappedSource, Mapping};
+use pod_introspect_kube::quantity::ResourceKind;
 use pod_introspect_kube::{fields, map_file};
 use std::collections::BTreeMap;
 use std::io;
 use std::path::Path;
-
-/// Env var listing downwardAPI volume directories, colon-separated.
-pub const DOWNWARD_DIRS_ENV: &str = "POD_INTROSPECT_DOWNWARD_DIRS";
 
 /// A place a field may be read from.
 #[derive(Debug, Clone)]
@@ -63,14 +65,14 @@ impl Context {
     /// Loads the context from `env` and the filesystem, with the ServiceAccount volume at `sa_dir`.
     pub fn load(env: BTreeMap<String, String>, sa_dir: &str) -> Context {
         let mut setup_errors = Vec::new();
-        let mappings = match env.get(mapping::FIELDS_ENV) {
+        let mappings = match env.get(contract::FIELDS_ENV) {
             Some(text) => {
-                let (mappings, errors) = mapping::parse(text);
+                let (mappings, errors) = contract::parse_fields(text);
                 setup_errors.extend(errors.into_iter().map(|reason| FieldError {
-                    field: mapping::FIELDS_ENV.into(),
-                    source: Some(Source::Env(mapping::FIELDS_ENV.into())),
+                    field: contract::FIELDS_ENV.into(),
+                    source: Some(Source::Env(contract::FIELDS_ENV.into())),
                     problem: Problem::Malformed {
-                        file: format!("env:{}", mapping::FIELDS_ENV),
+                        file: format!("env:{}", contract::FIELDS_ENV),
                         line: None,
                         reason,
                     },
@@ -79,17 +81,8 @@ impl Context {
             }
             None => Vec::new(),
         };
-        let dirs: Vec<String> = match env.get(DOWNWARD_DIRS_ENV) {
-            Some(list) => list
-                .split(':')
-                .filter(|d| !d.is_empty())
-                .map(String::from)
-                .collect(),
-            None => fields::DEFAULT_DOWNWARD_DIRS
-                .iter()
-                .map(|d| d.to_string())
-                .collect(),
-        };
+        let dirs =
+            contract::downward_dirs(env.get(contract::DOWNWARD_DIRS_ENV).map(String::as_str));
         // Read eagerly: the recognised item names, and the top-level names of mapped files.
         let mapped: Vec<String> = mappings
             .iter()
@@ -299,7 +292,7 @@ impl Context {
     }
 
     /// Every resource name any source could provide, sorted.
-    fn resource_names(&self) -> Vec<String> {
+    pub(crate) fn resource_names(&self) -> Vec<String> {
         let mut names: Vec<String> = Vec::new();
         let mut add = |n: &str| {
             if fields::is_resource(n) && !names.iter().any(|x| x == n) {
@@ -323,94 +316,9 @@ impl Context {
         names
     }
 
-    /// Reads everything.
-    pub fn info(&self) -> PodInfo {
-        let mut info = PodInfo {
-            errors: self.setup_errors.clone(),
-            ..PodInfo::default()
-        };
-        let errors = &mut info.errors;
-        let sources = &mut info.sources;
-        let mut take = |field: &str, found: Option<(String, Source)>| {
-            found.map(|(v, s)| {
-                sources.insert(field.to_string(), s);
-                v
-            })
-        };
-        info.name = take(
-            fields::METADATA_NAME,
-            self.scalar(fields::METADATA_NAME, errors),
-        );
-        info.namespace = take(
-            fields::METADATA_NAMESPACE,
-            self.scalar(fields::METADATA_NAMESPACE, errors),
-        );
-        info.uid = take(
-            fields::METADATA_UID,
-            self.scalar(fields::METADATA_UID, errors),
-        );
-        info.node_name = take(
-            fields::SPEC_NODE_NAME,
-            self.scalar(fields::SPEC_NODE_NAME, errors),
-        );
-        info.service_account_name = take(
-            fields::SPEC_SERVICE_ACCOUNT_NAME,
-            self.scalar(fields::SPEC_SERVICE_ACCOUNT_NAME, errors),
-        );
-        info.host_ip = take(
-            fields::STATUS_HOST_IP,
-            self.scalar(fields::STATUS_HOST_IP, errors),
-        );
-        info.pod_ip = take(
-            fields::STATUS_POD_IP,
-            self.scalar(fields::STATUS_POD_IP, errors),
-        );
-        for (field, slot) in [
-            (fields::METADATA_LABELS, &mut info.labels),
-            (fields::METADATA_ANNOTATIONS, &mut info.annotations),
-        ] {
-            if let Some((map, source)) = self.map(field, errors) {
-                info.sources.insert(field.to_string(), source);
-                *slot = Some(map);
-            }
-        }
-        for (field, list, single, single_field) in [
-            (
-                fields::STATUS_HOST_IPS,
-                &mut info.host_ips,
-                &mut info.host_ip,
-                fields::STATUS_HOST_IP,
-            ),
-            (
-                fields::STATUS_POD_IPS,
-                &mut info.pod_ips,
-                &mut info.pod_ip,
-                fields::STATUS_POD_IP,
-            ),
-        ] {
-            if let Some((ips, source)) = self.ip_list(field, errors) {
-                // status.podIP is the first of status.podIPs (kubelet_pods.go podFieldSelectorRuntimeValue).
-                if single.is_none()
-                    && let Some(first) = ips.first()
-                {
-                    *single = Some(first.clone());
-                    info.sources
-                        .insert(single_field.to_string(), source.clone());
-                }
-                info.sources.insert(field.to_string(), source);
-                *list = Some(ips);
-            }
-        }
-        for name in self.resource_names() {
-            let Ok(kind) = fields::resource_kind(&name) else {
-                continue;
-            };
-            if let Some((value, source)) = self.resource(&name, kind, errors) {
-                info.sources.insert(name.clone(), source);
-                info.resources.insert(name, value);
-            }
-        }
-        info
+    /// Problems found while loading (a bad `POD_INTROSPECT_FIELDS`, an unreadable volume).
+    pub fn setup_errors(&self) -> &[FieldError] {
+        &self.setup_errors
     }
 
     /// The error for a field that no source provides, with the manifest change that exposes it.
@@ -470,18 +378,13 @@ fn read_item(v: &Volume, item: &str, shown: &str, source: Source) -> ReadResult 
     }
 }
 
+/// The problem for a failed read of `path`, with the sandbox's reason for a refusal.
 fn io_problem(path: &str, source: Source, e: &io::Error) -> (Source, Problem) {
-    let message = match e.kind() {
-        io::ErrorKind::PermissionDenied => format!(
-            "{e} (a symlink that leaves the volume, or a path outside the preopened directories, is refused)"
-        ),
-        _ => e.to_string(),
-    };
     (
         source,
         Problem::Io {
             path: path.to_string(),
-            message,
+            message: volume::describe(e),
         },
     )
 }
@@ -501,48 +404,4 @@ fn utf8(found: &Found) -> Result<&str, Problem> {
         line: None,
         reason: format!("not UTF-8 text ({e}); the kubelet writes field values as UTF-8"),
     })
-}
-
-/// Parses a `resourceFieldRef` value strictly: ASCII digits only, as the kubelet writes
-/// `strconv.FormatInt(ceil(quantity / divisor), 10)` (pkg/api/v1/resource/helpers.go).
-pub fn parse_resource_integer(text: &str) -> Result<u64, String> {
-    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(format!(
-            "expected a decimal integer such as 500 (the kubelet writes resourceFieldRef values already divided by the divisor and rounded up, with no sign, unit or newline), found {text:?}"
-        ));
-    }
-    text.parse::<u64>()
-        .map_err(|_| format!("{text} does not fit in 64 bits"))
-}
-
-/// A figure with its divisor and, where the divisor parses, millicores or bytes.
-///
-/// Files and env vars do not say which divisor the manifest used. With `declared` (from
-/// `POD_INTROSPECT_FIELDS`) the figure is also given in millicores or bytes; without, the divisor
-/// is reported as `1` (the Kubernetes default) and no unit figure is given, since a wrong guess
-/// (250 read as 250 cores when the manifest said `divisor: 1m`) is worse than none.
-pub fn resource_value(kind: ResourceKind, value: u64, declared: Option<String>) -> ResourceValue {
-    let Some(divisor) = declared else {
-        return ResourceValue {
-            value,
-            divisor: "1".into(),
-            millicores: None,
-            bytes: None,
-        };
-    };
-    let q = Quantity::parse(&divisor).ok();
-    let unit = |f: fn(&Quantity) -> i64| {
-        let d = q.as_ref().map(|q| if q.is_zero() { 1 } else { f(q) })?;
-        value.checked_mul(u64::try_from(d).ok()?)
-    };
-    let (millicores, bytes) = match kind {
-        ResourceKind::Cpu => (unit(Quantity::milli_value), None),
-        _ => (None, unit(Quantity::value)),
-    };
-    ResourceValue {
-        value,
-        divisor,
-        millicores,
-        bytes,
-    }
 }

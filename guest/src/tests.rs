@@ -1,7 +1,9 @@
 //! Native tests of the resolver on hand-made volume directories (kubelet format written by hand).
 
 use crate::model::{Problem, Source};
-use crate::resolve::{Context, DOWNWARD_DIRS_ENV, parse_resource_integer};
+use crate::resolve::Context;
+use crate::resources::parse_resource_integer;
+use pod_introspect_kube::contract::DOWNWARD_DIRS_ENV;
 use std::collections::BTreeMap;
 use std::os::unix::fs::symlink;
 use std::path::Path;
@@ -137,17 +139,17 @@ fn resource_integers_are_strict() {
 #[test]
 fn resource_units() {
     use pod_introspect_kube::quantity::ResourceKind;
-    let r = crate::resolve::resource_value(ResourceKind::Cpu, 500, Some("1m".into()));
+    let r = crate::resources::resource_value(ResourceKind::Cpu, 500, Some("1m".into()));
     assert_eq!((r.millicores, r.bytes), (Some(500), None));
-    let r = crate::resolve::resource_value(ResourceKind::Cpu, 2, Some("1".into()));
+    let r = crate::resources::resource_value(ResourceKind::Cpu, 2, Some("1".into()));
     assert_eq!(r.millicores, Some(2000));
-    let r = crate::resolve::resource_value(ResourceKind::Memory, 64, Some("1Mi".into()));
+    let r = crate::resources::resource_value(ResourceKind::Memory, 64, Some("1Mi".into()));
     assert_eq!((r.millicores, r.bytes), (None, Some(67_108_864)));
-    let r = crate::resolve::resource_value(ResourceKind::Memory, 3, Some("1k".into()));
+    let r = crate::resources::resource_value(ResourceKind::Memory, 3, Some("1k".into()));
     assert_eq!(r.bytes, Some(3000));
-    let r = crate::resolve::resource_value(ResourceKind::Memory, u64::MAX, Some("1Ki".into()));
+    let r = crate::resources::resource_value(ResourceKind::Memory, u64::MAX, Some("1Ki".into()));
     assert_eq!(r.bytes, None, "overflow gives none");
-    let r = crate::resolve::resource_value(ResourceKind::Cpu, 250, None);
+    let r = crate::resources::resource_value(ResourceKind::Cpu, 250, None);
     assert_eq!(
         (r.divisor.as_str(), r.millicores, r.bytes),
         ("1", None, None),

@@ -90,11 +90,33 @@ fn known_names() -> Vec<String> {
     names
 }
 
+/// The points of one read attempt at which the kubelet may swap `..data` under the reader; a
+/// test changes the volume there to drive each retry path deterministically.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Step {
+    /// `..data` resolved and the version listed; no item read yet.
+    Listed,
+    /// Every wanted item read; `..data` not yet checked again.
+    Read,
+}
+
 /// Opens `dir` and reads the top-level items `wanted` accepts from one version.
 /// `Ok(None)`: the directory does not exist.
+///
+/// Errors: `..data` cannot be read, or kept pointing at a missing or vanishing version for
+/// every one of 32 attempts.
 pub fn read_volume(
     dir: &str,
     wanted: &dyn Fn(&str) -> bool,
+) -> Result<Option<Volume>, VolumeError> {
+    read_volume_observed(dir, wanted, &mut |_| {})
+}
+
+/// [`read_volume`], calling `at` at each [`Step`] of each attempt.
+fn read_volume_observed(
+    dir: &str,
+    wanted: &dyn Fn(&str) -> bool,
+    at: &mut dyn FnMut(Step),
 ) -> Result<Option<Volume>, VolumeError> {
     let path = Path::new(dir);
     // A whole read of a version that `..data` had already left, but that still existed after the
@@ -126,6 +148,7 @@ pub fn read_volume(
                 )),
             ),
         };
+        at(Step::Listed);
         let mut items = BTreeMap::new();
         for name in names.iter().filter(|n| wanted(n)) {
             match read_capped(&snapshot.path(name)) {
@@ -145,6 +168,7 @@ pub fn read_volume(
                 }
             }
         }
+        at(Step::Read);
         // The kubelet never changes a version in place: it deletes it only after `..data` has
         // moved on. So a read is of one complete version exactly when `..data` still points at
         // it afterwards (a listing of a version being deleted can come back partial or empty).
@@ -189,3 +213,6 @@ pub fn describe(e: &io::Error) -> String {
         _ => e.to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests;

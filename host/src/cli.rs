@@ -26,7 +26,9 @@ pub struct Cli {
 pub enum Command {
     /// Run the bundled guest and print what the pod exposes to this container, as JSON.
     ///
-    /// The guest reads downwardAPI volume files (/etc/podinfo, /etc/downward, --downward), env
+    /// The guest reads downwardAPI volume files (--downward, then POD_INTROSPECT_DOWNWARD_DIRS, or
+    /// the downwardAPI/projected volumes --root's container.json mounts, or /etc/podinfo and
+    /// /etc/downward), env
     /// vars set with fieldRef/resourceFieldRef (POD_NAME, POD_NAMESPACE, ...) and the ServiceAccount
     /// namespace file. Keys: name, namespace, uid, labels, annotations, nodeName,
     /// serviceAccountName, hostIP, hostIPs, podIP, podIPs, resources, sources, errors; a field the
@@ -177,8 +179,9 @@ pub struct SandboxArgs {
     /// (e.g. the --root given to `simulate`). Without it, container paths are host paths.
     #[arg(global = true, long, value_name = "DIR")]
     pub root: Option<PathBuf>,
-    /// An extra downwardAPI volume directory (container path), searched before /etc/podinfo and
-    /// /etc/downward. Repeatable.
+    /// An extra downwardAPI volume directory (container path), searched before the others
+    /// (POD_INTROSPECT_DOWNWARD_DIRS, or the volumes container.json mounts, or /etc/podinfo and
+    /// /etc/downward). Repeatable.
     #[arg(global = true, long, value_name = "PATH")]
     pub downward: Vec<String>,
     /// Do not pass the host's environment to the guest. The simulated container's env (from

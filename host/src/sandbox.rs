@@ -7,17 +7,25 @@
 //! Only volume roots are preopened: the downwardAPI directories (`/etc/podinfo`, `/etc/downward`,
 //! `POD_INTROSPECT_DOWNWARD_DIRS`, `--downward`), the ServiceAccount directory and the parents of
 //! `file:` paths in `POD_INTROSPECT_FIELDS`. Nothing else of the host is visible.
+//!
+//! The guest learns which directories are downwardAPI volumes from `POD_INTROSPECT_DOWNWARD_DIRS`
+//! (see [`pod_introspect_kube::contract`]), which the host sets as follows:
+//!
+//! 1. the `--downward` directories come first, in flag order;
+//! 2. then the value already in the guest's env (the host's env unless `--env-clear`, the
+//!    container's env from `container.json`, `--env`), kept as it is: an explicit list wins;
+//! 3. else, with a `container.json`, the container's downwardAPI and projected volume mounts in
+//!    mount order (a `subPath` file mount counts as its directory; the ServiceAccount volume is read
+//!    as such, not as a downwardAPI volume), so a volume at `/etc/config` or `/etc/meta` is read;
+//! 4. else the guest's defaults (`/etc/podinfo`, `/etc/downward`), and the variable is left unset
+//!    unless `--downward` was given.
 
 use crate::outbound::{AllowedOrigin, OutboundConfig, Scheme};
 use anyhow::{Context as _, Result, bail};
+use pod_introspect_kube::contract::{self, DOWNWARD_DIRS_ENV, FIELDS_ENV};
 use pod_introspect_kube::fields;
 use pod_introspect_kubelet::ContainerSandbox;
 use std::path::{Path, PathBuf};
-
-/// Env var naming downwardAPI volume directories (colon-separated), read by the guest.
-pub const DOWNWARD_DIRS_ENV: &str = "POD_INTROSPECT_DOWNWARD_DIRS";
-/// Env var with explicit field mappings, read by the guest.
-pub const FIELDS_ENV: &str = "POD_INTROSPECT_FIELDS";
 
 /// How to build a sandbox, from command-line flags.
 #[derive(Debug, Clone, Default)]
@@ -157,12 +165,51 @@ impl Sandbox {
         let get = |env: &Vec<(String, String)>, k: &str| {
             env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone())
         };
-        if !opts.downward.is_empty() {
-            let rest = get(&env, DOWNWARD_DIRS_ENV)
-                .unwrap_or_else(|| fields::DEFAULT_DOWNWARD_DIRS.join(":"));
-            let mut dirs: Vec<String> = opts.downward.iter().map(|d| normalize(d)).collect();
-            dirs.extend(rest.split(':').filter(|d| !d.is_empty()).map(String::from));
-            set(&mut env, DOWNWARD_DIRS_ENV, dirs.join(":"));
+        let root = match &opts.root {
+            Some(r) => Some(
+                r.canonicalize()
+                    .with_context(|| format!("--root {}", r.display()))?,
+            ),
+            None => None,
+        };
+        let explicit = get(&env, DOWNWARD_DIRS_ENV);
+        let mounted = match (&container, &root) {
+            (Some(c), Some(root)) => Some(c.downward_dirs(root)),
+            _ => None,
+        };
+        if let (Some(list), Some(mounted)) = (&explicit, &mounted) {
+            let listed: Vec<String> = opts
+                .downward
+                .iter()
+                .cloned()
+                .chain(contract::parse_dirs(list))
+                .map(|d| normalize(&d))
+                .collect();
+            let left_out: Vec<&str> = mounted
+                .iter()
+                .filter(|m| !listed.contains(m))
+                .map(String::as_str)
+                .collect();
+            if !left_out.is_empty() {
+                tracing::warn!(
+                    "{DOWNWARD_DIRS_ENV}={list} is set, so the guest does not read the downwardAPI volume(s) mounted at {}; unset it to read every volume of container.json",
+                    left_out.join(", ")
+                );
+            }
+        }
+        if !opts.downward.is_empty() || (explicit.is_none() && mounted.is_some()) {
+            let rest = match (&explicit, &mounted) {
+                (Some(list), _) => contract::parse_dirs(list),
+                (None, Some(mounted)) => mounted.clone(),
+                (None, None) => contract::downward_dirs(None),
+            };
+            let mut dirs: Vec<String> = Vec::new();
+            for d in opts.downward.iter().map(|d| normalize(d)).chain(rest) {
+                if !dirs.contains(&d) {
+                    dirs.push(d);
+                }
+            }
+            set(&mut env, DOWNWARD_DIRS_ENV, contract::join_dirs(&dirs));
         }
 
         let mut guest_dirs: Vec<String> = Vec::new();
@@ -175,22 +222,17 @@ impl Sandbox {
         }
         if let Some(list) = get(&env, DOWNWARD_DIRS_ENV) {
             guest_dirs.extend(
-                list.split(':')
-                    .filter(|d| d.starts_with('/'))
-                    .map(String::from),
+                contract::parse_dirs(&list)
+                    .into_iter()
+                    .filter(|d| d.starts_with('/')),
             );
         }
         if let Some(mapping) = get(&env, FIELDS_ENV) {
-            guest_dirs.extend(mapped_file_dirs(&mapping));
+            guest_dirs.extend(contract::mapped_file_dirs(
+                &contract::parse_fields(&mapping).0,
+            ));
         }
 
-        let root = match &opts.root {
-            Some(r) => Some(
-                r.canonicalize()
-                    .with_context(|| format!("--root {}", r.display()))?,
-            ),
-            None => None,
-        };
         let mut preopens: Vec<Preopen> = Vec::new();
         for guest in guest_dirs {
             let guest = normalize(&guest);
@@ -271,21 +313,6 @@ pub fn normalize(path: &str) -> String {
     format!("/{}", parts.join("/"))
 }
 
-/// Parent directories of the `file:` paths in a `POD_INTROSPECT_FIELDS` value.
-fn mapped_file_dirs(mapping: &str) -> Vec<String> {
-    mapping
-        .split(',')
-        .filter_map(|entry| entry.split_once('=').map(|(_, source)| source))
-        .filter_map(|source| source.split(';').next()?.strip_prefix("file:"))
-        .filter_map(|path| {
-            Path::new(path)
-                .parent()
-                .map(|p| p.to_string_lossy().into_owned())
-        })
-        .filter(|dir| dir.starts_with('/') && dir != "/")
-        .collect()
-}
-
 /// Parses `--env NAME=VALUE`.
 pub fn parse_env_flag(s: &str) -> Result<(String, String)> {
     let (k, v) = s
@@ -298,79 +325,4 @@ pub fn parse_env_flag(s: &str) -> Result<(String, String)> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn mapped_dirs_are_parents_of_file_sources() {
-        assert_eq!(
-            mapped_file_dirs(
-                "metadata.name=env:X,limits.cpu=file:/etc/x/cpu;divisor=1m,metadata.labels=file:/l"
-            ),
-            vec!["/etc/x".to_string()]
-        );
-    }
-
-    #[test]
-    fn host_paths_under_a_root() {
-        assert_eq!(
-            host_path(Some(Path::new("/tmp/r")), "/etc/podinfo"),
-            PathBuf::from("/tmp/r/etc/podinfo")
-        );
-        assert_eq!(
-            host_path(None, "/etc/podinfo"),
-            PathBuf::from("/etc/podinfo")
-        );
-    }
-
-    #[test]
-    fn container_paths_never_climb_out_of_the_root() {
-        assert_eq!(normalize("/../../../etc"), "/etc");
-        assert_eq!(normalize("/etc/podinfo/"), "/etc/podinfo");
-        assert_eq!(normalize("/etc/./x/../podinfo"), "/etc/podinfo");
-        assert_eq!(normalize("/"), "/");
-        assert_eq!(
-            host_path(Some(Path::new("/tmp/r")), "/../../etc/shadow"),
-            PathBuf::from("/tmp/r/etc/shadow")
-        );
-    }
-
-    #[test]
-    fn a_symlink_under_the_root_to_the_host_is_refused() {
-        let root = tempfile::tempdir().unwrap();
-        let outside = tempfile::tempdir().unwrap();
-        std::fs::create_dir_all(root.path().join("etc")).unwrap();
-        std::os::unix::fs::symlink(outside.path(), root.path().join("etc/podinfo")).unwrap();
-        let err = Sandbox::build(&SandboxOptions {
-            root: Some(root.path().to_path_buf()),
-            env_clear: true,
-            ..Default::default()
-        })
-        .unwrap_err();
-        assert!(
-            err.to_string().contains("refusing to preopen /etc/podinfo"),
-            "{err}"
-        );
-    }
-
-    #[test]
-    fn relative_downward_is_refused() {
-        let err = Sandbox::build(&SandboxOptions {
-            downward: vec!["etc/podinfo".into()],
-            env_clear: true,
-            ..Default::default()
-        })
-        .unwrap_err();
-        assert!(
-            err.to_string().contains("must be an absolute path"),
-            "{err}"
-        );
-    }
-
-    #[test]
-    fn env_flag() {
-        assert_eq!(parse_env_flag("A=b=c").unwrap(), ("A".into(), "b=c".into()));
-        assert!(parse_env_flag("A").is_err());
-        assert!(parse_env_flag("=x").is_err());
-    }
-}
+mod tests;

@@ -9,6 +9,7 @@ mod harness;
 
 mod api;
 mod commands;
+mod downward_mounts;
 mod downward_volume;
 mod examples;
 mod kubectl;

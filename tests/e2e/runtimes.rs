@@ -71,7 +71,7 @@ fn run_component(pod: &PodRoot, component: &str, extra: &[&str], args: &[&str]) 
 }
 
 /// `tool` on PATH, or None after [`pod_introspect_test_support::missing`] said why.
-fn tool(name: &str, install: &str) -> Option<PathBuf> {
+pub(crate) fn tool(name: &str, install: &str) -> Option<PathBuf> {
     pod_introspect_test_support::tool(name, install)
 }
 

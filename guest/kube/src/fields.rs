@@ -57,8 +57,9 @@ pub const VOLUME_FIELD_PATHS: &[&str] = &[
 /// fieldPaths an env var can carry, since the whole-map fields are volume-only.
 pub const SCALAR_FIELD_PATHS: &[&str] = ENV_FIELD_PATHS;
 
-/// Directories searched for downwardAPI volumes when `POD_INTROSPECT_DOWNWARD_DIRS` is unset.
-pub const DEFAULT_DOWNWARD_DIRS: &[&str] = &["/etc/podinfo", "/etc/downward"];
+/// Directories searched for downwardAPI volumes when `POD_INTROSPECT_DOWNWARD_DIRS` is unset;
+/// defined with the rest of the host↔guest contract in [`crate::contract`].
+pub use crate::contract::DEFAULT_DOWNWARD_DIRS;
 
 /// Where the kubelet mounts the ServiceAccount (projected) volume.
 pub const SERVICE_ACCOUNT_DIR: &str = "/var/run/secrets/kubernetes.io/serviceaccount";

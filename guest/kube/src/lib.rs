@@ -13,9 +13,12 @@
 //!   (kubernetes `pkg/volume/util/atomic_writer.go`): reading one consistent version, and writing one.
 //! - [`fields`]: the fieldPaths, resource names, conventional file names and env var names.
 //! - [`incluster`]: in-cluster config: the API server URL rules and the ServiceAccount token source.
+//! - [`contract`]: the host↔guest contract: `POD_INTROSPECT_*` env names, the default downwardAPI
+//!   directories, the directory list syntax and the `POD_INTROSPECT_FIELDS` grammar.
 #![deny(missing_docs)]
 
 pub mod atomic_writer;
+pub mod contract;
 pub mod fields;
 pub mod go_quote;
 pub mod incluster;

@@ -16,6 +16,7 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
+use pod_introspect_kube::fields;
 use serde::{Deserialize, Serialize};
 
 use crate::SimulateError;
@@ -92,6 +93,40 @@ pub struct ContainerSandbox {
     pub env: Vec<EnvEntry>,
     /// The simulated mounts, in volumeMount order, then the ServiceAccount volume.
     pub mounts: Vec<SandboxMount>,
+}
+
+impl ContainerSandbox {
+    /// The downwardAPI volume directories of this container, as a host tells the guest in
+    /// `POD_INTROSPECT_DOWNWARD_DIRS` (see `pod_introspect_kube::contract`): the container paths
+    /// of its downwardAPI and projected mounts, cleaned, in mount order, without repeats. A
+    /// `subPath` mount of a file (`/etc/meta/labels`, a file under `root`) counts as the directory
+    /// that holds it. Never the ServiceAccount directory, which the guest reads as the
+    /// ServiceAccount volume.
+    pub fn downward_dirs(&self, root: &Path) -> Vec<String> {
+        let mut dirs: Vec<String> = Vec::new();
+        for m in &self.mounts {
+            if !matches!(m.kind, MountKind::DownwardApi | MountKind::Projected) {
+                continue;
+            }
+            let Some(rel) = crate::volumes::mount_path_in_root(&m.mount_path) else {
+                continue;
+            };
+            let rel = if root.join(&rel).is_file() {
+                match rel.rsplit_once('/') {
+                    Some((parent, _)) => parent.to_string(),
+                    None => continue,
+                }
+            } else {
+                rel
+            };
+            let dir = format!("/{rel}");
+            if rel.is_empty() || dir == fields::SERVICE_ACCOUNT_DIR || dirs.contains(&dir) {
+                continue;
+            }
+            dirs.push(dir);
+        }
+        dirs
+    }
 }
 
 /// The sandbox file's path under `root`.
@@ -189,6 +224,31 @@ mod tests {
         assert_eq!(json["mounts"][0]["readOnly"], true);
         assert_eq!(json["mounts"][1]["kind"], "serviceAccount");
         assert_eq!(json["env"][0]["value"], "seed-demo");
+    }
+
+    #[test]
+    fn downward_dirs_are_the_downward_and_projected_mounts() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir_all(dir.path().join("etc/meta")).unwrap();
+        fs::write(dir.path().join("etc/meta/labels"), "a=\"b\"").unwrap();
+        let mut s = sample();
+        let mount = |path: &str, kind| SandboxMount {
+            name: "v".into(),
+            mount_path: path.into(),
+            kind,
+            read_only: true,
+        };
+        s.mounts
+            .insert(0, mount("/etc/config/", MountKind::DownwardApi));
+        s.mounts
+            .push(mount("/etc/meta/labels", MountKind::DownwardApi));
+        s.mounts
+            .push(mount("/var/lib/x/../pod", MountKind::Projected));
+        s.mounts.push(mount("/etc/config", MountKind::Projected));
+        assert_eq!(
+            s.downward_dirs(dir.path()),
+            ["/etc/config", "/etc/downward", "/etc/meta", "/var/lib/pod"]
+        );
     }
 
     #[test]

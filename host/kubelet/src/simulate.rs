@@ -288,6 +288,7 @@ pub fn simulate(opts: &SimulateOptions) -> Result<SimulateReport, SimulateError>
         env: env.entries,
         mounts: volumes.mounts,
     };
+    notes.extend(downward_dirs_note(&sandbox, &opts.root));
     let sandbox_file = sandbox.save(&opts.root)?;
     Ok(SimulateReport {
         pod: facts.name,
@@ -296,5 +297,46 @@ pub fn simulate(opts: &SimulateOptions) -> Result<SimulateReport, SimulateError>
         volumes: volumes.written,
         sandbox_file,
         notes,
+    })
+}
+
+/// The note for downwardAPI volumes that the guest would not search inside a real pod: `info
+/// --root` tells the guest where the volumes `container.json` names are, but in a cluster nothing
+/// does, so the container's env must list them in `POD_INTROSPECT_DOWNWARD_DIRS` (or they must be
+/// at a default directory). With that env set here too, the host keeps it as it is, so the volumes
+/// it leaves out are not read here either.
+fn downward_dirs_note(sandbox: &ContainerSandbox, root: &std::path::Path) -> Option<String> {
+    use pod_introspect_kube::contract::{self, DOWNWARD_DIRS_ENV};
+    let mounted = sandbox.downward_dirs(root);
+    let declared = sandbox
+        .env
+        .iter()
+        .rev()
+        .find(|e| e.name == DOWNWARD_DIRS_ENV)
+        .map(|e| e.value.as_str());
+    let searched = contract::downward_dirs(declared);
+    let unread: Vec<&str> = mounted
+        .iter()
+        .filter(|d| !searched.contains(d))
+        .map(String::as_str)
+        .collect();
+    if unread.is_empty() {
+        return None;
+    }
+    let unread_text = unread.join(", ");
+    Some(match declared {
+        None => format!(
+            "downwardAPI volume(s) at {unread_text}: `pod-introspect info --root` tells the guest about them, but in a cluster the guest searches only {} unless the container's env says otherwise; add env {DOWNWARD_DIRS_ENV}={} to the container",
+            contract::join_dirs(contract::DEFAULT_DOWNWARD_DIRS),
+            contract::join_dirs(&mounted)
+        ),
+        Some(value) => {
+            let mut all = contract::parse_dirs(value);
+            all.extend(unread.iter().map(|d| d.to_string()));
+            format!(
+                "the container's env {DOWNWARD_DIRS_ENV}={value} leaves out the downwardAPI volume(s) at {unread_text}, so the guest does not read them (here or in a cluster); set it to {}",
+                contract::join_dirs(&all)
+            )
+        }
     })
 }

@@ -21,6 +21,7 @@ use std::path::{Path, PathBuf};
 
 use k8s_openapi::api::core::v1::{Container, DownwardAPIVolumeFile, Pod, Volume, VolumeMount};
 use pod_introspect_kube::atomic_writer::{self, FileProjection};
+use pod_introspect_kube::contract::{self, FIELDS_ENV, MappedSource, Mapping};
 use pod_introspect_kube::{fields, go_quote, quantity};
 
 use crate::SimulateError;
@@ -33,9 +34,6 @@ use crate::sandbox::{EnvEntry, MountKind, STATE_DIR, SandboxMount};
 /// The name of the simulated ServiceAccount volume (the API server names it `kube-api-access-`
 /// and five random characters).
 pub const SERVICE_ACCOUNT_VOLUME_NAME: &str = "kube-api-access-sim";
-
-/// The env var through which a guest learns the units of resource files (see the divisor hint).
-const FIELDS_ENV: &str = "POD_INTROSPECT_FIELDS";
 
 /// The default `defaultMode` of downwardAPI and projected volumes (`SetDefaults_*VolumeSource`).
 const DEFAULT_MODE: i32 = 0o644;
@@ -100,7 +98,7 @@ fn clean_relative(path: &str) -> String {
 
 /// The mountPath relative to the container root, lexically cleaned (`..` stops at `/`); `None` when
 /// it is not absolute.
-fn mount_path_in_root(mount_path: &str) -> Option<String> {
+pub(crate) fn mount_path_in_root(mount_path: &str) -> Option<String> {
     let rest = mount_path.strip_prefix('/')?;
     let mut parts: Vec<&str> = Vec::new();
     for part in rest.split('/') {
@@ -368,8 +366,8 @@ fn divisor_hints(
         .iter()
         .rev()
         .find(|e| e.name == FIELDS_ENV)
-        .map(|e| e.value.as_str())
-        .unwrap_or("");
+        .map(|e| contract::parse_fields(&e.value).0)
+        .unwrap_or_default();
     for item in items {
         let Some(selector) = item.resource_field_ref.as_ref() else {
             continue;
@@ -390,11 +388,20 @@ fn divisor_hints(
             continue;
         }
         let full = format!("/{mount_dir}/{path}");
-        if declared.contains(&format!("file:{full}")) {
+        let source = MappedSource::File(full.clone());
+        if declared
+            .iter()
+            .any(|m| m.field == selector.resource && m.source == source)
+        {
             continue;
         }
+        let entry = Mapping {
+            field: selector.resource.clone(),
+            source,
+            divisor: Some(divisor_text.to_string()),
+        };
         notes.push(format!(
-            "{full} holds {resource} in units of {divisor_text}; the guest cannot see divisors in files, so add env {FIELDS_ENV}={resource}=file:{full};divisor={divisor_text} to report the unit",
+            "{full} holds {resource} in units of {divisor_text}; the guest cannot see divisors in files, so add env {FIELDS_ENV}={entry} to report the unit",
             resource = selector.resource
         ));
     }

@@ -817,6 +817,110 @@ spec:
 }
 
 #[test]
+fn no_divisor_hint_once_the_mapping_declares_that_file() {
+    let manifest = |fields: &str| {
+        format!(
+            r#"
+apiVersion: v1
+kind: Pod
+metadata: {{name: hint}}
+spec:
+  containers:
+  - name: app
+    resources: {{limits: {{cpu: 250m}}}}
+    env: [{{name: POD_INTROSPECT_FIELDS, value: "{fields}"}}]
+    volumeMounts: [{{name: podinfo, mountPath: /etc/podinfo}}]
+  volumes:
+  - name: podinfo
+    downwardAPI:
+      items:
+      - {{path: cpu_limit, resourceFieldRef: {{containerName: app, resource: limits.cpu, divisor: 1m}}}}
+"#
+        )
+    };
+    let hints = |fields: &str| {
+        let root = Root::new();
+        let report = root.run(&manifest(fields));
+        report
+            .notes
+            .into_iter()
+            .filter(|n| n.contains("POD_INTROSPECT_FIELDS="))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        hints("metadata.name=env:X, limits.cpu=file:/etc/podinfo/cpu_limit;divisor=1m"),
+        Vec::<String>::new()
+    );
+    // Another file, or another resource read from that file, is not a declaration of this one.
+    for other in [
+        "limits.cpu=file:/etc/podinfo/cpu_limit_old;divisor=1m",
+        "requests.cpu=file:/etc/podinfo/cpu_limit;divisor=1m",
+    ] {
+        let got = hints(other);
+        assert_eq!(got.len(), 1, "{other}: {got:?}");
+        assert!(
+            got[0].contains(
+                "POD_INTROSPECT_FIELDS=limits.cpu=file:/etc/podinfo/cpu_limit;divisor=1m"
+            ),
+            "{}",
+            got[0]
+        );
+    }
+}
+
+#[test]
+fn a_note_names_the_downward_dirs_env_a_real_pod_needs() {
+    let pod = |env: &str| {
+        format!(
+            r#"
+apiVersion: v1
+kind: Pod
+metadata: {{name: dirs}}
+spec:
+  containers:
+  - name: app
+    env: [{env}]
+    volumeMounts:
+    - {{name: info, mountPath: /etc/podinfo}}
+    - {{name: config, mountPath: /etc/config}}
+  volumes:
+  - {{name: info, downwardAPI: {{items: [{{path: name, fieldRef: {{fieldPath: metadata.name}}}}]}}}}
+  - {{name: config, downwardAPI: {{items: [{{path: labels, fieldRef: {{fieldPath: metadata.labels}}}}]}}}}
+"#
+        )
+    };
+    let notes = |env: &str| {
+        Root::new()
+            .run(&pod(env))
+            .notes
+            .into_iter()
+            .filter(|n| n.contains("POD_INTROSPECT_DOWNWARD_DIRS"))
+            .collect::<Vec<_>>()
+    };
+    let unset = notes("");
+    assert_eq!(unset.len(), 1, "{unset:#?}");
+    assert!(
+        unset[0].starts_with("downwardAPI volume(s) at /etc/config: ")
+            && unset[0].ends_with(
+                "add env POD_INTROSPECT_DOWNWARD_DIRS=/etc/podinfo:/etc/config to the container"
+            ),
+        "{}",
+        unset[0]
+    );
+    let partial = notes("{name: POD_INTROSPECT_DOWNWARD_DIRS, value: /etc/podinfo}");
+    assert_eq!(
+        partial,
+        [
+            "the container's env POD_INTROSPECT_DOWNWARD_DIRS=/etc/podinfo leaves out the downwardAPI volume(s) at /etc/config, so the guest does not read them (here or in a cluster); set it to /etc/podinfo:/etc/config"
+        ]
+    );
+    assert_eq!(
+        notes("{name: POD_INTROSPECT_DOWNWARD_DIRS, value: '/etc/config:/etc/podinfo'}"),
+        Vec::<String>::new()
+    );
+}
+
+#[test]
 fn kubelet_errors_for_an_unknown_container_name() {
     let root = Root::new();
     let err = root.fail(
