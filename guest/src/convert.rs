@@ -1,9 +1,9 @@
 //! Conversions between the guest's model ([`crate::model`], [`crate::api`],
-//! [`crate::config_store`]) and the WIT types of [`crate::bindings`], one function per type.
+//! [`crate::config_store`]) and the WIT types of [`crate::world`], one function per type.
 
 use crate::api::{self, ApiError, ListOptions, WatchOptions};
-use crate::bindings::exports::pod_introspect::pod::pod_introspect as wit;
-use crate::bindings::exports::wasi::config::store as config;
+use crate::world::exports::pod_introspect::pod::pod_introspect as wit;
+use crate::world::exports::wasi::config::store as config;
 use crate::config_store::StoreError;
 use crate::model::{PodInfo, Problem, ResourceValue, Source};
 

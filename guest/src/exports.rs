@@ -1,13 +1,13 @@
-//! The component's exports: every `impl Guest for ...` of [`crate::bindings`] is here, each a thin
+//! The component's exports: every `impl Guest for ...` of [`crate::world`] is here, each a thin
 //! call into the guest's model ([`crate::resolve`], [`crate::field_table`], [`crate::api`],
 //! [`crate::config_store`], [`crate::command`]) with its result converted by [`crate::convert`].
 //! A new export of `wit/pod-introspect.wit` gets its impl here.
 //! Only built for wasm32 (the export symbols are component-model names a native linker rejects).
 
 use crate::api::{self, ApiError};
-use crate::bindings;
-use crate::bindings::exports::pod_introspect::pod::pod_introspect as wit;
-use crate::bindings::exports::wasi::config::store as config;
+use crate::world;
+use crate::world::exports::pod_introspect::pod::pod_introspect as wit;
+use crate::world::exports::wasi::config::store as config;
 use crate::convert;
 use crate::instance_client::{new_client, with_client};
 use crate::model::Problem;
@@ -19,7 +19,7 @@ use std::cell::RefCell;
 /// The component: the type the exports are implemented on.
 struct Component;
 
-bindings::export!(Component with_types_in bindings);
+world::export!(Component with_types_in world);
 
 /// [`with_client`], its error as WIT's `api-error`.
 fn with_wit_client<R>(
@@ -117,7 +117,7 @@ impl config::Guest for Component {
     }
 }
 
-impl bindings::exports::wasi::cli::run::Guest for Component {
+impl world::exports::wasi::cli::run::Guest for Component {
     fn run() -> Result<(), ()> {
         let args: Vec<String> = std::env::args().skip(1).collect();
         if crate::command::run(&args, &mut new_client) {

@@ -24,10 +24,10 @@ pub mod volume;
 #[cfg(test)]
 mod tests;
 
-// The component glue, wasm32 only, layered without cycles: `bindings` (generated) ← `wasi_http`
-// (the transport) ← `instance_client`; `bindings` ← `convert` (model ↔ WIT); `exports` uses them all.
+// The component glue, wasm32 only, layered without cycles: `world` (generated bindings) ← `wasi_http`
+// (the transport) ← `instance_client`; `world` ← `convert` (model ↔ WIT); `exports` uses them all.
 #[cfg(target_arch = "wasm32")]
-mod bindings;
+mod world;
 #[cfg(target_arch = "wasm32")]
 mod convert;
 #[cfg(target_arch = "wasm32")]

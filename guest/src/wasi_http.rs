@@ -2,12 +2,12 @@
 //! has: the runtime decides TLS trust and which hosts may be reached.
 
 use crate::api::{ApiError, BodyStream, Transport};
-use crate::bindings::wasi::http::outgoing_handler;
-use crate::bindings::wasi::http::types::{
+use crate::world::wasi::http::outgoing_handler;
+use crate::world::wasi::http::types::{
     ErrorCode, Fields, IncomingBody, IncomingResponse, Method, OutgoingBody, OutgoingRequest,
     RequestOptions, Scheme,
 };
-use crate::bindings::wasi::io::streams::{InputStream, StreamError};
+use crate::world::wasi::io::streams::{InputStream, StreamError};
 
 /// Connect timeout asked of the runtime, in nanoseconds (10 s).
 const CONNECT_TIMEOUT_NS: u64 = 10_000_000_000;
