@@ -13,9 +13,12 @@
 //!   (kubernetes `pkg/volume/util/atomic_writer.go`): reading one consistent version, and writing one.
 //! - [`fields`]: the fieldPaths, resource names, conventional file names and env var names.
 //! - [`incluster`]: in-cluster config: the API server URL rules and the ServiceAccount token source.
+//! - [`cli_output`]: the JSON and messages the command lines print (host `info`/`api` and the
+//!   guest's `wasi:cli/run` alike).
 #![deny(missing_docs)]
 
 pub mod atomic_writer;
+pub mod cli_output;
 pub mod fields;
 pub mod go_quote;
 pub mod incluster;
