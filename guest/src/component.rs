@@ -103,6 +103,15 @@ impl wit::Guest for Component {
         Context::from_process().info().to_json(false)
     }
 
+    fn info_report(o: wit::InfoOptions) -> wit::CommandReport {
+        let r = crate::report::build(&Context::from_process(), o.api, o.pretty, &mut new_client);
+        wit::CommandReport {
+            json: r.json,
+            error_count: r.error_count,
+            nothing_found: r.nothing_found,
+        }
+    }
+
     fn label(key: String) -> Result<Option<String>, wit::Error> {
         map_key(&Context::from_process(), fields::METADATA_LABELS, &key).map_err(to_wit_error)
     }

@@ -14,6 +14,7 @@ pub mod config_store;
 pub mod hints;
 pub mod mapping;
 pub mod model;
+pub mod report;
 pub mod resolve;
 pub mod self_pod;
 pub mod volume;
