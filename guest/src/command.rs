@@ -283,13 +283,7 @@ fn selection_flag(args: &[String], i: &mut usize, sel: &mut Selection) -> Result
 }
 
 fn resolve_namespace(sel: &Selection) -> Option<String> {
-    if sel.all {
-        return None;
-    }
-    sel.namespace
-        .clone()
-        .or_else(default_namespace)
-        .or_else(|| Some("default".into()))
+    cli_output::list_namespace(sel.all, sel.namespace.as_deref(), default_namespace)
 }
 
 fn api_watch<T: Transport>(

@@ -52,7 +52,8 @@ pub enum Command {
     Demo(DemoArgs),
     /// Talk to the Kubernetes API through the bundled guest, as a pod does: in-cluster config
     /// (KUBERNETES_SERVICE_HOST/PORT, the ServiceAccount token and ca.crt) or
-    /// POD_INTROSPECT_API_URL (an ambassador such as kubectl proxy). Prints JSON.
+    /// POD_INTROSPECT_API_URL (an ambassador such as kubectl proxy). Prints JSON, one line per
+    /// document (watch: per event) unless --pretty.
     Api(ApiArgs),
     /// Serve a Kubernetes API-server emulator over HTTPS (for tests, demos and local development):
     /// pods get/list/watch/create/delete, ServiceAccount tokens, RBAC, discovery. kubectl works
@@ -73,6 +74,9 @@ pub struct ApiArgs {
     /// The sandbox flags.
     #[command(flatten)]
     pub sandbox: SandboxArgs,
+    /// Indent the JSON (every subcommand prints one line per document by default).
+    #[arg(long, global = true)]
+    pub pretty: bool,
     /// What to ask.
     #[command(subcommand)]
     pub call: ApiCall,

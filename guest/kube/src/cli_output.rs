@@ -178,6 +178,23 @@ pub fn pod_list(
     json!({"kind": "PodList", "apiVersion": "v1", "metadata": metadata, "items": items})
 }
 
+/// The namespace of `api pods` and `api watch pods`: none for all namespaces (`-A`), else `-n`,
+/// else this pod's own (`own`, called only then; as kubectl defaults to its context's), else
+/// `default`.
+pub fn list_namespace(
+    all_namespaces: bool,
+    namespace: Option<&str>,
+    own: impl FnOnce() -> Option<String>,
+) -> Option<String> {
+    if all_namespaces {
+        return None;
+    }
+    namespace
+        .map(str::to_string)
+        .or_else(own)
+        .or_else(|| Some("default".into()))
+}
+
 /// The type of a watch event, as the API server names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WatchEventType {
@@ -237,9 +254,9 @@ pub fn nothing_found(searched: &Searched<'_>) -> String {
     )
 }
 
-/// How `info` ends, after printing its JSON: the stderr lines, and whether it exits with status
-/// 1. Nothing found is a warning, and under `--strict` an error; field errors fail only under
-/// `--strict`.
+/// How `info` ends, after printing its JSON: the stderr lines, and whether it exits with
+/// status 1. Nothing found is a warning, and under `--strict` an error; field errors fail only
+/// under `--strict`.
 pub fn info_outcome(
     error_count: usize,
     nothing_found: Option<&str>,

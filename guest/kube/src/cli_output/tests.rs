@@ -134,3 +134,12 @@ fn info_outcome_applies_strict_to_errors_and_to_nothing_found() {
         (vec!["error: nothing (--strict)".to_string()], true)
     );
 }
+
+#[test]
+fn list_namespace_is_all_then_flag_then_own_then_default() {
+    let own = || Some("shop".to_string());
+    assert_eq!(list_namespace(true, Some("x"), own), None);
+    assert_eq!(list_namespace(false, Some("x"), || panic!("not asked")), Some("x".into()));
+    assert_eq!(list_namespace(false, None, own), Some("shop".into()));
+    assert_eq!(list_namespace(false, None, || None), Some("default".into()));
+}
