@@ -56,7 +56,8 @@ async fn typed_calls_reach_the_bundled_guest() {
     let f = failure(&e);
     assert_eq!(f.kind, ApiErrorKind::NotInCluster);
     assert!(
-        f.summary().starts_with("error: KUBERNETES_SERVICE_HOST"),
+        f.summary()
+            .starts_with("error: not running in a cluster: KUBERNETES_SERVICE_HOST is not set"),
         "{}",
         f.summary()
     );
