@@ -80,6 +80,8 @@ impl GuestHost {
 
     /// Runs `work` under the deadline. Epoch interruption stops running wasm; this also stops a
     /// guest blocked in a host call (a sleep, a read of a FIFO, a watch), by dropping its future.
+    /// Loading a component (a first compile takes seconds) is not `work`: the deadline is the
+    /// component's.
     ///
     /// Errors: `work`'s, or the deadline passed (naming `--timeout`).
     pub async fn within_deadline<T>(&self, work: impl Future<Output = Result<T>>) -> Result<T> {

@@ -30,11 +30,9 @@ pub async fn run(args: ApiArgs) -> Result<ExitCode> {
         bail!("api get {path:?}: PATH must start with /, e.g. /api/v1/namespaces");
     }
     let host = GuestHost::from_flags(&args.sandbox, default_timeout)?;
-    host.within_deadline(async {
-        let mut guest = BundledGuest::start(&host).await?;
-        call(&mut guest, &args.call, &query, args.pretty).await
-    })
-    .await
+    let mut guest = BundledGuest::start(&host).await?;
+    host.within_deadline(call(&mut guest, &args.call, &query, args.pretty))
+        .await
 }
 
 /// `--query NAME=VALUE` flags as pairs. Errors name the flag.

@@ -92,7 +92,8 @@ pub async fn run(args: crate::cli::DemoArgs) -> Result<ExitCode> {
             max_memory: 256 << 20,
         },
     )?;
-    host.within_deadline(show_guest(&host, &cluster.url(), &namespace))
+    let mut guest = BundledGuest::start(&host).await?;
+    host.within_deadline(show_guest(&mut guest, &cluster.url(), &namespace))
         .await?;
     cluster.shutdown().await;
     if args.keep.is_some() {
@@ -105,10 +106,9 @@ pub async fn run(args: crate::cli::DemoArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// What the bundled guest learns in `host`'s sandbox: the Downward API, and the API server at
-/// `url` (this pod's `namespace`).
-async fn show_guest(host: &GuestHost, url: &str, namespace: &str) -> Result<()> {
-    let mut guest = BundledGuest::start(host).await?;
+/// What the bundled `guest` learns: the Downward API, and the API server at `url` (this pod's
+/// `namespace`).
+async fn show_guest(guest: &mut BundledGuest, url: &str, namespace: &str) -> Result<()> {
     let info = guest.info().await?;
     println!();
     println!("What the WebAssembly guest learned through the Downward API:");

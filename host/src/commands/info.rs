@@ -9,11 +9,9 @@ use std::process::ExitCode;
 /// had an error or no Downward API source was found (then noted on stderr in any case).
 pub async fn run(args: crate::cli::InfoArgs) -> Result<ExitCode> {
     let host = GuestHost::from_flags(&args.sandbox, super::DEFAULT_TIMEOUT_SECS)?;
+    let mut guest = BundledGuest::start(&host).await?;
     let report = host
-        .within_deadline(async {
-            let mut guest = BundledGuest::start(&host).await?;
-            guest.info_report(args.api, args.pretty).await
-        })
+        .within_deadline(guest.info_report(args.api, args.pretty))
         .await?;
     print_stdout(&report.json);
     // The guest names container paths; say where they are on this machine.
