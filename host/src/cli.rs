@@ -31,7 +31,8 @@ pub enum Command {
     /// namespace file. Keys: name, namespace, uid, labels, annotations, nodeName,
     /// serviceAccountName, hostIP, hostIPs, podIP, podIPs, resources, sources, errors; a field the
     /// pod does not expose is absent. Exit status 0 even when some fields had errors, unless
-    /// --strict.
+    /// --strict. When no Downward API source is found at all (a wrong or empty --root), stderr
+    /// says where the guest looked.
     Info(InfoArgs),
     /// Run any wasi:cli/run component in the same pod-shaped sandbox. A component that imports
     /// pod-introspect:pod/pod-introspect or wasi:config/store gets them from the bundled guest,
@@ -218,7 +219,7 @@ pub struct InfoArgs {
     /// The sandbox flags.
     #[command(flatten)]
     pub sandbox: SandboxArgs,
-    /// Exit with status 1 when any field had an error.
+    /// Exit with status 1 when any field had an error, or no Downward API source was found.
     #[arg(long)]
     pub strict: bool,
     /// Indent the JSON.
