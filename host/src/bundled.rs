@@ -114,12 +114,13 @@ impl BundledGuest {
             "the bundled guest",
         )?;
         let mut store = host.store(&[GUEST_NAME.to_string()])?;
-        let guest =
-            bindings::Introspection::instantiate_async(&mut store, &component, host.runtime.linker())
-                .await
-                .map_err(|e| {
-                    explain_trap(e, host.limits).context("instantiating the bundled guest")
-                })?;
+        let guest = bindings::Introspection::instantiate_async(
+            &mut store,
+            &component,
+            host.runtime.linker(),
+        )
+        .await
+        .map_err(|e| explain_trap(e, host.limits).context("instantiating the bundled guest"))?;
         Ok(BundledGuest {
             store,
             guest,
@@ -129,7 +130,11 @@ impl BundledGuest {
 
     /// `info`: everything the pod exposes.
     pub async fn info(&mut self) -> Result<wit::PodInfo> {
-        let r = self.guest.pod_introspect_pod_pod_introspect().call_info(&mut self.store).await;
+        let r = self
+            .guest
+            .pod_introspect_pod_pod_introspect()
+            .call_info(&mut self.store)
+            .await;
         r.map_err(|e| explain_trap(e, self.limits))
     }
 
@@ -137,19 +142,31 @@ impl BundledGuest {
     /// when `pretty`), its error count and the note when nothing was found.
     pub async fn info_report(&mut self, api: bool, pretty: bool) -> Result<wit::CommandReport> {
         let options = wit::InfoOptions { api, pretty };
-        let r = self.guest.pod_introspect_pod_pod_introspect().call_info_report(&mut self.store, options).await;
+        let r = self
+            .guest
+            .pod_introspect_pod_pod_introspect()
+            .call_info_report(&mut self.store, options)
+            .await;
         r.map_err(|e| explain_trap(e, self.limits))
     }
 
     /// `field`: one field by fieldPath.
     pub async fn field(&mut self, path: &str) -> Result<Result<String, wit::Error>> {
-        let r = self.guest.pod_introspect_pod_pod_introspect().call_field(&mut self.store, path).await;
+        let r = self
+            .guest
+            .pod_introspect_pod_pod_introspect()
+            .call_field(&mut self.store, path)
+            .await;
         r.map_err(|e| explain_trap(e, self.limits))
     }
 
     /// `server-version`: `GET /version` as JSON.
     pub async fn server_version(&mut self) -> Result<Result<String, wit::ApiError>> {
-        let r = self.guest.pod_introspect_pod_pod_introspect().call_server_version(&mut self.store).await;
+        let r = self
+            .guest
+            .pod_introspect_pod_pod_introspect()
+            .call_server_version(&mut self.store)
+            .await;
         r.map_err(|e| explain_trap(e, self.limits))
     }
 
@@ -159,7 +176,11 @@ impl BundledGuest {
         path: &str,
         query: &[(String, String)],
     ) -> Result<Result<wit::ApiResponse, wit::ApiError>> {
-        let r = self.guest.pod_introspect_pod_pod_introspect().call_get(&mut self.store, path, query).await;
+        let r = self
+            .guest
+            .pod_introspect_pod_pod_introspect()
+            .call_get(&mut self.store, path, query)
+            .await;
         r.map_err(|e| explain_trap(e, self.limits))
     }
 
@@ -168,13 +189,21 @@ impl BundledGuest {
         &mut self,
         options: &wit::ListOptions,
     ) -> Result<Result<wit::PodList, wit::ApiError>> {
-        let r = self.guest.pod_introspect_pod_pod_introspect().call_list_pods(&mut self.store, options).await;
+        let r = self
+            .guest
+            .pod_introspect_pod_pod_introspect()
+            .call_list_pods(&mut self.store, options)
+            .await;
         r.map_err(|e| explain_trap(e, self.limits))
     }
 
     /// `self-pod`: this pod's own object as JSON.
     pub async fn self_pod(&mut self) -> Result<Result<String, wit::ApiError>> {
-        let r = self.guest.pod_introspect_pod_pod_introspect().call_self_pod(&mut self.store).await;
+        let r = self
+            .guest
+            .pod_introspect_pod_pod_introspect()
+            .call_self_pod(&mut self.store)
+            .await;
         r.map_err(|e| explain_trap(e, self.limits))
     }
 

@@ -89,7 +89,11 @@ fn one_source_found_is_no_note_and_strict_passes() {
         "--strict",
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert!(!stderr(&out).contains("no Downward API source"), "{}", stderr(&out));
+    assert!(
+        !stderr(&out).contains("no Downward API source"),
+        "{}",
+        stderr(&out)
+    );
     assert_eq!(
         stdout(&out),
         "{\"name\":\"web-0\",\"resources\":{},\"sources\":{\"metadata.name\":\"env:POD_NAME\"},\"errors\":[]}\n"
@@ -107,8 +111,18 @@ fn api_both(pod: &InClusterPod, call: &[&str], code: i32) -> String {
     let mut sandbox: Vec<&str> = vec!["--root", &root, "--env-clear"];
     sandbox.extend(env.iter().map(String::as_str));
     let guest = guest_cli(&pod.root, &sandbox, &host_args);
-    assert_eq!(host.status.code(), Some(code), "{call:?}: {}", stderr(&host));
-    assert_eq!(guest.status.code(), Some(code), "{call:?}: {}", stderr(&guest));
+    assert_eq!(
+        host.status.code(),
+        Some(code),
+        "{call:?}: {}",
+        stderr(&host)
+    );
+    assert_eq!(
+        guest.status.code(),
+        Some(code),
+        "{call:?}: {}",
+        stderr(&guest)
+    );
     assert_eq!(stdout(&host), stdout(&guest), "{call:?}");
     stdout(&host)
 }

@@ -50,7 +50,10 @@ fn an_empty_root_says_where_it_looked() {
         )),
         "{note}"
     );
-    assert!(note.contains(&format!("no {}/namespace.", sa.display())), "{note}");
+    assert!(
+        note.contains(&format!("no {}/namespace.", sa.display())),
+        "{note}"
+    );
 }
 
 #[test]

@@ -121,15 +121,30 @@ fn every_api_error_case_maps_to_its_kind_and_status() {
         message: "no".into(),
     };
     let cases = [
-        (wit::ApiError::NotInCluster("m".into()), ApiErrorKind::NotInCluster),
-        (wit::ApiError::Credentials("m".into()), ApiErrorKind::Credentials),
-        (wit::ApiError::Unauthorized(status()), ApiErrorKind::Unauthorized),
+        (
+            wit::ApiError::NotInCluster("m".into()),
+            ApiErrorKind::NotInCluster,
+        ),
+        (
+            wit::ApiError::Credentials("m".into()),
+            ApiErrorKind::Credentials,
+        ),
+        (
+            wit::ApiError::Unauthorized(status()),
+            ApiErrorKind::Unauthorized,
+        ),
         (wit::ApiError::Forbidden(status()), ApiErrorKind::Forbidden),
         (wit::ApiError::NotFound(status()), ApiErrorKind::NotFound),
         (wit::ApiError::Gone(status()), ApiErrorKind::Gone),
         (wit::ApiError::Conflict(status()), ApiErrorKind::Conflict),
-        (wit::ApiError::ServerError(status()), ApiErrorKind::ServerError),
-        (wit::ApiError::Transport("m".into()), ApiErrorKind::Transport),
+        (
+            wit::ApiError::ServerError(status()),
+            ApiErrorKind::ServerError,
+        ),
+        (
+            wit::ApiError::Transport("m".into()),
+            ApiErrorKind::Transport,
+        ),
         (wit::ApiError::Tls("m".into()), ApiErrorKind::Tls),
         (wit::ApiError::Invalid("m".into()), ApiErrorKind::Invalid),
     ];
@@ -150,7 +165,10 @@ fn every_api_error_case_maps_to_its_kind_and_status() {
         event_type(wit::WatchEventKind::Bookmark),
         WatchEventType::Bookmark
     );
-    assert_eq!(event_type(wit::WatchEventKind::Added), WatchEventType::Added);
+    assert_eq!(
+        event_type(wit::WatchEventKind::Added),
+        WatchEventType::Added
+    );
     assert_eq!(
         event_type(wit::WatchEventKind::Modified),
         WatchEventType::Modified

@@ -119,7 +119,8 @@ async fn show_guest(guest: &mut BundledGuest, url: &str, namespace: &str) -> Res
         "Through the Kubernetes API at {} (in-cluster config: KUBERNETES_SERVICE_HOST/PORT, the ServiceAccount token; TLS trusting ca.crt):",
         url
     );
-    let version: serde_json::Value = serde_json::from_str(&api_result(guest.server_version().await?)?)?;
+    let version: serde_json::Value =
+        serde_json::from_str(&api_result(guest.server_version().await?)?)?;
     println!(
         "  server version         {}",
         version["gitVersion"].as_str().unwrap_or("?")

@@ -14,7 +14,10 @@ fn api_errors_render_kind_status_and_summary() {
         render(&forbidden.json(), false),
         r#"{"error":{"code":403,"kind":"forbidden","message":"pods is forbidden","reason":"Forbidden"}}"#
     );
-    assert_eq!(forbidden.summary(), "error: 403 Forbidden: pods is forbidden");
+    assert_eq!(
+        forbidden.summary(),
+        "error: 403 Forbidden: pods is forbidden"
+    );
     let missing = ApiFailure {
         kind: ApiErrorKind::NotInCluster,
         detail: FailureDetail::Message("KUBERNETES_SERVICE_HOST is not set"),
@@ -23,7 +26,10 @@ fn api_errors_render_kind_status_and_summary() {
         render(&missing.json(), false),
         r#"{"error":{"kind":"not-in-cluster","message":"KUBERNETES_SERVICE_HOST is not set"}}"#
     );
-    assert_eq!(missing.summary(), "error: KUBERNETES_SERVICE_HOST is not set");
+    assert_eq!(
+        missing.summary(),
+        "error: KUBERNETES_SERVICE_HOST is not set"
+    );
     assert_eq!(
         render(&missing.json(), true),
         "{\n  \"error\": {\n    \"kind\": \"not-in-cluster\",\n    \"message\": \"KUBERNETES_SERVICE_HOST is not set\"\n  }\n}"
@@ -52,7 +58,10 @@ fn every_kind_has_its_wit_case_name() {
 
 #[test]
 fn pod_list_has_the_api_servers_shape() {
-    let items = vec![r#"{"metadata":{"name":"a"}}"#.to_string(), "not json".to_string()];
+    let items = vec![
+        r#"{"metadata":{"name":"a"}}"#.to_string(),
+        "not json".to_string(),
+    ];
     assert_eq!(
         render(&pod_list(&items, "42", Some("tok"), Some(3)), false),
         r#"{"apiVersion":"v1","items":[{"metadata":{"name":"a"}}],"kind":"PodList","metadata":{"continue":"tok","remainingItemCount":3,"resourceVersion":"42"}}"#
@@ -113,7 +122,10 @@ fn nothing_found_names_where_it_looked() {
         env_names: &env,
         service_account_dir: "/sa/",
     });
-    assert!(none.contains("files in (none);") && none.contains("no /sa/namespace."), "{none}");
+    assert!(
+        none.contains("files in (none);") && none.contains("no /sa/namespace."),
+        "{none}"
+    );
 }
 
 #[test]
@@ -123,7 +135,10 @@ fn info_outcome_applies_strict_to_errors_and_to_nothing_found() {
     assert_eq!(info_outcome(2, None, false), (vec![], false));
     assert_eq!(
         info_outcome(2, None, true),
-        (vec!["error: 2 field(s) had errors (--strict)".to_string()], true)
+        (
+            vec!["error: 2 field(s) had errors (--strict)".to_string()],
+            true
+        )
     );
     assert_eq!(
         info_outcome(0, Some("nothing"), false),
@@ -139,7 +154,10 @@ fn info_outcome_applies_strict_to_errors_and_to_nothing_found() {
 fn list_namespace_is_all_then_flag_then_own_then_default() {
     let own = || Some("shop".to_string());
     assert_eq!(list_namespace(true, Some("x"), own), None);
-    assert_eq!(list_namespace(false, Some("x"), || panic!("not asked")), Some("x".into()));
+    assert_eq!(
+        list_namespace(false, Some("x"), || panic!("not asked")),
+        Some("x".into())
+    );
     assert_eq!(list_namespace(false, None, own), Some("shop".into()));
     assert_eq!(list_namespace(false, None, || None), Some("default".into()));
 }
