@@ -164,8 +164,13 @@ fn api_command<T: Transport>(
             let info = Context::from_process().info();
             crate::self_pod::fetch(&mut c, &info).map(|(_, pod)| print_json(&pod, pretty))
         }),
-        "watch" if rest.first().map(String::as_str) == Some("pods") => {
-            return api_watch(&rest[1..], pretty_first, client);
+        // `watch pods`, `--pretty` on either side of `pods`.
+        "watch" if rest.iter().find(|a| *a != "--pretty").map(String::as_str) == Some("pods") => {
+            let mut flags = rest.to_vec();
+            if let Some(at) = flags.iter().position(|a| a == "pods") {
+                flags.remove(at);
+            }
+            return api_watch(&flags, pretty_first, client);
         }
         other => {
             return usage_error(&format!(

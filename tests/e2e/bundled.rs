@@ -143,6 +143,15 @@ fn api_prints_one_line_unless_pretty_for_every_subcommand() {
         before.extend_from_slice(call);
         assert_eq!(api_both(&pod, &before, 0), indented, "{before:?}");
     }
+    // A watch: one line per event, or each event indented.
+    let event = api_both(&pod, &["watch", "pods", "--max-events", "1"], 0);
+    assert_eq!(event.lines().count(), 1, "{event}");
+    let value: serde_json::Value = serde_json::from_str(&event).unwrap();
+    assert_eq!(value["type"], "ADDED");
+    assert_eq!(
+        api_both(&pod, &["watch", "--pretty", "pods", "--max-events", "1"], 0),
+        format!("{}\n", serde_json::to_string_pretty(&value).unwrap())
+    );
     let version = api_both(&pod, &["version"], 0);
     assert!(version.starts_with("{\"buildDate\":"), "{version}");
     assert_eq!(
