@@ -11,6 +11,7 @@
 //!   `ERROR` event becomes [`ApiError::Gone`]; when a request ends the watch re-connects from the
 //!   last resourceVersion.
 
+use pod_introspect_kube::cli_output::{ApiErrorKind, ApiFailure, FailureDetail};
 use pod_introspect_kube::incluster::{self, ApiLocation, TokenSource};
 use serde_json::Value;
 use std::fmt;
@@ -55,39 +56,42 @@ pub enum ApiError {
 }
 
 impl fmt::Display for ApiError {
+    /// The message, or `CODE REASON: MESSAGE` for a `Status` ([`ApiFailure`]'s form).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ApiError::NotInCluster(m)
-            | ApiError::Credentials(m)
-            | ApiError::Transport(m)
-            | ApiError::Tls(m)
-            | ApiError::Invalid(m) => f.write_str(m),
-            ApiError::Unauthorized(s)
-            | ApiError::Forbidden(s)
-            | ApiError::NotFound(s)
-            | ApiError::Gone(s)
-            | ApiError::Conflict(s)
-            | ApiError::ServerError(s) => write!(f, "{} {}: {}", s.code, s.reason, s.message),
-        }
+        self.failure().fmt(f)
     }
 }
 
 impl ApiError {
     /// `unauthorized`, `forbidden`, ...: the WIT case name, used in JSON output.
     pub fn kind(&self) -> &'static str {
-        match self {
-            ApiError::NotInCluster(_) => "not-in-cluster",
-            ApiError::Credentials(_) => "credentials",
-            ApiError::Unauthorized(_) => "unauthorized",
-            ApiError::Forbidden(_) => "forbidden",
-            ApiError::NotFound(_) => "not-found",
-            ApiError::Gone(_) => "gone",
-            ApiError::Conflict(_) => "conflict",
-            ApiError::ServerError(_) => "server-error",
-            ApiError::Transport(_) => "transport",
-            ApiError::Tls(_) => "tls",
-            ApiError::Invalid(_) => "invalid",
-        }
+        self.failure().kind.name()
+    }
+
+    /// This error as the command lines print it ([`pod_introspect_kube::cli_output`]).
+    pub fn failure(&self) -> ApiFailure<'_> {
+        let (kind, status) = match self {
+            ApiError::NotInCluster(m) => (ApiErrorKind::NotInCluster, Err(m)),
+            ApiError::Credentials(m) => (ApiErrorKind::Credentials, Err(m)),
+            ApiError::Unauthorized(s) => (ApiErrorKind::Unauthorized, Ok(s)),
+            ApiError::Forbidden(s) => (ApiErrorKind::Forbidden, Ok(s)),
+            ApiError::NotFound(s) => (ApiErrorKind::NotFound, Ok(s)),
+            ApiError::Gone(s) => (ApiErrorKind::Gone, Ok(s)),
+            ApiError::Conflict(s) => (ApiErrorKind::Conflict, Ok(s)),
+            ApiError::ServerError(s) => (ApiErrorKind::ServerError, Ok(s)),
+            ApiError::Transport(m) => (ApiErrorKind::Transport, Err(m)),
+            ApiError::Tls(m) => (ApiErrorKind::Tls, Err(m)),
+            ApiError::Invalid(m) => (ApiErrorKind::Invalid, Err(m)),
+        };
+        let detail = match status {
+            Ok(s) => FailureDetail::Status {
+                code: s.code,
+                reason: &s.reason,
+                message: &s.message,
+            },
+            Err(m) => FailureDetail::Message(m),
+        };
+        ApiFailure { kind, detail }
     }
 }
 

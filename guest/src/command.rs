@@ -2,19 +2,23 @@
 //!
 //! ```text
 //! pod-introspect-guest.wasm [info] [--pretty] [--strict] [--api]
-//! pod-introspect-guest.wasm api version
-//! pod-introspect-guest.wasm api get PATH [--query NAME=VALUE]...
-//! pod-introspect-guest.wasm api pods [-n NAMESPACE | -A] [-l SELECTOR] [--field-selector SELECTOR] [--limit N] [--continue TOKEN]
-//! pod-introspect-guest.wasm api self
-//! pod-introspect-guest.wasm api watch pods [-n NAMESPACE | -A] [-l SELECTOR] [--field-selector SELECTOR] [--resource-version RV] [--bookmarks] [--timeout-seconds N] [--max-events N]
+//! pod-introspect-guest.wasm api [--pretty] version
+//! pod-introspect-guest.wasm api [--pretty] get PATH [--query NAME=VALUE]...
+//! pod-introspect-guest.wasm api [--pretty] pods [-n NAMESPACE | -A] [-l SELECTOR] [--field-selector SELECTOR] [--limit N] [--continue TOKEN]
+//! pod-introspect-guest.wasm api [--pretty] self
+//! pod-introspect-guest.wasm api [--pretty] watch pods [-n NAMESPACE | -A] [-l SELECTOR] [--field-selector SELECTOR] [--resource-version RV] [--bookmarks] [--timeout-seconds N] [--max-events N]
 //! ```
 //!
-//! Everything prints JSON on stdout (watch: one event per line). Exit status 1 on an API error
-//! (also printed as `{"error": {...}}`), a bad argument, or field errors under `--strict`.
+//! (`--pretty` may also follow the subcommand.) Everything prints JSON on stdout, one line per
+//! document unless `--pretty` (watch: one event per line). Exit status 1 on an API error (also
+//! printed as `{"error": {...}}`), a bad argument, or, under `--strict`, field errors or no Downward
+//! API source found at all. The output is rendered by [`pod_introspect_kube::cli_output`] and
+//! [`crate::report`], as the host's `pod-introspect info` / `api` render it.
 
 use crate::api::{self, ApiError, Client, ListOptions, PodWatch, Transport, WatchOptions};
 use crate::resolve::Context;
-use serde_json::{Value, json};
+use pod_introspect_kube::cli_output::{self, WatchEventType};
+use serde_json::Value;
 
 /// `println!` that ignores a closed stdout (e.g. `| head`) instead of panicking.
 macro_rules! out {
@@ -34,13 +38,13 @@ macro_rules! err {
 
 const USAGE: &str = "usage:
   pod-introspect-guest.wasm [info] [--pretty] [--strict] [--api]
-  pod-introspect-guest.wasm api version
-  pod-introspect-guest.wasm api get PATH [--query NAME=VALUE]...
-  pod-introspect-guest.wasm api pods [-n NAMESPACE | -A] [-l SELECTOR] [--field-selector SELECTOR] [--limit N] [--continue TOKEN]
-  pod-introspect-guest.wasm api self
-  pod-introspect-guest.wasm api watch pods [-n NAMESPACE | -A] [-l SELECTOR] [--field-selector SELECTOR] [--resource-version RV] [--bookmarks] [--timeout-seconds N] [--max-events N]
+  pod-introspect-guest.wasm api [--pretty] version
+  pod-introspect-guest.wasm api [--pretty] get PATH [--query NAME=VALUE]...
+  pod-introspect-guest.wasm api [--pretty] pods [-n NAMESPACE | -A] [-l SELECTOR] [--field-selector SELECTOR] [--limit N] [--continue TOKEN]
+  pod-introspect-guest.wasm api [--pretty] self
+  pod-introspect-guest.wasm api [--pretty] watch pods [-n NAMESPACE | -A] [-l SELECTOR] [--field-selector SELECTOR] [--resource-version RV] [--bookmarks] [--timeout-seconds N] [--max-events N]
 
-info prints what the pod exposes through the Downward API (--api: fill the rest from this pod's
+JSON is printed on one line unless --pretty. info prints what the pod exposes through the Downward API (--api: fill the rest from this pod's
 object in the Kubernetes API); api talks to the API server found by in-cluster config
 (KUBERNETES_SERVICE_HOST/PORT and the ServiceAccount token) or POD_INTROSPECT_API_URL.";
 
@@ -50,31 +54,15 @@ fn usage_error(msg: &str) -> bool {
     false
 }
 
-fn print_api_error(e: &ApiError) -> bool {
-    let mut obj = json!({"kind": e.kind(), "message": e.to_string()});
-    if let ApiError::Unauthorized(s)
-    | ApiError::Forbidden(s)
-    | ApiError::NotFound(s)
-    | ApiError::Gone(s)
-    | ApiError::Conflict(s)
-    | ApiError::ServerError(s) = e
-    {
-        obj["code"] = json!(s.code);
-        obj["reason"] = json!(s.reason);
-        obj["message"] = json!(s.message);
-    }
-    out!("{}", json!({ "error": obj }));
-    err!("error: {e}");
+fn print_api_error(e: &ApiError, pretty: bool) -> bool {
+    let failure = e.failure();
+    print_json(&failure.json(), pretty);
+    err!("{}", failure.summary());
     false
 }
 
 fn print_json(v: &Value, pretty: bool) {
-    let text = if pretty {
-        serde_json::to_string_pretty(v)
-    } else {
-        serde_json::to_string(v)
-    };
-    out!("{}", text.unwrap_or_default());
+    out!("{}", cli_output::render(v, pretty));
 }
 
 /// Takes the value of flag `flag` at `args[*i]`.
@@ -129,26 +117,17 @@ fn info_command<T: Transport>(
             }
         }
     }
-    let mut info = Context::from_process().info();
-    if with_api {
-        match client() {
-            Ok(mut c) => crate::self_pod::complete(&mut c, &mut info),
-            Err(e) => info.errors.push(crate::model::FieldError {
-                field: "self".into(),
-                source: None,
-                problem: crate::model::Problem::Api(e),
-            }),
-        }
+    let report = crate::report::build(&Context::from_process(), with_api, pretty, client);
+    out!("{}", report.json);
+    let (lines, failed) = cli_output::info_outcome(
+        report.error_count as usize,
+        report.nothing_found.as_deref(),
+        strict,
+    );
+    for line in lines {
+        err!("{line}");
     }
-    out!("{}", info.to_json(pretty));
-    if strict && !info.errors.is_empty() {
-        err!(
-            "error: {} field(s) had errors (--strict)",
-            info.errors.len()
-        );
-        return false;
-    }
-    true
+    !failed
 }
 
 /// The namespace flags shared by `pods` and `watch pods`: `-n NS`, `-A`, or this pod's own
@@ -164,22 +143,34 @@ fn api_command<T: Transport>(
     args: &[String],
     client: &mut dyn FnMut() -> Result<Client<T>, ApiError>,
 ) -> bool {
+    // `--pretty` before the subcommand, as after it.
+    let leading = args.iter().take_while(|a| *a == "--pretty").count();
+    let pretty_first = leading > 0;
+    let args = &args[leading..];
     let Some(sub) = args.first() else {
         return usage_error("api needs a subcommand");
     };
     let rest = &args[1..];
+    // version and self take only --pretty.
+    let bare = rest.iter().all(|a| a == "--pretty");
+    let pretty = pretty_first || !rest.is_empty() && bare;
     let result = match sub.as_str() {
-        "version" if rest.is_empty() => client()
+        "version" if bare => client()
             .and_then(|mut c| c.get_json("/version"))
-            .map(|v| print_json(&v, true)),
-        "get" => return api_get(rest, client),
-        "pods" => return api_pods(rest, client),
-        "self" if rest.is_empty() => client().and_then(|mut c| {
+            .map(|v| print_json(&v, pretty)),
+        "get" => return api_get(rest, pretty_first, client),
+        "pods" => return api_pods(rest, pretty_first, client),
+        "self" if bare => client().and_then(|mut c| {
             let info = Context::from_process().info();
-            crate::self_pod::fetch(&mut c, &info).map(|(_, pod)| print_json(&pod, true))
+            crate::self_pod::fetch(&mut c, &info).map(|(_, pod)| print_json(&pod, pretty))
         }),
-        "watch" if rest.first().map(String::as_str) == Some("pods") => {
-            return api_watch(&rest[1..], client);
+        // `watch pods`, `--pretty` on either side of `pods`.
+        "watch" if rest.iter().find(|a| *a != "--pretty").map(String::as_str) == Some("pods") => {
+            let mut flags = rest.to_vec();
+            if let Some(at) = flags.iter().position(|a| a == "pods") {
+                flags.remove(at);
+            }
+            return api_watch(&flags, pretty_first, client);
         }
         other => {
             return usage_error(&format!(
@@ -189,12 +180,13 @@ fn api_command<T: Transport>(
     };
     match result {
         Ok(()) => true,
-        Err(e) => print_api_error(&e),
+        Err(e) => print_api_error(&e, pretty),
     }
 }
 
 fn api_get<T: Transport>(
     args: &[String],
+    mut pretty: bool,
     client: &mut dyn FnMut() -> Result<Client<T>, ApiError>,
 ) -> bool {
     let mut path = None;
@@ -202,6 +194,7 @@ fn api_get<T: Transport>(
     let mut i = 0;
     while i < args.len() {
         match args[i].as_str() {
+            "--pretty" => pretty = true,
             "--query" => match value(args, &mut i, "--query").map(|v| v.split_once('=')) {
                 Ok(Some((k, v))) => query.push((k.to_string(), v.to_string())),
                 Ok(None) => return usage_error("--query takes NAME=VALUE"),
@@ -221,12 +214,11 @@ fn api_get<T: Transport>(
     };
     match client().and_then(|mut c| c.get_raw(&api::path_with_query(&path, &query))) {
         Ok((status, body)) => {
-            let body = serde_json::from_slice::<Value>(&body)
-                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&body).into_owned()));
-            print_json(&json!({"status": status, "body": body}), true);
-            (200..300).contains(&status)
+            let body = String::from_utf8_lossy(&body);
+            print_json(&cli_output::get_response(status, &body), pretty);
+            cli_output::get_succeeded(status)
         }
-        Err(e) => print_api_error(&e),
+        Err(e) => print_api_error(&e, pretty),
     }
 }
 
@@ -241,6 +233,7 @@ struct Selection {
 
 fn api_pods<T: Transport>(
     args: &[String],
+    mut pretty: bool,
     client: &mut dyn FnMut() -> Result<Client<T>, ApiError>,
 ) -> bool {
     let mut sel = Selection::default();
@@ -248,6 +241,10 @@ fn api_pods<T: Transport>(
     let mut i = 0;
     while i < args.len() {
         let r = match args[i].as_str() {
+            "--pretty" => {
+                pretty = true;
+                Ok(())
+            }
             "--limit" => number(args, &mut i, "--limit").map(|n| opts.limit = Some(n)),
             "--continue" => {
                 value(args, &mut i, "--continue").map(|v| opts.continue_token = Some(v.into()))
@@ -266,25 +263,16 @@ fn api_pods<T: Transport>(
     opts.field_selector = sel.field;
     match client().and_then(|mut c| c.list_pods(&opts)) {
         Ok(list) => {
-            let items: Vec<Value> = list
-                .items
-                .iter()
-                .filter_map(|i| serde_json::from_str(i).ok())
-                .collect();
-            let mut metadata = json!({"resourceVersion": list.resource_version});
-            if let Some(c) = list.continue_token {
-                metadata["continue"] = json!(c);
-            }
-            if let Some(n) = list.remaining_item_count {
-                metadata["remainingItemCount"] = json!(n);
-            }
-            print_json(
-                &json!({"kind": "PodList", "apiVersion": "v1", "metadata": metadata, "items": items}),
-                false,
+            let doc = cli_output::pod_list(
+                &list.items,
+                &list.resource_version,
+                list.continue_token.as_deref(),
+                list.remaining_item_count,
             );
+            print_json(&doc, pretty);
             true
         }
-        Err(e) => print_api_error(&e),
+        Err(e) => print_api_error(&e, pretty),
     }
 }
 
@@ -300,17 +288,12 @@ fn selection_flag(args: &[String], i: &mut usize, sel: &mut Selection) -> Result
 }
 
 fn resolve_namespace(sel: &Selection) -> Option<String> {
-    if sel.all {
-        return None;
-    }
-    sel.namespace
-        .clone()
-        .or_else(default_namespace)
-        .or_else(|| Some("default".into()))
+    cli_output::list_namespace(sel.all, sel.namespace.as_deref(), default_namespace)
 }
 
 fn api_watch<T: Transport>(
     args: &[String],
+    mut pretty: bool,
     client: &mut dyn FnMut() -> Result<Client<T>, ApiError>,
 ) -> bool {
     let mut sel = Selection::default();
@@ -319,6 +302,10 @@ fn api_watch<T: Transport>(
     let mut i = 0;
     while i < args.len() {
         let r = match args[i].as_str() {
+            "--pretty" => {
+                pretty = true;
+                Ok(())
+            }
             "--bookmarks" => {
                 opts.allow_bookmarks = true;
                 Ok(())
@@ -341,7 +328,7 @@ fn api_watch<T: Transport>(
     opts.field_selector = sel.field;
     let mut c = match client() {
         Ok(c) => c,
-        Err(e) => return print_api_error(&e),
+        Err(e) => return print_api_error(&e, pretty),
     };
     let mut watch = PodWatch::new(opts);
     let mut seen = 0u64;
@@ -349,16 +336,15 @@ fn api_watch<T: Transport>(
         match watch.next(&mut c) {
             Ok(ev) => {
                 let kind = match ev.kind {
-                    api::EventKind::Added => "ADDED",
-                    api::EventKind::Modified => "MODIFIED",
-                    api::EventKind::Deleted => "DELETED",
-                    api::EventKind::Bookmark => "BOOKMARK",
+                    api::EventKind::Added => WatchEventType::Added,
+                    api::EventKind::Modified => WatchEventType::Modified,
+                    api::EventKind::Deleted => WatchEventType::Deleted,
+                    api::EventKind::Bookmark => WatchEventType::Bookmark,
                 };
-                let object: Value = serde_json::from_str(&ev.object).unwrap_or(Value::Null);
-                out!("{}", json!({"type": kind, "object": object}));
+                print_json(&cli_output::watch_event(kind, &ev.object), pretty);
                 seen += 1;
             }
-            Err(e) => return print_api_error(&e),
+            Err(e) => return print_api_error(&e, pretty),
         }
     }
     true

@@ -42,6 +42,15 @@ pub fn resource(name: String, r: ResourceValue) -> wit::ResourceValue {
     }
 }
 
+/// WIT `command-report`, from the report `info-report` builds.
+pub fn command_report(r: crate::report::InfoReport) -> wit::CommandReport {
+    wit::CommandReport {
+        json: r.json,
+        error_count: r.error_count,
+        nothing_found: r.nothing_found,
+    }
+}
+
 /// WIT `pod-info`.
 pub fn info(info: PodInfo) -> wit::PodInfo {
     wit::PodInfo {

@@ -37,6 +37,15 @@ impl wit::Guest for Component {
         Context::from_process().info().to_json(false)
     }
 
+    fn info_report(o: wit::InfoOptions) -> wit::CommandReport {
+        convert::command_report(crate::report::build(
+            &Context::from_process(),
+            o.api,
+            o.pretty,
+            &mut new_client,
+        ))
+    }
+
     fn label(key: String) -> Result<Option<String>, wit::Error> {
         map_key(&Context::from_process(), fields::METADATA_LABELS, &key).map_err(convert::error)
     }

@@ -16,6 +16,7 @@ pub mod config_store;
 pub mod field_table;
 pub mod hints;
 pub mod model;
+pub mod report;
 pub mod resolve;
 pub mod resources;
 pub mod self_pod;

@@ -54,6 +54,9 @@ pub struct Context {
     service_account: Option<Volume>,
     /// Problems found while loading (bad mapping, unreadable volume).
     setup_errors: Vec<FieldError>,
+    /// The downwardAPI volume directories searched, in order, and the ServiceAccount volume
+    /// directory: where it looked, for the note when nothing is found.
+    searched_dirs: (Vec<String>, String),
 }
 
 impl Context {
@@ -97,8 +100,8 @@ impl Context {
             fields::field_for_file_name(name).is_some() || mapped.iter().any(|m| m == name)
         };
         let mut volumes = Vec::new();
-        for dir in dirs {
-            if let Some(v) = open_volume(&dir, &wanted, &mut setup_errors) {
+        for dir in &dirs {
+            if let Some(v) = open_volume(dir, &wanted, &mut setup_errors) {
                 volumes.push(v);
             }
         }
@@ -113,7 +116,34 @@ impl Context {
             volumes,
             service_account,
             setup_errors,
+            searched_dirs: (dirs, sa_dir.to_string()),
         }
+    }
+
+    /// The downwardAPI volume directories searched, in order.
+    pub fn volume_dirs(&self) -> &[String] {
+        &self.searched_dirs.0
+    }
+
+    /// The ServiceAccount volume directory.
+    pub fn service_account_dir(&self) -> &str {
+        &self.searched_dirs.1
+    }
+
+    /// The env var names read: those `POD_INTROSPECT_FIELDS` maps, then the conventional ones.
+    pub fn env_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = Vec::new();
+        let mapped = self.mappings.iter().filter_map(|m| match &m.source {
+            MappedSource::Env(n) => Some(n.as_str()),
+            MappedSource::File(_) => None,
+        });
+        let conventional = fields::CONVENTIONAL_ENV_NAMES.iter().map(|(n, _)| *n);
+        for name in mapped.chain(conventional) {
+            if !names.iter().any(|n| n == name) {
+                names.push(name.to_string());
+            }
+        }
+        names
     }
 
     /// Candidates for `field` in lookup order.

@@ -6,8 +6,9 @@
 //! Prints a markdown table of medians and ratios (guest / native).
 
 use k8s_openapi::api::core::v1::Pod;
-use pod_introspect::runtime::{Limits, Runtime, bindings};
-use pod_introspect::sandbox::{Sandbox, SandboxOptions};
+use pod_introspect::bundled::{BundledGuest, GuestHost};
+use pod_introspect::runtime::{Limits, bindings};
+use pod_introspect::sandbox::SandboxOptions;
 use pod_introspect_apiserver::client::Client;
 use pod_introspect_apiserver::{ClusterOptions, DevCluster};
 use pod_introspect_kubelet::{ApiServerAccess, SimulateOptions};
@@ -48,26 +49,20 @@ async fn main() -> anyhow::Result<()> {
             service_port: cluster.local_addr().port(),
         }),
     })?;
-    let sandbox = Sandbox::build(&SandboxOptions {
-        root: Some(root.path().to_path_buf()),
-        env_clear: true,
-        ..Default::default()
-    })?;
-    let outbound = sandbox.outbound(&[], false)?;
-    let limits = Limits {
-        timeout: Duration::from_secs(600),
-        max_memory: 1 << 30,
-    };
-    let rt = Runtime::new()?;
-    let component = rt.load(
-        pod_introspect_guest_artifact::GUEST_WASM,
-        "the bundled guest",
+    let host = GuestHost::new(
+        &SandboxOptions {
+            root: Some(root.path().to_path_buf()),
+            env_clear: true,
+            ..Default::default()
+        },
+        &[],
+        false,
+        Limits {
+            timeout: Duration::from_secs(600),
+            max_memory: 1 << 30,
+        },
     )?;
-    let mut store = rt.store(&sandbox, &["bench".to_string()], limits, &outbound)?;
-    let guest = bindings::Introspection::instantiate_async(&mut store, &component, rt.linker())
-        .await
-        .map_err(anyhow::Error::from)?;
-    let api = guest.pod_introspect_pod_pod_introspect();
+    let mut guest = BundledGuest::start(&host).await?;
     let native = Client::new(&cluster.url(), &cluster.ca_pem(), Some(token))?;
     let options = bindings::exports::pod_introspect::pod::pod_introspect::ListOptions {
         namespace: Some("bench".into()),
@@ -79,15 +74,9 @@ async fn main() -> anyhow::Result<()> {
     };
 
     // Warm up both paths (and check they agree).
-    let v = api
-        .call_server_version(&mut store)
-        .await
-        .map_err(anyhow::Error::from)?;
+    let v = guest.server_version().await?;
     assert!(v.is_ok(), "{v:?}");
-    let list = api
-        .call_list_pods(&mut store, &options)
-        .await
-        .map_err(anyhow::Error::from)?;
+    let list = guest.list_pods(&options).await?;
     assert_eq!(
         list.as_ref().map(|l| l.items.len()).unwrap_or(0),
         500,
@@ -101,10 +90,7 @@ async fn main() -> anyhow::Result<()> {
     let (mut gv, mut nv, mut gl, mut nl) = (vec![], vec![], vec![], vec![]);
     for _ in 0..rounds {
         let t = Instant::now();
-        let r = api
-            .call_server_version(&mut store)
-            .await
-            .map_err(anyhow::Error::from)?;
+        let r = guest.server_version().await?;
         gv.push(t.elapsed());
         assert!(r.is_ok());
         let t = Instant::now();
@@ -112,10 +98,7 @@ async fn main() -> anyhow::Result<()> {
         nv.push(t.elapsed());
         assert!(s.is_success());
         let t = Instant::now();
-        let r = api
-            .call_list_pods(&mut store, &options)
-            .await
-            .map_err(anyhow::Error::from)?;
+        let r = guest.list_pods(&options).await?;
         gl.push(t.elapsed());
         assert_eq!(r.map(|l| l.items.len()).unwrap_or(0), 500);
         let t = Instant::now();

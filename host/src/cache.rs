@@ -4,12 +4,13 @@
 //! `<cache dir>/<sha256 of the wasm and of the engine's compatibility hash>.cwasm`; later starts
 //! load it with `Component::deserialize_file`. The cache dir is `$POD_INTROSPECT_CACHE_DIR`, else
 //! `$XDG_CACHE_HOME/pod-introspect`, else `$HOME/.cache/pod-introspect`. An unwritable cache only
-//! costs time: the component is then compiled in memory.
+//! costs time: the component is then compiled in memory. A compile (no cache hit) is announced
+//! with one line on stderr ([`compiling_note`]), since in a debug build it takes seconds.
 
 use anyhow::{Context as _, Result};
 use sha2::{Digest, Sha256};
 use std::hash::{Hash, Hasher};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use wasmtime::Engine;
 use wasmtime::component::Component;
 
@@ -46,11 +47,32 @@ fn cache_key(engine: &Engine, wasm: &[u8]) -> String {
     h.0.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// The line printed before compiling `what` because the cache (`dir`, if any) has no compiled
+/// copy: a first compile takes seconds (about 10 s in a debug build), later runs do not.
+pub fn compiling_note(what: &str, dir: Option<&Path>) -> String {
+    match dir {
+        Some(dir) => format!(
+            "pod-introspect: compiling {what} (once: later runs load it from the cache in {})",
+            dir.display()
+        ),
+        None => format!(
+            "pod-introspect: compiling {what} (no cache directory: set {CACHE_DIR_ENV} or HOME to \
+             keep the compiled copy)"
+        ),
+    }
+}
+
+fn announce_compile(what: &str, dir: Option<&Path>) {
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr(), "{}", compiling_note(what, dir));
+}
+
 /// Loads `wasm` (a component binary) for `engine`, from the cache when possible.
 ///
 /// Errors: `wasm` is not a valid component (the message is wasmtime's, prefixed with `what`).
 pub fn load_component(engine: &Engine, wasm: &[u8], what: &str) -> Result<Component> {
     let Some(dir) = cache_dir() else {
+        announce_compile(what, None);
         return Component::new(engine, wasm)
             .map_err(anyhow::Error::from)
             .with_context(|| format!("compiling {what}"));
@@ -66,6 +88,7 @@ pub fn load_component(engine: &Engine, wasm: &[u8], what: &str) -> Result<Compon
             }
         }
     }
+    announce_compile(what, Some(&dir));
     let compiled = engine
         .precompile_component(wasm)
         .map_err(anyhow::Error::from)
@@ -85,4 +108,19 @@ fn store(dir: &PathBuf, path: &PathBuf, bytes: &[u8]) -> std::io::Result<()> {
     std::fs::write(tmp.path(), bytes)?;
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_compiling_note_names_the_component_and_the_cache() {
+        assert_eq!(
+            compiling_note("app.wasm", Some(Path::new("/home/u/.cache/pod-introspect"))),
+            "pod-introspect: compiling app.wasm (once: later runs load it from the cache in \
+             /home/u/.cache/pod-introspect)"
+        );
+        assert!(compiling_note("app.wasm", None).contains("set POD_INTROSPECT_CACHE_DIR"));
+    }
 }

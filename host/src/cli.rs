@@ -33,7 +33,8 @@ pub enum Command {
     /// namespace file. Keys: name, namespace, uid, labels, annotations, nodeName,
     /// serviceAccountName, hostIP, hostIPs, podIP, podIPs, resources, sources, errors; a field the
     /// pod does not expose is absent. Exit status 0 even when some fields had errors, unless
-    /// --strict.
+    /// --strict. When no Downward API source is found at all (a wrong or empty --root), stderr
+    /// says where the guest looked.
     Info(InfoArgs),
     /// Run any wasi:cli/run component in the same pod-shaped sandbox. A component that imports
     /// pod-introspect:pod/pod-introspect or wasi:config/store gets them from the bundled guest,
@@ -54,7 +55,8 @@ pub enum Command {
     Demo(DemoArgs),
     /// Talk to the Kubernetes API through the bundled guest, as a pod does: in-cluster config
     /// (KUBERNETES_SERVICE_HOST/PORT, the ServiceAccount token and ca.crt) or
-    /// POD_INTROSPECT_API_URL (an ambassador such as kubectl proxy). Prints JSON.
+    /// POD_INTROSPECT_API_URL (an ambassador such as kubectl proxy). Prints JSON, one line per
+    /// document (watch: per event) unless --pretty.
     Api(ApiArgs),
     /// Serve a Kubernetes API-server emulator over HTTPS (for tests, demos and local development):
     /// pods get/list/watch/create/delete, ServiceAccount tokens, RBAC, discovery. kubectl works
@@ -75,6 +77,9 @@ pub struct ApiArgs {
     /// The sandbox flags.
     #[command(flatten)]
     pub sandbox: SandboxArgs,
+    /// Indent the JSON (every subcommand prints one line per document by default).
+    #[arg(long, global = true)]
+    pub pretty: bool,
     /// What to ask.
     #[command(subcommand)]
     pub call: ApiCall,
@@ -217,7 +222,7 @@ pub struct InfoArgs {
     /// The sandbox flags.
     #[command(flatten)]
     pub sandbox: SandboxArgs,
-    /// Exit with status 1 when any field had an error.
+    /// Exit with status 1 when any field had an error, or no Downward API source was found.
     #[arg(long)]
     pub strict: bool,
     /// Indent the JSON.

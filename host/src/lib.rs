@@ -6,6 +6,7 @@
 
 #![deny(missing_docs)]
 
+pub mod bundled;
 pub mod cache;
 pub mod cli;
 pub mod commands;

@@ -8,6 +8,7 @@ mod cluster;
 mod harness;
 
 mod api;
+mod bundled;
 mod commands;
 mod downward_mounts;
 mod downward_volume;

@@ -15,9 +15,12 @@
 //! - [`incluster`]: in-cluster config: the API server URL rules and the ServiceAccount token source.
 //! - [`contract`]: the host↔guest contract: `POD_INTROSPECT_*` env names, the default downwardAPI
 //!   directories, the directory list syntax and the `POD_INTROSPECT_FIELDS` grammar.
+//! - [`cli_output`]: the JSON and messages the command lines print (host `info`/`api` and the
+//!   guest's `wasi:cli/run` alike).
 #![deny(missing_docs)]
 
 pub mod atomic_writer;
+pub mod cli_output;
 pub mod contract;
 pub mod fields;
 pub mod go_quote;

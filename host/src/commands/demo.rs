@@ -2,8 +2,9 @@
 //! (`examples/seed-pod.yaml`) in a temporary root, runs the bundled guest on it through the typed
 //! WIT interface, and prints what the guest learned.
 
-use crate::runtime::{Limits, Runtime, bindings, explain_trap};
-use crate::sandbox::{Sandbox, SandboxOptions};
+use crate::bundled::{BundledGuest, GuestHost};
+use crate::runtime::{Limits, bindings};
+use crate::sandbox::SandboxOptions;
 use anyhow::Result;
 use bindings::exports::pod_introspect::pod::pod_introspect::{
     ApiError, ListOptions, PodInfo, Source,
@@ -78,35 +79,37 @@ pub async fn run(args: crate::cli::DemoArgs) -> Result<ExitCode> {
         println!("  {:<46} {}", v.mount_path, v.files.join(", "));
     }
 
-    let sandbox = Sandbox::build(&SandboxOptions {
-        root: Some(root.clone()),
-        env_clear: true,
-        ..SandboxOptions::default()
-    })?;
-    let outbound = sandbox.outbound(&[], false)?;
-    let limits = Limits {
-        timeout: Duration::from_secs(30),
-        max_memory: 256 << 20,
-    };
-    let rt = Runtime::new()?;
-    let component = rt.load(
-        pod_introspect_guest_artifact::GUEST_WASM,
-        "the bundled guest",
+    let host = GuestHost::new(
+        &SandboxOptions {
+            root: Some(root.clone()),
+            env_clear: true,
+            ..SandboxOptions::default()
+        },
+        &[],
+        false,
+        Limits {
+            timeout: Duration::from_secs(30),
+            max_memory: 256 << 20,
+        },
     )?;
-    let mut store = rt.store(
-        &sandbox,
-        &["pod-introspect-guest.wasm".to_string()],
-        limits,
-        &outbound,
-    )?;
-    let guest = bindings::Introspection::instantiate_async(&mut store, &component, rt.linker())
-        .await
-        .map_err(|e| explain_trap(e, limits).context("instantiating the bundled guest"))?;
-    let api = guest.pod_introspect_pod_pod_introspect();
-    let info = api
-        .call_info(&mut store)
-        .await
-        .map_err(|e| explain_trap(e, limits))?;
+    let mut guest = BundledGuest::start(&host).await?;
+    host.within_deadline(show_guest(&mut guest, &cluster.url(), &namespace))
+        .await?;
+    cluster.shutdown().await;
+    if args.keep.is_some() {
+        println!();
+        println!(
+            "Kept the simulated root; try: pod-introspect info --root {} --env-clear --pretty",
+            root.display()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// What the bundled `guest` learns: the Downward API, and the API server at `url` (this pod's
+/// `namespace`).
+async fn show_guest(guest: &mut BundledGuest, url: &str, namespace: &str) -> Result<()> {
+    let info = guest.info().await?;
     println!();
     println!("What the WebAssembly guest learned through the Downward API:");
     print!("{}", render(&info));
@@ -114,22 +117,15 @@ pub async fn run(args: crate::cli::DemoArgs) -> Result<ExitCode> {
     println!();
     println!(
         "Through the Kubernetes API at {} (in-cluster config: KUBERNETES_SERVICE_HOST/PORT, the ServiceAccount token; TLS trusting ca.crt):",
-        cluster.url()
+        url
     );
-    let version: serde_json::Value = serde_json::from_str(&api_result(
-        api.call_server_version(&mut store)
-            .await
-            .map_err(|e| explain_trap(e, limits))?,
-    )?)?;
+    let version: serde_json::Value =
+        serde_json::from_str(&api_result(guest.server_version().await?)?)?;
     println!(
         "  server version         {}",
         version["gitVersion"].as_str().unwrap_or("?")
     );
-    let me: serde_json::Value = serde_json::from_str(&api_result(
-        api.call_self_pod(&mut store)
-            .await
-            .map_err(|e| explain_trap(e, limits))?,
-    )?)?;
+    let me: serde_json::Value = serde_json::from_str(&api_result(guest.self_pod().await?)?)?;
     println!(
         "  self: uid              {}",
         me["metadata"]["uid"].as_str().unwrap_or("?")
@@ -152,18 +148,14 @@ pub async fn run(args: crate::cli::DemoArgs) -> Result<ExitCode> {
         .unwrap_or_default();
     println!("  self: images           {}", images.join(", "));
     let options = ListOptions {
-        namespace: Some(namespace.clone()),
+        namespace: Some(namespace.to_string()),
         label_selector: Some("app=seed-demo".into()),
         field_selector: None,
         limit: None,
         continue_token: None,
         resource_version: None,
     };
-    let list = api_result(
-        api.call_list_pods(&mut store, &options)
-            .await
-            .map_err(|e| explain_trap(e, limits))?,
-    )?;
+    let list = api_result(guest.list_pods(&options).await?)?;
     println!(
         "  pods -l app=seed-demo  {} in namespace {namespace} (list resourceVersion {})",
         list.items.len(),
@@ -178,28 +170,16 @@ pub async fn run(args: crate::cli::DemoArgs) -> Result<ExitCode> {
             p["metadata"]["labels"]["tier"].as_str().unwrap_or("")
         );
     }
-    let forbidden = api
-        .call_list_pods(
-            &mut store,
-            &ListOptions {
-                namespace: Some("kube-system".into()),
-                ..options.clone()
-            },
-        )
-        .await
-        .map_err(|e| explain_trap(e, limits))?;
+    let forbidden = guest
+        .list_pods(&ListOptions {
+            namespace: Some("kube-system".into()),
+            ..options.clone()
+        })
+        .await?;
     if let Err(ApiError::Forbidden(s)) = forbidden {
         println!("  pods -n kube-system    403 {}", s.message);
     }
-    cluster.shutdown().await;
-    if args.keep.is_some() {
-        println!();
-        println!(
-            "Kept the simulated root; try: pod-introspect info --root {} --env-clear --pretty",
-            root.display()
-        );
-    }
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
 
 fn source_text(s: &Source) -> String {

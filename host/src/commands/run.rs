@@ -1,33 +1,26 @@
 //! `pod-introspect run COMPONENT.wasm`: any `wasi:cli/run` component in the pod sandbox, with
 //! its pod-introspect and wasi:config/store imports linked to the bundled guest ([`crate::link`]).
 
+use crate::bundled::GuestHost;
 use crate::link;
-use crate::outbound::OutboundConfig;
 use crate::runtime::{Limits, Runtime, explain_trap};
-use crate::sandbox::Sandbox;
 use anyhow::{Context as _, Result, bail};
 use pod_introspect_guest_artifact::GUEST_WASM;
 use std::process::ExitCode;
 use wasmtime::component::Component;
 use wasmtime_wasi::p2::bindings::Command;
 
-/// Runs `component`'s `wasi:cli/run` export with `args` (argv[0] included) in `sandbox`.
-/// Returns the exit status: 0, 1 for `run` returning an error, or the guest's `exit(n)`.
+/// Runs `component`'s `wasi:cli/run` export with `args` (argv[0] included) in `host`'s sandbox,
+/// under its deadline. Returns the exit status: 0, 1 for `run` returning an error, or the
+/// guest's `exit(n)`.
 pub async fn run_command(
-    rt: &Runtime,
+    host: &GuestHost,
     component: &Component,
-    sandbox: &Sandbox,
     args: &[String],
-    limits: Limits,
-    outbound: &OutboundConfig,
 ) -> Result<ExitCode> {
-    let mut store = rt.store(sandbox, args, limits, outbound)?;
-    // Epoch interruption stops running wasm; this also stops a guest blocked in a host call
-    // (a sleep, a read of a FIFO), by dropping its future.
-    match tokio::time::timeout(limits.timeout, call_run(&mut store, rt, component, limits)).await {
-        Ok(result) => result,
-        Err(_) => Err(crate::runtime::timeout_error(limits)),
-    }
+    let mut store = host.store(args)?;
+    host.within_deadline(call_run(&mut store, &host.runtime, component, host.limits))
+        .await
 }
 
 async fn call_run(
@@ -54,8 +47,7 @@ async fn call_run(
 
 /// The `run` subcommand.
 pub async fn run(args: crate::cli::RunArgs) -> Result<ExitCode> {
-    let limits = args.sandbox.limits()?;
-    let sandbox = Sandbox::build(&args.sandbox.options())?;
+    let host = GuestHost::from_flags(&args.sandbox, super::DEFAULT_TIMEOUT_SECS)?;
     let what = args.component.display().to_string();
     let mut wasm =
         std::fs::read(&args.component).with_context(|| format!("reading component {what}"))?;
@@ -90,13 +82,8 @@ pub async fn run(args: crate::cli::RunArgs) -> Result<ExitCode> {
         tracing::debug!(component = %what, "linked the bundled guest into the component's imports");
         wasm = linked;
     }
-    let rt = Runtime::new()?;
-    let component = rt.load(&wasm, &what)?;
+    let component = host.runtime.load(&wasm, &what)?;
     let mut argv = vec![args.component.display().to_string()];
     argv.extend(args.args);
-    let outbound = sandbox.outbound(
-        &args.sandbox.allow_outbound,
-        args.sandbox.insecure_skip_tls_verify,
-    )?;
-    run_command(&rt, &component, &sandbox, &argv, limits, &outbound).await
+    run_command(&host, &component, &argv).await
 }
