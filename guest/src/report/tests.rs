@@ -1,6 +1,6 @@
 use super::*;
 use crate::api::BodyStream;
-use crate::resolve::DOWNWARD_DIRS_ENV;
+use pod_introspect_kube::contract::DOWNWARD_DIRS_ENV;
 use std::collections::BTreeMap;
 
 /// A transport that is never reached (the client factory fails first).
