@@ -13,11 +13,24 @@
 //!   (kubernetes `pkg/volume/util/atomic_writer.go`): reading one consistent version, and writing one.
 //! - [`fields`]: the fieldPaths, resource names, conventional file names and env var names.
 //! - [`incluster`]: in-cluster config: the API server URL rules and the ServiceAccount token source.
+//! - [`status`]: the API server's `Status` error body, written and read.
+//! - [`names`]: apimachinery's name and label validation, with the API server's messages.
+//! - [`percent`], [`gopath`], [`duration`]: Go's URL unescaping, `path.Clean` and
+//!   `time.ParseDuration`.
+//! - `kubeconfig` (feature `kubeconfig`): reading the current context of a kubeconfig, and
+//!   rendering one.
 #![deny(missing_docs)]
 
 pub mod atomic_writer;
+pub mod duration;
 pub mod fields;
 pub mod go_quote;
+pub mod gopath;
 pub mod incluster;
+#[cfg(feature = "kubeconfig")]
+pub mod kubeconfig;
 pub mod map_file;
+pub mod names;
+pub mod percent;
 pub mod quantity;
+pub mod status;

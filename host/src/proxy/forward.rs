@@ -35,7 +35,7 @@ use http_body::{Body, Frame, SizeHint};
 use http_body_util::{Either, Empty};
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
-use pod_introspect_apiserver::Status;
+use pod_introspect_kube::status::Status;
 
 use super::filter::{Filter, READ_ONLY_METHODS, Verdict};
 use super::route::{Route, Router};
@@ -356,13 +356,7 @@ pub fn text(code: StatusCode, body: &'static str) -> Response<ProxyBody> {
 
 /// A Kubernetes `Status` failure response (`application/json`).
 pub fn status(code: StatusCode, reason: &'static str, message: String) -> Response<ProxyBody> {
-    let body = Status {
-        message,
-        reason,
-        details: None,
-        code: code.as_u16(),
-    }
-    .to_json();
+    let body = Status::new(code.as_u16(), reason, message, None).to_json();
     let mut r = Response::new(ProxyBody::full(Bytes::from(body)));
     *r.status_mut() = code;
     r.headers_mut().insert(

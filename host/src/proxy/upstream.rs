@@ -276,9 +276,11 @@ impl TokenState {
         {
             return Ok(h.clone());
         }
-        let mut header = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| {
-            TokenError::Read("the token holds characters not allowed in an HTTP header".into())
-        })?;
+        let mut header =
+            HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| TokenError::Read {
+                path: path.display().to_string(),
+                message: "the token holds characters not allowed in an HTTP header".into(),
+            })?;
         header.set_sensitive(true);
         inner.current = Some((token, header.clone()));
         Ok(header)
@@ -727,7 +729,7 @@ impl Upstream {
                 path: path.clone(),
                 origin: Instant::now(),
                 inner: Mutex::new(TokenInner {
-                    source: TokenSource::new(),
+                    source: TokenSource::for_file(path.display().to_string()),
                     current: None,
                 }),
             }),
@@ -922,7 +924,14 @@ mod tests {
             ..spec
         };
         let up = Upstream::new(&spec, &UpstreamOptions::default()).unwrap();
-        assert!(matches!(up.authorization(), Err(TokenError::Read(_))));
+        let e = up.authorization().unwrap_err();
+        assert!(matches!(e, TokenError::Read { .. }));
+        // The message names the real file, not the in-pod default.
+        assert!(
+            e.to_string()
+                .contains(&dir.path().join("missing").display().to_string()),
+            "{e}"
+        );
     }
 
     #[test]
