@@ -66,24 +66,23 @@ pub async fn run(args: ProxyArgs) -> Result<ExitCode> {
                 "Request filter disabled, your proxy is vulnerable to XSRF attacks, please be cautious"
             );
         }
-        None
+        Filter::disabled(args.read_only)
     } else {
-        Some(Filter::new(&FilterFlags {
+        Filter::new(&FilterFlags {
             accept_paths: args.accept_paths.clone(),
             reject_paths: args.reject_paths.clone(),
             accept_hosts: args.accept_hosts.clone(),
             reject_methods: args.reject_methods.clone(),
             read_only: args.read_only,
-        })?)
+        })?
     };
-    let exposed_filter = filter.as_ref().is_none_or(Filter::accepts_any_host);
+    let exposed_filter = filter.accepts_any_host();
     let router = Router::new(
         &args.api_prefix,
         args.www.as_ref().map(|_| args.www_prefix.as_str()),
     );
     let proxy = Arc::new(Proxy {
         filter,
-        read_only: args.read_only,
         router,
         www: args.www.clone(),
         upstream,
