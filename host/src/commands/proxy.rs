@@ -51,7 +51,7 @@ pub async fn run(args: ProxyArgs) -> Result<ExitCode> {
             UpstreamSpec::from_kubeconfig(path)?
         }
         None => UpstreamSpec::in_cluster(args.root.as_deref(), |k| std::env::var(k).ok())
-            .context("in-cluster configuration (give --kubeconfig FILE outside a pod)")?,
+            .context("in-cluster configuration")?,
     };
     let upstream = Upstream::new(
         &spec,

@@ -541,10 +541,16 @@ mod tests {
         );
         // --disable-filter keeps --read-only (the one place it is enforced), and nothing else.
         let f = Filter::disabled(true);
-        assert_eq!(f.check("GET", "/api/v1/namespaces/a/pods/b/exec", "evil"), Accept);
+        assert_eq!(
+            f.check("GET", "/api/v1/namespaces/a/pods/b/exec", "evil"),
+            Accept
+        );
         assert_eq!(f.check("DELETE", "/api/v1/pods", "localhost"), ReadOnly);
         assert!(f.accepts_any_host());
-        assert_eq!(Filter::disabled(false).check("DELETE", "/x", "evil"), Accept);
+        assert_eq!(
+            Filter::disabled(false).check("DELETE", "/x", "evil"),
+            Accept
+        );
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 use http::header::{self, HeaderMap, HeaderValue};
 use http::{Response, StatusCode};
+use pod_introspect_kube::incluster::TokenError;
 
 use super::body::ProxyBody;
 use super::responses::status;
@@ -13,28 +14,28 @@ use crate::proxy::upstream::Upstream;
 /// header that was added (so a `401` can re-read the token and replay), `None` when the client's
 /// own header or no credentials are used.
 ///
-/// Errors: a `503 ServiceUnavailable` `Status` response when the token file was never readable
-/// (logged as a warning naming the file, never the token).
+/// Errors: the token file was never readable (answer with [`unavailable`]).
 pub(super) fn add(
     upstream: &Upstream,
     headers: &mut HeaderMap,
-) -> Result<Option<HeaderValue>, Response<ProxyBody>> {
+) -> Result<Option<HeaderValue>, TokenError> {
     if headers.contains_key(header::AUTHORIZATION) {
         return Ok(None);
     }
-    match upstream.authorization() {
-        Ok(Some(h)) => {
-            headers.insert(header::AUTHORIZATION, h.clone());
-            Ok(Some(h))
-        }
-        Ok(None) => Ok(None),
-        Err(e) => {
-            tracing::warn!("cannot authenticate to the API server: {e}");
-            Err(status(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "ServiceUnavailable",
-                format!("the proxy has no credentials for the API server: {e}"),
-            ))
-        }
+    let added = upstream.authorization()?;
+    if let Some(h) = &added {
+        headers.insert(header::AUTHORIZATION, h.clone());
     }
+    Ok(added)
+}
+
+/// The `503 ServiceUnavailable` `Status` answer when the proxy has no credentials; logs a
+/// warning naming the token file, never the token.
+pub(super) fn unavailable(e: &TokenError) -> Response<ProxyBody> {
+    tracing::warn!("cannot authenticate to the API server: {e}");
+    status(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "ServiceUnavailable",
+        format!("the proxy has no credentials for the API server: {e}"),
+    )
 }

@@ -156,7 +156,7 @@ impl Proxy {
         prepare_request(&mut headers, upgrade, peer.0);
         let sent_token = match credentials::add(&self.upstream, &mut headers) {
             Ok(token) => token,
-            Err(resp) => return resp,
+            Err(e) => return credentials::unavailable(&e),
         };
         let again = replay::Replay::of(&parts.method, &uri, &headers, upgrade, &body);
         let first = replay::outgoing(parts.method, uri, headers, Either::Left(body));
