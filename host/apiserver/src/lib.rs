@@ -136,13 +136,13 @@ impl DevCluster {
         };
         let listener = tokio::net::TcpListener::bind(opts.listen)
             .await
-            .map_err(|source| ClusterError::Bind {
+            .map_err(|error| ClusterError::Bind {
                 addr: opts.listen,
-                source,
+                error,
             })?;
-        let local_addr = listener.local_addr().map_err(|source| ClusterError::Bind {
+        let local_addr = listener.local_addr().map_err(|error| ClusterError::Bind {
             addr: opts.listen,
-            source,
+            error,
         })?;
         let tls = ca.serving_config(local_addr.ip(), opts.serving_ip_sans_only)?;
         let store = store::Store::new(opts.watch_history, state_dir.clone())?;

@@ -18,13 +18,14 @@ pub enum ClusterError {
         /// The underlying error.
         source: std::io::Error,
     },
-    /// Binding the listen address failed.
-    #[error("failed to listen on {addr}: {source}")]
+    /// Binding the listen address failed. The OS error is part of the message and not also a
+    /// `source`, so a printed error chain says it once.
+    #[error("failed to listen on {addr}: {error}")]
     Bind {
         /// The requested address.
         addr: std::net::SocketAddr,
         /// The underlying error.
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// Generating or loading a certificate or key failed.
     #[error("PKI error: {0}")]
