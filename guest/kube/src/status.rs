@@ -7,19 +7,19 @@
 //! of the JSON (`kind`, `apiVersion`, `metadata`, `status`, `message`, `reason`, `details`,
 //! `code`) is the one the Go encoder produces.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 /// `details` of a [`Status`]: which object the error is about.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct StatusDetails {
     /// The object's name, omitted when empty.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub name: String,
     /// The API group, omitted when empty (the core group).
-    #[serde(default, skip_serializing_if = "String::is_empty")]
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub group: String,
     /// The resource (plural, e.g. `pods`), as the real server puts it in `kind`.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub kind: String,
 }
 
@@ -96,13 +96,20 @@ impl Status {
         if v["kind"] != "Status" {
             return None;
         }
-        let text = |key: &str| v[key].as_str().unwrap_or_default().to_string();
+        let text =
+            |v: &serde_json::Value, key: &str| v[key].as_str().unwrap_or_default().to_string();
+        // Read by hand rather than derived: the guest carries this code, and stays smaller.
+        let details = v["details"].as_object().map(|_| {
+            Box::new(StatusDetails {
+                name: text(&v["details"], "name"),
+                group: text(&v["details"], "group"),
+                kind: text(&v["details"], "kind"),
+            })
+        });
         Some(Status {
-            message: text("message"),
-            reason: text("reason"),
-            details: serde_json::from_value::<StatusDetails>(v["details"].clone())
-                .ok()
-                .map(Box::new),
+            message: text(&v, "message"),
+            reason: text(&v, "reason"),
+            details,
             code: v["code"]
                 .as_u64()
                 .and_then(|c| u16::try_from(c).ok())
