@@ -5,7 +5,8 @@
 //!   `transport/token_source.go`): the token is re-read when a minute old, and after a 401 the
 //!   request is retried once with a re-read token.
 //! - Errors: the API server's `Status` object (k8s.io/apimachinery `pkg/apis/meta/v1/types.go`,
-//!   `Status`; `pkg/api/errors/errors.go`) mapped to [`ApiError`] by HTTP code.
+//!   `Status`; `pkg/api/errors/errors.go`), read by [`pod_introspect_kube::status`], mapped to
+//!   [`ApiError`] by HTTP code.
 //! - Watch: newline-delimited `{"type": ..., "object": ...}` events
 //!   (k8s.io/apimachinery `pkg/watch/json/types.go`); a 410 as an HTTP status or as an in-stream
 //!   `ERROR` event becomes [`ApiError::Gone`]; when a request ends the watch re-connects from the
@@ -13,6 +14,7 @@
 
 use pod_introspect_kube::cli_output::{ApiErrorKind, ApiFailure, FailureDetail};
 use pod_introspect_kube::incluster::{self, ApiLocation, TokenSource};
+use pod_introspect_kube::status::Status;
 use serde_json::Value;
 use std::fmt;
 use std::time::Duration;
@@ -97,15 +99,11 @@ impl ApiError {
 
 /// The error for a non-2xx response: the body's `Status` when it has one, else the HTTP code.
 pub fn status_error(code: u16, body: &[u8]) -> ApiError {
-    let parsed: Option<Value> = serde_json::from_slice(body).ok();
-    let status = match parsed.filter(|v| v["kind"] == "Status") {
-        Some(v) => ApiStatus {
-            code: v["code"]
-                .as_u64()
-                .and_then(|c| u16::try_from(c).ok())
-                .unwrap_or(code),
-            reason: v["reason"].as_str().unwrap_or_default().to_string(),
-            message: v["message"].as_str().unwrap_or_default().to_string(),
+    let status = match Status::parse(body, code) {
+        Some(s) => ApiStatus {
+            code: s.code,
+            reason: s.reason,
+            message: s.message,
         },
         None => ApiStatus {
             code,

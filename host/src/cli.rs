@@ -351,7 +351,7 @@ pub struct ProxyArgs {
     #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value_t = false, action = clap::ArgAction::Set)]
     pub disable_filter: bool,
     /// TCP keep-alive period of connections to the API server (Go duration: 30s, 1m30s; 0: off).
-    #[arg(long, default_value = "0", value_parser = crate::commands::proxy::parse_go_duration)]
+    #[arg(long, default_value = "0", value_parser = pod_introspect_kube::duration::parse)]
     pub keepalive: std::time::Duration,
     /// If true, prepend the server URL's path (kubeconfig servers behind a gateway) to requests.
     #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value_t = false, action = clap::ArgAction::Set)]

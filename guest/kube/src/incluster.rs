@@ -43,7 +43,7 @@ impl fmt::Display for LocationError {
         match self {
             LocationError::NotInCluster { missing } => write!(
                 f,
-                "not running in a cluster: {missing} is not set (the kubelet sets KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT in every container; outside a cluster set {API_URL_ENV}, e.g. http://127.0.0.1:8001 for kubectl proxy)"
+                "not running in a cluster: {missing} is not set (the kubelet sets {SERVICE_HOST_ENV} and {SERVICE_PORT_ENV} in every container; for a simulated pod, `pod-introspect simulate --cluster DIR` writes them into the pod's env; outside a cluster set {API_URL_ENV}, e.g. http://127.0.0.1:8001 for kubectl proxy)"
             ),
             LocationError::BadPort(p) => {
                 write!(f, "{SERVICE_PORT_ENV}={p:?} is not a port number (1-65535)")
@@ -114,24 +114,33 @@ pub fn join_host_port(host: &str, port: &str) -> String {
     }
 }
 
-/// Why no token is available.
+/// Why no token is available. Both cases name the token file that was read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TokenError {
-    /// The token file could not be read (message from the OS); never contains the token.
-    Read(String),
+    /// The token file could not be read, or its content cannot be sent; never contains the
+    /// token.
+    Read {
+        /// The file, as the reader sees it (a host path for the proxy's `--root`).
+        path: String,
+        /// What went wrong (the OS error).
+        message: String,
+    },
     /// The token file is empty after trimming whitespace.
-    Empty,
+    Empty {
+        /// The file.
+        path: String,
+    },
 }
 
 impl fmt::Display for TokenError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            TokenError::Read(e) => {
-                write!(f, "cannot read the ServiceAccount token {TOKEN_FILE}: {e}")
+            TokenError::Read { path, message } => {
+                write!(f, "cannot read the ServiceAccount token {path}: {message}")
             }
-            TokenError::Empty => write!(
+            TokenError::Empty { path } => write!(
                 f,
-                "the ServiceAccount token {TOKEN_FILE} is empty (is automountServiceAccountToken false, or the projected token not yet written?)"
+                "the ServiceAccount token {path} is empty (is automountServiceAccountToken false, or the projected token not yet written?)"
             ),
         }
     }
@@ -141,16 +150,38 @@ impl std::error::Error for TokenError {}
 
 /// A caching ServiceAccount token source with client-go's rules. Time is passed in (any monotonic
 /// clock, as a [`Duration`] since an arbitrary origin) so the rules are testable and runtime-free.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct TokenSource {
+    path: String,
     cached: Option<(String, Duration)>,
     stale: bool,
 }
 
+impl Default for TokenSource {
+    fn default() -> Self {
+        TokenSource::new()
+    }
+}
+
 impl TokenSource {
-    /// An empty source: the first call reads the file.
+    /// A source for the pod's [`TOKEN_FILE`]: the first call reads the file.
     pub fn new() -> TokenSource {
-        TokenSource::default()
+        TokenSource::for_file(TOKEN_FILE)
+    }
+
+    /// A source for the token file `path` (named in errors, e.g. `--root`'s host path or a
+    /// kubeconfig `tokenFile`): the first call reads the file.
+    pub fn for_file(path: impl Into<String>) -> TokenSource {
+        TokenSource {
+            path: path.into(),
+            cached: None,
+            stale: false,
+        }
+    }
+
+    /// The token file this source reads, for messages.
+    pub fn path(&self) -> &str {
+        &self.path
     }
 
     /// The token to send at time `now`. Re-reads with `read` (returning the file's bytes) when
@@ -169,14 +200,20 @@ impl TokenSource {
         if fresh && let Some((t, _)) = &self.cached {
             return Ok(t.clone());
         }
-        let result = read().map_err(TokenError::Read).and_then(|bytes| {
-            let text = String::from_utf8_lossy(&bytes).trim().to_string();
-            if text.is_empty() {
-                Err(TokenError::Empty)
-            } else {
-                Ok(text)
-            }
-        });
+        let path = &self.path;
+        let result = read()
+            .map_err(|message| TokenError::Read {
+                path: path.clone(),
+                message,
+            })
+            .and_then(|bytes| {
+                let text = String::from_utf8_lossy(&bytes).trim().to_string();
+                if text.is_empty() {
+                    Err(TokenError::Empty { path: path.clone() })
+                } else {
+                    Ok(text)
+                }
+            });
         match result {
             Ok(token) => {
                 self.cached = Some((token.clone(), now));
@@ -324,11 +361,16 @@ mod tests {
         let t0 = Duration::ZERO;
         assert_eq!(
             ts.token(t0, || Err("permission denied".into())),
-            Err(TokenError::Read("permission denied".into()))
+            Err(TokenError::Read {
+                path: TOKEN_FILE.into(),
+                message: "permission denied".into()
+            })
         );
         assert_eq!(
             ts.token(t0, || Ok(b"\n\t ".to_vec())),
-            Err(TokenError::Empty)
+            Err(TokenError::Empty {
+                path: TOKEN_FILE.into()
+            })
         );
         assert_eq!(ts.token(t0, || Ok(b"good".to_vec())).unwrap(), "good");
         ts.invalidate();
@@ -348,8 +390,38 @@ mod tests {
     }
 
     #[test]
-    fn errors_never_contain_the_token() {
-        let e = TokenError::Read("x".into()).to_string();
+    fn errors_name_the_file_that_was_read() {
+        let e = TokenError::Read {
+            path: TOKEN_FILE.into(),
+            message: "x".into(),
+        }
+        .to_string();
         assert!(e.contains(TOKEN_FILE));
+        let mut ts = TokenSource::for_file("/tmp/pod-root/var/run/token");
+        assert_eq!(ts.path(), "/tmp/pod-root/var/run/token");
+        assert_eq!(
+            ts.token(Duration::ZERO, || Err(
+                "No such file or directory (os error 2)".into()
+            ))
+            .unwrap_err()
+            .to_string(),
+            "cannot read the ServiceAccount token /tmp/pod-root/var/run/token: No such file or directory (os error 2)"
+        );
+        let e = ts
+            .token(Duration::ZERO, || Ok(b" \n".to_vec()))
+            .unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("the ServiceAccount token /tmp/pod-root/var/run/token is empty"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn not_in_cluster_says_how_to_get_the_env() {
+        let e = api_location(|_| None).unwrap_err().to_string();
+        assert!(e.contains("KUBERNETES_SERVICE_HOST is not set"), "{e}");
+        assert!(e.contains("simulate --cluster DIR"), "{e}");
+        assert!(e.contains("POD_INTROSPECT_API_URL"), "{e}");
     }
 }

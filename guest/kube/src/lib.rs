@@ -17,13 +17,26 @@
 //!   directories, the directory list syntax and the `POD_INTROSPECT_FIELDS` grammar.
 //! - [`cli_output`]: the JSON and messages the command lines print (host `info`/`api` and the
 //!   guest's `wasi:cli/run` alike).
+//! - [`status`]: the API server's `Status` error body, written and read.
+//! - [`names`]: apimachinery's name and label validation, with the API server's messages.
+//! - [`percent`], [`gopath`], [`duration`]: Go's URL unescaping, `path.Clean` and
+//!   `time.ParseDuration`.
+//! - `kubeconfig` (feature `kubeconfig`): reading the current context of a kubeconfig, and
+//!   rendering one.
 #![deny(missing_docs)]
 
 pub mod atomic_writer;
 pub mod cli_output;
 pub mod contract;
+pub mod duration;
 pub mod fields;
 pub mod go_quote;
+pub mod gopath;
 pub mod incluster;
+#[cfg(feature = "kubeconfig")]
+pub mod kubeconfig;
 pub mod map_file;
+pub mod names;
+pub mod percent;
 pub mod quantity;
+pub mod status;

@@ -16,6 +16,9 @@ pub const SIGNING_KEY_FILE: &str = "sa-signing.key";
 pub const KUBECONFIG_FILE: &str = "kubeconfig";
 /// The registered ServiceAccounts (JSON list), so tokens stay valid across restarts.
 pub const SERVICE_ACCOUNTS_FILE: &str = "serviceaccounts.json";
+/// The pods (JSON list), so a restarted cluster still has them, as etcd keeps them for a real
+/// API server, and the tokens bound to them stay valid.
+pub const PODS_FILE: &str = "pods.json";
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> ClusterError + '_ {
     move |source| ClusterError::Io {

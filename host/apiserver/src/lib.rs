@@ -53,7 +53,9 @@ pub struct ClusterOptions {
     /// Address to listen on; port 0 picks a free port. Default `127.0.0.1:0`.
     pub listen: SocketAddr,
     /// Where the CA key and certificate (`ca.key`, `ca.crt`), the token signing key
-    /// (`sa-signing.key`), the registered ServiceAccounts and the admin `kubeconfig` persist.
+    /// (`sa-signing.key`), the registered ServiceAccounts, the pods (`pods.json`, written within
+    /// half a second of a change and at shutdown) and the admin `kubeconfig` persist, so a
+    /// restart on the same directory keeps serving the tokens it issued, bound ones included.
     /// A restart with the same directory keeps `ca.crt`, the admin token and issued tokens
     /// valid. `None` (default) keeps everything in memory.
     pub state_dir: Option<PathBuf>,
@@ -136,13 +138,13 @@ impl DevCluster {
         };
         let listener = tokio::net::TcpListener::bind(opts.listen)
             .await
-            .map_err(|source| ClusterError::Bind {
+            .map_err(|error| ClusterError::Bind {
                 addr: opts.listen,
-                source,
+                error,
             })?;
-        let local_addr = listener.local_addr().map_err(|source| ClusterError::Bind {
+        let local_addr = listener.local_addr().map_err(|error| ClusterError::Bind {
             addr: opts.listen,
-            source,
+            error,
         })?;
         let tls = ca.serving_config(local_addr.ip(), opts.serving_ip_sans_only)?;
         let store = store::Store::new(opts.watch_history, state_dir.clone())?;
@@ -166,6 +168,9 @@ impl DevCluster {
             files::write_atomic(dir, files::CA_CERT_FILE, ca.cert_pem.as_bytes(), false)?;
         }
         let (shutdown, shutdown_rx) = tokio::sync::watch::channel(false);
+        if state_dir.is_some() {
+            tokio::spawn(save_pods_periodically(shared.clone(), shutdown_rx.clone()));
+        }
         let task = tokio::spawn(server::serve(listener, tls, shared.clone(), shutdown_rx));
         tracing::info!(url = %url_for(local_addr), "dev cluster listening");
         Ok(DevCluster {
@@ -323,11 +328,34 @@ impl DevCluster {
         if let Some(task) = self.task.take() {
             let _ = task.await;
         }
+        self.store().save_pods_if_changed();
+    }
+}
+
+/// How often changed pods are written to `state_dir`.
+const SAVE_PODS_INTERVAL: Duration = Duration::from_millis(500);
+
+/// Writes changed pods to `state_dir` every [`SAVE_PODS_INTERVAL`] until shutdown.
+async fn save_pods_periodically(
+    shared: Arc<server::Shared>,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+) {
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(SAVE_PODS_INTERVAL) => {}
+            _ = shutdown.changed() => return,
+        }
+        let mut store = match shared.store.lock() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        store.save_pods_if_changed();
     }
 }
 
 impl Drop for DevCluster {
     fn drop(&mut self) {
+        self.store().save_pods_if_changed();
         let _ = self.shutdown.send(true);
         if let Some(task) = self.task.take() {
             task.abort();

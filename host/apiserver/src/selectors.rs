@@ -126,54 +126,27 @@ fn lex(input: &str) -> Vec<Token> {
     out
 }
 
-/// Checks a label key: an optional DNS-subdomain prefix and `/`, then a name of at most 63
-/// characters of `[A-Za-z0-9_.-]` starting and ending with an alphanumeric character.
+/// apimachinery `labels` `validateLabelKey`: `validation.IsQualifiedName`, reported as
+/// `field.Invalid(path.Child("key"), key, errs joined by "; ")`.
 fn validate_key(key: &str) -> Result<(), String> {
-    let (prefix, name) = match key.split_once('/') {
-        Some((p, n)) => (Some(p), n),
-        None => (None, key),
-    };
-    if let Some(p) = prefix {
-        let ok = !p.is_empty()
-            && p.len() <= 253
-            && p.split('.').all(|l| {
-                !l.is_empty()
-                    && l.len() <= 63
-                    && l.chars()
-                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-                    && !l.starts_with('-')
-                    && !l.ends_with('-')
-            });
-        if !ok {
-            return Err(format!(
-                "invalid label key \"{key}\": prefix part must be a lowercase RFC 1123 subdomain"
-            ));
-        }
+    let errs = pod_introspect_kube::names::is_qualified_name(key);
+    if errs.is_empty() {
+        return Ok(());
     }
-    if !is_label_name(name) || name.is_empty() {
-        return Err(format!(
-            "invalid label key \"{key}\": name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc'), at most 63 characters"
-        ));
-    }
-    Ok(())
+    Err(format!("key: Invalid value: {key:?}: {}", errs.join("; ")))
 }
 
-fn is_label_name(s: &str) -> bool {
-    s.len() <= 63
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-        && s.chars().next().is_none_or(|c| c.is_ascii_alphanumeric())
-        && s.chars().last().is_none_or(|c| c.is_ascii_alphanumeric())
-}
-
-fn validate_value(value: &str) -> Result<(), String> {
-    if is_label_name(value) {
-        Ok(())
-    } else {
-        Err(format!(
-            "invalid label value: \"{value}\": at most 63 characters, matching regex (([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?"
-        ))
+/// apimachinery `labels` `validateLabelValue`: `validation.IsValidLabelValue`, reported as
+/// `field.Invalid(path.Child("values").Index(i).Key(key), value, ...)`.
+fn validate_value(key: &str, index: usize, value: &str) -> Result<(), String> {
+    let errs = pod_introspect_kube::names::is_valid_label_value(value);
+    if errs.is_empty() {
+        return Ok(());
     }
+    Err(format!(
+        "values[{index}][{key}]: Invalid value: {value:?}: {}",
+        errs.join("; ")
+    ))
 }
 
 struct Parser {
@@ -226,10 +199,16 @@ impl Parser {
                 self.pos -= 1;
                 Ok((key, LabelOp::Exists))
             }
-            Some(Token::Eq | Token::DoubleEq) => Ok((key, LabelOp::In(vec![self.single_value()?]))),
-            Some(Token::NotEq) => Ok((key, LabelOp::NotIn(vec![self.single_value()?]))),
+            Some(Token::Eq | Token::DoubleEq) => {
+                let v = self.single_value(&key)?;
+                Ok((key, LabelOp::In(vec![v])))
+            }
+            Some(Token::NotEq) => {
+                let v = self.single_value(&key)?;
+                Ok((key, LabelOp::NotIn(vec![v])))
+            }
             Some(op @ (Token::Gt | Token::Lt)) => {
-                let v = self.single_value()?;
+                let v = self.single_value(&key)?;
                 let n: i64 = v.parse().map_err(|_| {
                     format!("for 'Gt', 'Lt' operators, the value must be an integer, got \"{v}\"")
                 })?;
@@ -243,7 +222,7 @@ impl Parser {
                 ))
             }
             Some(Token::Ident(op)) if op == "in" || op == "notin" => {
-                let values = self.value_set()?;
+                let values = self.value_set(&key)?;
                 Ok((
                     key,
                     if op == "in" {
@@ -257,7 +236,7 @@ impl Parser {
         }
     }
 
-    fn single_value(&mut self) -> Result<String, String> {
+    fn single_value(&mut self, key: &str) -> Result<String, String> {
         let v = match self.peek() {
             Some(Token::Ident(v)) => {
                 let v = v.clone();
@@ -268,11 +247,11 @@ impl Parser {
             None | Some(Token::Comma) => String::new(),
             Some(t) => return Err(format!("found '{}', expected: identifier", t.describe())),
         };
-        validate_value(&v)?;
+        validate_value(key, 0, &v)?;
         Ok(v)
     }
 
-    fn value_set(&mut self) -> Result<Vec<String>, String> {
+    fn value_set(&mut self, key: &str) -> Result<Vec<String>, String> {
         match self.next() {
             Some(Token::Open) => {}
             other => return Err(Parser::unexpected(other, "'('")),
@@ -281,7 +260,7 @@ impl Parser {
         loop {
             match self.next() {
                 Some(Token::Ident(v)) => {
-                    validate_value(&v)?;
+                    validate_value(key, values.len(), &v)?;
                     values.push(v);
                     match self.next() {
                         Some(Token::Comma) => continue,
@@ -569,6 +548,25 @@ mod tests {
                 "{bad}: {err}"
             );
         }
+    }
+
+    #[test]
+    fn label_selector_validation_messages_are_apimachinerys() {
+        assert_eq!(
+            LabelSelector::parse("-bad-=x").unwrap_err(),
+            "unable to parse requirement: key: Invalid value: \"-bad-\": name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')"
+        );
+        assert_eq!(
+            LabelSelector::parse("Example.com/x").unwrap_err(),
+            "unable to parse requirement: key: Invalid value: \"Example.com/x\": prefix part a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"
+        );
+        let err = LabelSelector::parse("app in (web,-x)").unwrap_err();
+        assert!(
+            err.starts_with(
+                "unable to parse requirement: values[1][app]: Invalid value: \"-x\": a valid label must be an empty string"
+            ),
+            "{err}"
+        );
     }
 
     #[test]

@@ -138,6 +138,8 @@ pub struct Store {
     events: broadcast::Sender<Arc<PodEvent>>,
     pods_created: u32,
     state_dir: Option<PathBuf>,
+    /// Pods changed since [`Store::save_pods_if_changed`] last wrote them.
+    pods_dirty: bool,
 }
 
 impl Store {
@@ -156,6 +158,7 @@ impl Store {
             events,
             pods_created: 0,
             state_dir,
+            pods_dirty: false,
         };
         if let Some(dir) = store.state_dir.clone()
             && let Some(text) = files::read_optional(&dir, files::SERVICE_ACCOUNTS_FILE)?
@@ -177,11 +180,51 @@ impl Store {
                 store.ensure_namespace(&ns);
             }
         }
+        if let Some(dir) = store.state_dir.clone()
+            && let Some(text) = files::read_optional(&dir, files::PODS_FILE)?
+        {
+            let pods: Vec<Pod> = serde_json::from_str(&text).map_err(|e| ClusterError::Io {
+                path: dir.join(files::PODS_FILE),
+                source: std::io::Error::new(std::io::ErrorKind::InvalidData, e),
+            })?;
+            for pod in pods {
+                let rv = pod
+                    .metadata
+                    .resource_version
+                    .as_deref()
+                    .and_then(|v| v.parse::<u64>().ok())
+                    .unwrap_or(0);
+                // resourceVersions stay increasing across the restart.
+                store.rv = store.rv.max(rv);
+                let key = key_of(&pod.metadata);
+                store.ensure_namespace(&key.0);
+                store.pods.insert(key, pod);
+            }
+            store.pods_created = u32::try_from(store.pods.len()).unwrap_or(u32::MAX);
+        }
         for ns in INITIAL_NAMESPACES {
             store.ensure_namespace(ns);
         }
         store.floor = store.rv;
         Ok(store)
+    }
+
+    /// Writes the pods to `state_dir` ([`files::PODS_FILE`]) when they changed since the last
+    /// write; the server calls it periodically and at shutdown, so a burst of writes costs one
+    /// file write. A failure is logged and retried at the next call.
+    pub fn save_pods_if_changed(&mut self) {
+        let Some(dir) = &self.state_dir else {
+            return;
+        };
+        if !self.pods_dirty {
+            return;
+        }
+        let list: Vec<&Pod> = self.pods.values().collect();
+        let text = serde_json::to_vec(&list).unwrap_or_default();
+        match files::write_atomic(dir, files::PODS_FILE, &text, false) {
+            Ok(_) => self.pods_dirty = false,
+            Err(e) => tracing::warn!(error = %e, "could not persist the pods"),
+        }
     }
 
     fn bump(&mut self) -> u64 {
@@ -223,6 +266,7 @@ impl Store {
     }
 
     fn record(&mut self, kind: EventType, pod: Pod, prev: Option<Pod>) {
+        self.pods_dirty = true;
         let event = Arc::new(PodEvent {
             rv: self.rv,
             kind,

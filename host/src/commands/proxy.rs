@@ -51,7 +51,7 @@ pub async fn run(args: ProxyArgs) -> Result<ExitCode> {
             UpstreamSpec::from_kubeconfig(path)?
         }
         None => UpstreamSpec::in_cluster(args.root.as_deref(), |k| std::env::var(k).ok())
-            .context("in-cluster configuration (give --kubeconfig FILE outside a pod)")?,
+            .context("in-cluster configuration")?,
     };
     let upstream = Upstream::new(
         &spec,
@@ -66,24 +66,23 @@ pub async fn run(args: ProxyArgs) -> Result<ExitCode> {
                 "Request filter disabled, your proxy is vulnerable to XSRF attacks, please be cautious"
             );
         }
-        None
+        Filter::disabled(args.read_only)
     } else {
-        Some(Filter::new(&FilterFlags {
+        Filter::new(&FilterFlags {
             accept_paths: args.accept_paths.clone(),
             reject_paths: args.reject_paths.clone(),
             accept_hosts: args.accept_hosts.clone(),
             reject_methods: args.reject_methods.clone(),
             read_only: args.read_only,
-        })?)
+        })?
     };
-    let exposed_filter = filter.as_ref().is_none_or(Filter::accepts_any_host);
+    let exposed_filter = filter.accepts_any_host();
     let router = Router::new(
         &args.api_prefix,
         args.www.as_ref().map(|_| args.www_prefix.as_str()),
     );
     let proxy = Arc::new(Proxy {
         filter,
-        read_only: args.read_only,
         router,
         www: args.www.clone(),
         upstream,
@@ -146,73 +145,4 @@ pub async fn run(args: ProxyArgs) -> Result<ExitCode> {
         Err(e) => tracing::warn!("the server task failed: {e}"),
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// Parses a Go `time.ParseDuration` string, as kubectl's `--keepalive` takes: a sequence of
-/// decimal numbers with units `ns`, `us`/`µs`, `ms`, `s`, `m`, `h` (`30s`, `1m30s`, `1.5h`), or
-/// `0`. Negative durations are refused.
-pub fn parse_go_duration(text: &str) -> Result<Duration, String> {
-    let err =
-        || format!("invalid duration {text:?}: expected a Go duration such as 30s, 1m30s or 0");
-    let s = text.trim();
-    if s == "0" || s == "+0" {
-        return Ok(Duration::ZERO);
-    }
-    let s = s.strip_prefix('+').unwrap_or(s);
-    if s.is_empty() || s.starts_with('-') {
-        return Err(err());
-    }
-    let mut total = 0f64;
-    let mut rest = s;
-    while !rest.is_empty() {
-        let num_end = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .ok_or_else(err)?;
-        if num_end == 0 {
-            return Err(err());
-        }
-        let value: f64 = rest[..num_end].parse().map_err(|_| err())?;
-        rest = &rest[num_end..];
-        let unit_end = rest
-            .find(|c: char| c.is_ascii_digit() || c == '.')
-            .unwrap_or(rest.len());
-        let scale = match &rest[..unit_end] {
-            "ns" => 1e-9,
-            "us" | "µs" | "μs" => 1e-6,
-            "ms" => 1e-3,
-            "s" => 1.0,
-            "m" => 60.0,
-            "h" => 3600.0,
-            _ => return Err(err()),
-        };
-        total += value * scale;
-        rest = &rest[unit_end..];
-    }
-    Duration::try_from_secs_f64(total).map_err(|_| err())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn go_durations() {
-        for (s, secs) in [
-            ("0", 0.0),
-            ("30s", 30.0),
-            ("1m30s", 90.0),
-            ("1.5h", 5400.0),
-            ("250ms", 0.25),
-            ("2h45m", 9900.0),
-        ] {
-            assert_eq!(
-                parse_go_duration(s).unwrap(),
-                Duration::from_secs_f64(secs),
-                "{s}"
-            );
-        }
-        for s in ["", "30", "-1s", "1x", "s", "1m30"] {
-            assert!(parse_go_duration(s).is_err(), "{s}");
-        }
-    }
 }

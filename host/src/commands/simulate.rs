@@ -55,16 +55,15 @@ impl ClusterAccess {
                 dir.display()
             )
         })?;
-        let v: Value = serde_saphyr::from_str(&text)
-            .map_err(|e| anyhow::anyhow!("{}: not a kubeconfig: {e}", kubeconfig.display()))?;
-        let server = v["clusters"][0]["cluster"]["server"]
-            .as_str()
-            .with_context(|| format!("{}: no clusters[0].cluster.server", kubeconfig.display()))?
-            .to_string();
-        let token = v["users"][0]["user"]["token"]
-            .as_str()
-            .with_context(|| format!("{}: no users[0].user.token", kubeconfig.display()))?
-            .to_string();
+        let config = pod_introspect_kube::kubeconfig::Kubeconfig::parse(&text, dir)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", kubeconfig.display()))?;
+        let server = config.server;
+        let token = config.token.with_context(|| {
+            format!(
+                "{}: the current context's user has no token",
+                kubeconfig.display()
+            )
+        })?;
         let ca_file = dir.join(pod_introspect_apiserver::CA_CERT_FILE);
         let ca_pem = std::fs::read_to_string(&ca_file).with_context(|| {
             format!(
@@ -178,11 +177,12 @@ impl ClusterAccess {
     }
 }
 
+/// The `message` of a `Status` body, else the body as text.
 fn status_message(body: &[u8]) -> String {
-    serde_json::from_slice::<Value>(body)
-        .ok()
-        .and_then(|v| v["message"].as_str().map(String::from))
-        .unwrap_or_else(|| String::from_utf8_lossy(body).into_owned())
+    match pod_introspect_kube::status::Status::parse(body, 0) {
+        Some(status) => status.message,
+        None => String::from_utf8_lossy(body).into_owned(),
+    }
 }
 
 /// The `simulate` subcommand.

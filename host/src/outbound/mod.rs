@@ -50,9 +50,11 @@ pub struct OutboundConfig {
     /// HOST path of the PEM bundle whose certificates (all of them: a CA rotation bundle holds
     /// old and new CA) are the only trust anchors for https, normally the pod's
     /// `/var/run/secrets/kubernetes.io/serviceaccount/ca.crt`. Re-read when its size, mtime or
-    /// inode changes, like client-go's CA reload (`transport/cert_rotation.go`). `None`, an
-    /// unreadable file or one without certificates makes every https request fail with
-    /// `TlsCertificateError` (logged with the reason); there is no fallback.
+    /// inode changes, like client-go's CA reload (`transport/cert_rotation.go`), with the CA file
+    /// rule of `crate::trust` shared with the proxy: a changed file that cannot be used keeps the
+    /// last good bundle (logged). `None`, or a file that was never usable (unreadable, no
+    /// certificates), makes every https request fail with `TlsCertificateError` (logged with the
+    /// reason); there is no fallback.
     pub ca_file: Option<PathBuf>,
     /// Accept any server certificate (handshake signatures are still checked). Set only from an
     /// explicit command-line flag; a warning is logged once per process when it is first used.

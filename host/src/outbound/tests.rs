@@ -451,6 +451,45 @@ async fn ca_file_rotation_is_picked_up() {
     .await;
 }
 
+/// (5b) The CA file rule shared with the proxy (`crate::trust`): a `ca.crt` that breaks after a
+/// good version (garbage, then gone) keeps the last good bundle, so requests still succeed and
+/// an untrusted server is still refused; a fixed file is picked up again.
+#[tokio::test]
+async fn broken_ca_file_after_a_good_one_keeps_the_last_good_bundle() {
+    bounded(async {
+        let (logs, _guard) = Logs::capture();
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (Ca::new("CA A"), Ca::new("CA B"));
+        let ca_file = dir.path().join("ca.crt");
+        write_ca_file(&ca_file, &[&a.pem]);
+        let server_a = https_server(&a.leaf(&["127.0.0.1"]), false, Mode::Respond).await;
+        let server_b = https_server(&b.leaf(&["127.0.0.1"]), false, Mode::Respond).await;
+        let url_a = format!("https://127.0.0.1:{}", server_a.port);
+        let url_b = format!("https://127.0.0.1:{}", server_b.port);
+        let cfg = config(&[url_a.clone(), url_b.clone()], Some(ca_file.clone()));
+        let is_cert_error = |r: Result<_, Error>| matches!(r, Err(Error::TlsCertificateError));
+
+        ok(get(&cfg, &url_a).await);
+        std::fs::remove_file(&ca_file).unwrap();
+        std::fs::write(&ca_file, "not a certificate\n").unwrap();
+        ok(get(&cfg, &url_a).await);
+        assert!(is_cert_error(get(&cfg, &url_b).await));
+        std::fs::remove_file(&ca_file).unwrap();
+        ok(get(&cfg, &url_a).await);
+        let text = logs.text();
+        assert!(
+            text.contains("keep trusting the last good CA bundle"),
+            "{text}"
+        );
+        assert!(text.contains("no PEM CERTIFICATE"), "{text}");
+
+        write_ca_file(&ca_file, &[&b.pem]);
+        ok(get(&cfg, &url_b).await);
+        assert!(is_cert_error(get(&cfg, &url_a).await));
+    })
+    .await;
+}
+
 /// (6) A host outside the allow-list: `HttpRequestDenied`, no connection, a warning naming the
 /// target and the allowed origins and never the token.
 #[tokio::test]

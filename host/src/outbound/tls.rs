@@ -1,15 +1,11 @@
 //! TLS for guests' https requests: rustls (ring) trusting only the certificates of the pod's
-//! ServiceAccount `ca.crt`, re-read when the file changes, plus the explicit
-//! `--insecure-skip-tls-verify` mode.
+//! ServiceAccount `ca.crt`, plus the explicit `--insecure-skip-tls-verify` mode.
 //!
-//! Trust follows client-go: `rest.InClusterConfig()` trusts exactly the PEM bundle in
-//! `/var/run/secrets/kubernetes.io/serviceaccount/ca.crt` (no system roots), and newer client-go
-//! (`transport/cert_rotation.go`, `transport/transport.go`) reloads the CA when the file changes so a
-//! CA rotation bundle (old + new CA in one file) is honoured without a restart. Server names follow
-//! kube-rs `Config::incluster()`: the certificate is verified against the address actually dialled,
-//! so an IP literal is checked against the certificate's IP SANs.
+//! The CA file follows the one rule of [`crate::trust`] (shared with the proxy): re-read when it
+//! changes, the last good bundle kept while a changed file cannot be used, fail closed when no
+//! version was ever good. Server names and ALPN are [`crate::trust`]'s too.
 
-use crate::trust::{AcceptAnyServerCert, FileStamp, provider, roots_from_pem};
+use crate::trust::{self, ALPN, CaWatcher, Verify};
 use std::collections::HashMap;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -17,37 +13,34 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use rustls::ClientConfig;
 use rustls_pki_types::ServerName;
-use sha2::{Digest, Sha256};
 use wasmtime_wasi_http::Error;
 
 use super::policy::Target;
 
-/// ALPN protocols offered, in preference order: HTTP/2 first, as the API server prefers it.
-const ALPN: [&[u8]; 2] = [b"h2", b"http/1.1"];
+/// CA file path → its watcher.
+type Watchers = Mutex<HashMap<PathBuf, Arc<CaWatcher<Arc<ClientConfig>>>>>;
 
-/// The client configuration built from one version of a CA file.
-struct CaEntry {
-    stamp: FileStamp,
-    digest: [u8; 32],
-    config: Arc<ClientConfig>,
-}
-
-/// Process-wide cache: CA file path → the configuration for its current content.
-fn ca_cache() -> &'static Mutex<HashMap<PathBuf, CaEntry>> {
-    static CACHE: OnceLock<Mutex<HashMap<PathBuf, CaEntry>>> = OnceLock::new();
-    CACHE.get_or_init(Default::default)
+/// Process-wide: CA file path → its watcher, shared by every guest store of the process.
+fn watcher(path: &Path) -> Arc<CaWatcher<Arc<ClientConfig>>> {
+    static WATCHERS: OnceLock<Watchers> = OnceLock::new();
+    let mut map = WATCHERS
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|p| p.into_inner());
+    map.entry(path.to_path_buf())
+        .or_insert_with(|| Arc::new(CaWatcher::new(path)))
+        .clone()
 }
 
 /// The rustls client configuration for an https request.
 ///
 /// With `insecure` the shared accept-any-certificate configuration (a warning is logged the first
 /// time it is used in the process). Otherwise a configuration whose only roots are the PEM
-/// certificates in `ca_file`: the file is stat'ed on every call and re-read when its size, mtime
-/// or inode changed; a configuration is rebuilt only when the content (SHA-256) differs.
+/// certificates in `ca_file`, with [`crate::trust`]'s CA file rule.
 ///
-/// Errors: `TlsCertificateError` (and a `warn!` naming the file) when there is no CA file, it
-/// cannot be read, it is not valid PEM, or it holds no usable certificate. There is no fallback to
-/// system roots or to skipping verification.
+/// Errors: `TlsCertificateError` (and a `warn!` naming the file and the reason) when there is
+/// no CA file, or no version of it was ever usable (missing, unreadable, not PEM, no usable
+/// certificate). There is no fallback to system roots or to skipping verification.
 pub(crate) async fn client_config(
     ca_file: Option<&Path>,
     insecure: bool,
@@ -64,70 +57,16 @@ pub(crate) async fn client_config(
         );
         return Err(Error::TlsCertificateError);
     };
-    let fail = |what: String| {
-        tracing::warn!(
-            target = %target,
-            ca_file = %path.display(),
-            "refused https request: cannot use the CA file to verify the server certificate: {what}"
-        );
-        Error::TlsCertificateError
-    };
-    let meta = tokio::fs::metadata(path)
-        .await
-        .map_err(|e| fail(format!("cannot read it: {e}")))?;
-    let stamp = FileStamp::of(&meta);
-    let cached_digest = {
-        let cache = ca_cache().lock().unwrap_or_else(|p| p.into_inner());
-        match cache.get(path) {
-            Some(entry) if entry.stamp == stamp => return Ok(entry.config.clone()),
-            Some(entry) => Some(entry.digest),
-            None => None,
-        }
-    };
-    let pem = tokio::fs::read(path)
-        .await
-        .map_err(|e| fail(format!("cannot read it: {e}")))?;
-    let digest: [u8; 32] = Sha256::digest(&pem).into();
-    let mut cache = ca_cache().lock().unwrap_or_else(|p| p.into_inner());
-    if cached_digest == Some(digest)
-        && let Some(entry) = cache.get_mut(path)
-        && entry.digest == digest
-    {
-        entry.stamp = stamp;
-        return Ok(entry.config.clone());
-    }
-    let roots = roots_from_pem(&pem).map_err(fail)?;
-    let count = roots.len();
-    let config = build_config(|builder| builder.with_root_certificates(roots))?;
-    tracing::debug!(
-        ca_file = %path.display(),
-        certificates = count,
-        "loaded the CA bundle for outbound https"
-    );
-    cache.insert(
-        path.to_path_buf(),
-        CaEntry {
-            stamp,
-            digest,
-            config: config.clone(),
-        },
-    );
-    Ok(config)
-}
-
-/// A client configuration with ring, the safe default protocol versions, no client certificate
-/// and ALPN `h2`, `http/1.1`; `verify` chooses the server certificate verification.
-fn build_config(
-    verify: impl FnOnce(
-        rustls::ConfigBuilder<ClientConfig, rustls::WantsVerifier>,
-    ) -> rustls::ConfigBuilder<ClientConfig, rustls::client::WantsClientCert>,
-) -> Result<Arc<ClientConfig>, Error> {
-    let builder = ClientConfig::builder_with_provider(provider())
-        .with_safe_default_protocol_versions()
-        .map_err(|e| Error::InternalError(Some(format!("TLS configuration: {e}"))))?;
-    let mut config = verify(builder).with_no_client_auth();
-    config.alpn_protocols = ALPN.iter().map(|p| p.to_vec()).collect();
-    Ok(Arc::new(config))
+    watcher(path)
+        .current(|roots| trust::client_config(&Verify::Roots(roots), None, ALPN))
+        .map_err(|what| {
+            tracing::warn!(
+                target = %target,
+                ca_file = %path.display(),
+                "refused https request: cannot use the CA file to verify the server certificate: {what}"
+            );
+            Error::TlsCertificateError
+        })
 }
 
 /// The configuration that accepts any server certificate, built once per process.
@@ -136,12 +75,8 @@ fn insecure_config() -> Result<Arc<ClientConfig>, Error> {
     if let Some(config) = INSECURE.get() {
         return Ok(config.clone());
     }
-    let algorithms = provider().signature_verification_algorithms;
-    let config = build_config(|builder| {
-        builder
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(AcceptAnyServerCert { algorithms }))
-    })?;
+    let config = trust::client_config(&Verify::AcceptAny, None, ALPN)
+        .map_err(|e| Error::InternalError(Some(e)))?;
     let mut first = false;
     let config = INSECURE
         .get_or_init(|| {
@@ -158,13 +93,14 @@ fn insecure_config() -> Result<Arc<ClientConfig>, Error> {
     Ok(config)
 }
 
-/// The name the server certificate must carry: the IP address itself for an IP literal (matched
-/// against IP SANs, as kube-rs does for the in-cluster service IP), else the DNS name.
+/// The name the server certificate must carry ([`trust::server_name`]): the IP address itself for
+/// an IP literal (matched against IP SANs, as kube-rs does for the in-cluster service IP), else
+/// the DNS name.
 pub(crate) fn server_name(target: &Target) -> Result<ServerName<'static>, Error> {
     if let Some(ip) = target.ip {
         return Ok(ServerName::IpAddress(ip.into()));
     }
-    ServerName::try_from(target.host.clone()).map_err(|_| Error::DnsError {
+    trust::server_name(&target.host).map_err(|_| Error::DnsError {
         rcode: Some(format!("invalid DNS name {:?}", target.host)),
         info_code: None,
     })

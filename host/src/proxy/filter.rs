@@ -168,13 +168,20 @@ impl fmt::Display for Verdict {
     }
 }
 
-/// kubectl's `FilterServer`: compiled pattern lists plus `--read-only`.
+/// The compiled pattern lists of kubectl's filter.
 #[derive(Debug, Clone)]
-pub struct Filter {
+struct Patterns {
     accept_paths: PatternList,
     reject_paths: PatternList,
     accept_hosts: PatternList,
     reject_methods: PatternList,
+}
+
+/// kubectl's `FilterServer` (or none, with `--disable-filter`) plus `--read-only`, which is
+/// enforced here and nowhere else, with or without the patterns.
+#[derive(Debug, Clone)]
+pub struct Filter {
+    patterns: Option<Patterns>,
     read_only: bool,
 }
 
@@ -182,43 +189,64 @@ impl Filter {
     /// Compiles the flags. Errors: [`PatternError`] naming the flag and the bad item.
     pub fn new(flags: &FilterFlags) -> Result<Filter, PatternError> {
         Ok(Filter {
-            accept_paths: PatternList::parse("accept-paths", &flags.accept_paths)?,
-            reject_paths: PatternList::parse("reject-paths", &flags.reject_paths)?,
-            accept_hosts: PatternList::parse("accept-hosts", &flags.accept_hosts)?,
-            reject_methods: PatternList::parse("reject-methods", &flags.reject_methods)?,
+            patterns: Some(Patterns {
+                accept_paths: PatternList::parse("accept-paths", &flags.accept_paths)?,
+                reject_paths: PatternList::parse("reject-paths", &flags.reject_paths)?,
+                accept_hosts: PatternList::parse("accept-hosts", &flags.accept_hosts)?,
+                reject_methods: PatternList::parse("reject-methods", &flags.reject_methods)?,
+            }),
             read_only: flags.read_only,
         })
+    }
+
+    /// `--disable-filter`: every request passes, except what `--read-only` refuses.
+    pub fn disabled(read_only: bool) -> Filter {
+        Filter {
+            patterns: None,
+            read_only,
+        }
     }
 
     /// Decides one request. `method` as sent (`GET`), `path` percent-decoded and after the
     /// `--api-prefix` is stripped (what kubectl matches: Go's `req.URL.Path`), `host` the `Host`
     /// header value or `:authority`, port included or not (see [`host_of`]). Never panics.
+    ///
+    /// Order: `--reject-paths`, `--reject-methods`, `--read-only`, `--accept-paths`,
+    /// `--accept-hosts` (kubectl's order, with `--read-only` among the rejections).
     pub fn check(&self, method: &str, path: &str, host: &str) -> Verdict {
-        if self.reject_paths.is_match(path) {
-            return Verdict::RejectedPath;
-        }
-        if self.reject_methods.is_match(method) {
-            return Verdict::RejectedMethod;
+        if let Some(p) = &self.patterns {
+            if p.reject_paths.is_match(path) {
+                return Verdict::RejectedPath;
+            }
+            if p.reject_methods.is_match(method) {
+                return Verdict::RejectedMethod;
+            }
         }
         if self.read_only && !READ_ONLY_METHODS.contains(&method) {
             return Verdict::ReadOnly;
         }
-        if !self.accept_paths.is_match(path) {
-            return Verdict::PathNotAccepted;
-        }
-        if !self.accept_hosts.is_match(host_of(host)) {
-            return Verdict::HostNotAccepted;
+        if let Some(p) = &self.patterns {
+            if !p.accept_paths.is_match(path) {
+                return Verdict::PathNotAccepted;
+            }
+            if !p.accept_hosts.is_match(host_of(host)) {
+                return Verdict::HostNotAccepted;
+            }
         }
         Verdict::Accept
     }
 
-    /// Whether `--accept-hosts` would let a request for an arbitrary outside name through (a
-    /// pattern such as `.*` or the empty item), i.e. DNS rebinding / XSRF from a browser would
-    /// work once the port is reachable from elsewhere. Used for the startup warning.
+    /// Whether a request for an arbitrary outside name would get through (`--disable-filter`,
+    /// or an `--accept-hosts` pattern such as `.*` or the empty item), i.e. DNS rebinding / XSRF
+    /// from a browser would work once the port is reachable from elsewhere. Used for the startup
+    /// warning.
     pub fn accepts_any_host(&self) -> bool {
+        let Some(p) = &self.patterns else {
+            return true;
+        };
         ["pod-introspect-probe.example.com", "203.0.113.7"]
             .iter()
-            .any(|h| self.accept_hosts.is_match(h))
+            .any(|h| p.accept_hosts.is_match(h))
     }
 }
 
@@ -510,6 +538,18 @@ mod tests {
         assert_eq!(
             f.check("POST", "/api/v1/namespaces/a/pods/b/exec", "localhost"),
             RejectedPath
+        );
+        // --disable-filter keeps --read-only (the one place it is enforced), and nothing else.
+        let f = Filter::disabled(true);
+        assert_eq!(
+            f.check("GET", "/api/v1/namespaces/a/pods/b/exec", "evil"),
+            Accept
+        );
+        assert_eq!(f.check("DELETE", "/api/v1/pods", "localhost"), ReadOnly);
+        assert!(f.accepts_any_host());
+        assert_eq!(
+            Filter::disabled(false).check("DELETE", "/x", "evil"),
+            Accept
         );
     }
 

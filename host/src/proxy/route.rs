@@ -6,9 +6,12 @@
 //! `/`) and Go `net/http` `ServeMux` (`cleanPath`: a path that is not clean is answered with a
 //! `301` to its clean form; a subtree root named without its trailing slash is redirected to
 //! it; the longest registered prefix wins; no match is `404 page not found`), and
-//! `net/url` (`Path` is the percent-decoded path, which is what the filter matches).
+//! `net/url` (`Path` is the percent-decoded path, which is what the filter matches). The Go
+//! rules themselves are [`pod_introspect_kube::percent`] and [`pod_introspect_kube::gopath`].
 
 use std::borrow::Cow;
+
+use pod_introspect_kube::{gopath, percent};
 
 /// Where a request goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,10 +72,10 @@ impl Router {
 
     /// Routes a request target's path (`raw_path`, escaped, as on the request line) and query.
     pub fn route(&self, raw_path: &str, query: Option<&str>) -> Route {
-        let Some(decoded) = percent_decode(raw_path) else {
+        let Some(decoded) = percent::path_unescape(raw_path) else {
             return Route::BadRequest;
         };
-        let clean = clean_path(&decoded);
+        let clean = gopath::clean_url_path(&decoded);
         if clean != decoded {
             return Route::Redirect(with_query(&escape_path(&clean), query));
         }
@@ -126,31 +129,6 @@ fn with_query(path: &str, query: Option<&str>) -> String {
     }
 }
 
-/// Go `url.PathUnescape`-like decoding for paths: `%XX` becomes the byte; a `%` not followed by
-/// two hex digits is an error (`None`); `+` stays `+`. Invalid UTF-8 after decoding is replaced
-/// with U+FFFD (Go's regexp treats such bytes the same way when matching).
-pub fn percent_decode(raw: &str) -> Option<String> {
-    if !raw.contains('%') {
-        return Some(raw.to_string());
-    }
-    let bytes = raw.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = |b: u8| (b as char).to_digit(16);
-            let hi = bytes.get(i + 1).copied().and_then(hex)?;
-            let lo = bytes.get(i + 2).copied().and_then(hex)?;
-            out.push((hi * 16 + lo) as u8);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    Some(String::from_utf8_lossy(&out).into_owned())
-}
-
 /// Escapes what cannot appear literally in a request path (`%`, `?`, `#`, space, controls,
 /// non-ASCII), for redirect locations built from a decoded path.
 pub fn escape_path(path: &str) -> Cow<'_, str> {
@@ -169,45 +147,6 @@ pub fn escape_path(path: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-/// Go `net/http` `cleanPath`: `path.Clean` of the path made absolute, with a trailing slash
-/// kept. `""` → `/`, `/a/../b` → `/b`, `/a//b/` → `/a/b/`, `/./x` → `/x`.
-pub fn clean_path(p: &str) -> Cow<'_, str> {
-    if p.is_empty() {
-        return Cow::Borrowed("/");
-    }
-    let abs: Cow<str> = if p.starts_with('/') {
-        Cow::Borrowed(p)
-    } else {
-        Cow::Owned(format!("/{p}"))
-    };
-    let mut parts: Vec<&str> = Vec::new();
-    for seg in abs.split('/') {
-        match seg {
-            "" | "." => {}
-            ".." => {
-                parts.pop();
-            }
-            s => parts.push(s),
-        }
-    }
-    let mut np = String::with_capacity(abs.len());
-    for s in &parts {
-        np.push('/');
-        np.push_str(s);
-    }
-    if np.is_empty() {
-        np.push('/');
-    }
-    if abs.ends_with('/') && np != "/" {
-        np.push('/');
-    }
-    if np == p {
-        Cow::Borrowed(p)
-    } else {
-        Cow::Owned(np)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -217,36 +156,6 @@ mod tests {
             path: path.into(),
             raw: raw.into(),
         }
-    }
-
-    #[test]
-    fn clean_paths_like_go() {
-        for (input, want) in [
-            ("", "/"),
-            ("/", "/"),
-            ("/api/v1/pods", "/api/v1/pods"),
-            ("/api/v1/pods/", "/api/v1/pods/"),
-            ("/a/../b", "/b"),
-            ("/a/./b", "/a/b"),
-            ("/a//b", "/a/b"),
-            ("/..", "/"),
-            ("/../x/", "/x/"),
-            ("a", "/a"),
-            ("/a/b/..", "/a"),
-            ("/a/b/../", "/a/"),
-        ] {
-            assert_eq!(clean_path(input), want, "{input}");
-        }
-    }
-
-    #[test]
-    fn decoding() {
-        assert_eq!(percent_decode("/a%2Fb").unwrap(), "/a/b");
-        assert_eq!(percent_decode("/pods/x/%65xec").unwrap(), "/pods/x/exec");
-        assert_eq!(percent_decode("/a+b").unwrap(), "/a+b");
-        assert_eq!(percent_decode("/a%zz"), None);
-        assert_eq!(percent_decode("/a%4"), None);
-        assert_eq!(percent_decode("/%ff").unwrap(), "/\u{fffd}");
     }
 
     #[test]

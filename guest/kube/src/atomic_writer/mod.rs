@@ -150,16 +150,14 @@ fn clean_projection_path(path: &str) -> Result<String, String> {
             ));
         }
     }
-    let cleaned: Vec<&str> = items
-        .into_iter()
-        .filter(|item| !item.is_empty() && *item != ".")
-        .collect();
-    match cleaned.first() {
-        None => Err(format!("invalid path {path:?}: names no file")),
+    // No `..` element is left, so Go's path.Clean only drops empty and `.` elements here.
+    let cleaned = crate::gopath::clean(path);
+    match cleaned.split('/').next() {
+        _ if cleaned == "." => Err(format!("invalid path {path:?}: names no file")),
         Some(first) if first.starts_with("..") => Err(format!(
             "invalid path {path:?}: must not start with '..' (names starting with '..' are reserved for the AtomicWriter)"
         )),
-        Some(_) => Ok(cleaned.join("/")),
+        _ => Ok(cleaned.into_owned()),
     }
 }
 

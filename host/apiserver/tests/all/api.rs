@@ -647,3 +647,62 @@ async fn state_dir_persists_ca_token_and_kubeconfig() {
     );
     second.shutdown().await;
 }
+
+/// A pod-bound token (what `simulate --cluster` writes) survives a restart on the same state
+/// directory: the signing key and the pod it is bound to persist, as in a real cluster.
+#[tokio::test]
+async fn bound_tokens_survive_a_restart_on_the_same_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = ClusterOptions {
+        state_dir: Some(dir.path().to_owned()),
+        ..Default::default()
+    };
+    let first = start(opts.clone()).await;
+    let p = first.create_pod(pod("keep", "runner", &[])).unwrap();
+    let req = json!({"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest",
+        "spec": {"expirationSeconds": 3607, "boundObjectRef": {"kind": "Pod", "apiVersion": "v1", "name": "runner", "uid": p.metadata.uid}}});
+    let r = Client::admin(&first)
+        .request(
+            Method::POST,
+            "/api/v1/namespaces/keep/serviceaccounts/default/token",
+            &[],
+            Some(req),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    let token = r.json()["status"]["token"].as_str().unwrap().to_owned();
+    let rv: u64 = first
+        .get_pod("keep", "runner")
+        .unwrap()
+        .metadata
+        .resource_version
+        .unwrap()
+        .parse()
+        .unwrap();
+    first.shutdown().await;
+
+    let second: DevCluster = start(opts).await;
+    let kept = second.get_pod("keep", "runner").expect("the pod survives");
+    assert_eq!(kept.metadata.uid, p.metadata.uid);
+    let c = Client::with_token(&second, Some(&token));
+    let r = c.get("/api/v1/namespaces/keep/pods/runner").await;
+    assert_eq!(
+        r.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&r.body)
+    );
+    assert_eq!(r.json()["metadata"]["name"], "runner");
+    // resourceVersions keep increasing across the restart.
+    let updated = second.update_pod(kept).unwrap();
+    assert!(
+        updated
+            .metadata
+            .resource_version
+            .unwrap()
+            .parse::<u64>()
+            .unwrap()
+            > rv
+    );
+    second.shutdown().await;
+}
