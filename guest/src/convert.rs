@@ -2,10 +2,10 @@
 //! [`crate::config_store`]) and the WIT types of [`crate::world`], one function per type.
 
 use crate::api::{self, ApiError, ListOptions, WatchOptions};
-use crate::world::exports::pod_introspect::pod::pod_introspect as wit;
-use crate::world::exports::wasi::config::store as config;
 use crate::config_store::StoreError;
 use crate::model::{PodInfo, Problem, ResourceValue, Source};
+use crate::world::exports::pod_introspect::pod::pod_introspect as wit;
+use crate::world::exports::wasi::config::store as config;
 
 /// WIT `source`.
 pub fn source(s: Source) -> wit::Source {

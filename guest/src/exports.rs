@@ -5,13 +5,13 @@
 //! Only built for wasm32 (the export symbols are component-model names a native linker rejects).
 
 use crate::api::{self, ApiError};
-use crate::world;
-use crate::world::exports::pod_introspect::pod::pod_introspect as wit;
-use crate::world::exports::wasi::config::store as config;
 use crate::convert;
 use crate::instance_client::{new_client, with_client};
 use crate::model::Problem;
 use crate::resolve::Context;
+use crate::world;
+use crate::world::exports::pod_introspect::pod::pod_introspect as wit;
+use crate::world::exports::wasi::config::store as config;
 use crate::{field, map_key};
 use pod_introspect_kube::fields;
 use std::cell::RefCell;

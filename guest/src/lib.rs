@@ -28,8 +28,6 @@ mod tests;
 // The component glue, wasm32 only, layered without cycles: `world` (generated bindings) ← `wasi_http`
 // (the transport) ← `instance_client`; `world` ← `convert` (model ↔ WIT); `exports` uses them all.
 #[cfg(target_arch = "wasm32")]
-mod world;
-#[cfg(target_arch = "wasm32")]
 mod convert;
 #[cfg(target_arch = "wasm32")]
 mod exports;
@@ -37,5 +35,7 @@ mod exports;
 mod instance_client;
 #[cfg(target_arch = "wasm32")]
 mod wasi_http;
+#[cfg(target_arch = "wasm32")]
+mod world;
 
 pub use field_table::{field, map_key};

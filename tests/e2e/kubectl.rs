@@ -19,7 +19,6 @@ impl Drop for DevClusterProcess {
     }
 }
 
-
 fn start() -> DevClusterProcess {
     let state = tempfile::tempdir().unwrap();
     let child = Command::new(crate::harness::HOST)

@@ -336,7 +336,8 @@ fn wasmtime_cli_prints_the_same_json_and_invokes_exports() {
         .trim_end(),
         "err(not-in-cluster(\"not running in a cluster: KUBERNETES_SERVICE_HOST is not set (the \
          kubelet sets KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT in every container; \
-         outside a cluster set POD_INTROSPECT_API_URL, e.g. http://127.0.0.1:8001 for kubectl \
+         for a simulated pod, `pod-introspect simulate --cluster DIR` writes them into the pod\\'s \
+         env; outside a cluster set POD_INTROSPECT_API_URL, e.g. http://127.0.0.1:8001 for kubectl \
          proxy)\"))"
     );
     // ...but wasmtime 48's WAVE parser rejects `wasi:config/store.get@0.2.0-rc.1(..)` (the `-rc.1`

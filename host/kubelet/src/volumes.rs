@@ -83,34 +83,23 @@ fn io_err(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> S
     move |e| SimulateError::io(action, path, e)
 }
 
-/// Go's `filepath.Clean` of a relative item path (validation already excluded `..`).
+/// Go's `filepath.Clean` of a relative item path (validation already excluded `..`): the one
+/// copy in [`pod_introspect_kube::gopath::clean`].
 fn clean_relative(path: &str) -> String {
-    let parts: Vec<&str> = path
-        .split('/')
-        .filter(|p| !p.is_empty() && *p != ".")
-        .collect();
-    if parts.is_empty() {
-        ".".to_string()
-    } else {
-        parts.join("/")
-    }
+    pod_introspect_kube::gopath::clean(path).into_owned()
 }
 
-/// The mountPath relative to the container root, lexically cleaned (`..` stops at `/`); `None` when
-/// it is not absolute.
+/// The mountPath relative to the container root, lexically cleaned as Go's `path.Clean` does a
+/// rooted path (`..` stops at `/`); `None` when it is not absolute.
 pub(crate) fn mount_path_in_root(mount_path: &str) -> Option<String> {
-    let rest = mount_path.strip_prefix('/')?;
-    let mut parts: Vec<&str> = Vec::new();
-    for part in rest.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => {
-                parts.pop();
-            }
-            p => parts.push(p),
-        }
+    if !mount_path.starts_with('/') {
+        return None;
     }
-    Some(parts.join("/"))
+    Some(
+        pod_introspect_kube::gopath::clean(mount_path)
+            .trim_start_matches('/')
+            .to_string(),
+    )
 }
 
 /// `CollectData` for one list of items, into `payload`; errors are the kubelet's messages.

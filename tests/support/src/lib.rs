@@ -38,7 +38,9 @@ pub fn missing(reason: &str) {
 /// The `skipped: ` line to print, or (when tools are `required`) the failure message.
 fn verdict(required: bool, test: &str, reason: &str) -> Result<String, String> {
     if required {
-        Err(format!("{REQUIRE_TOOLS_ENV}=1 but {test} cannot run: {reason}"))
+        Err(format!(
+            "{REQUIRE_TOOLS_ENV}=1 but {test} cannot run: {reason}"
+        ))
     } else {
         Ok(format!("skipped: {test}: {reason}"))
     }

@@ -12,7 +12,6 @@ use tokio::process::Command;
 
 use crate::common::{pod, start};
 
-
 struct Kubectl {
     bin: PathBuf,
     dir: tempfile::TempDir,
