@@ -5,21 +5,22 @@
 //! Like etcd behind kube-apiserver, every write bumps the resourceVersion; the history keeps
 //! the last `watch_history` pod events with the previous object, so the pod set as of any kept
 //! resourceVersion can be rebuilt (`floor` is the oldest such resourceVersion; anything older
-//! is "compacted" and answers 410). Defaults applied to new pods follow
-//! `pkg/apis/core/v1/defaults.go`; the status is what a kubelet would report for a pod whose
-//! containers all run.
+//! is "compacted" and answers 410). The defaults applied to new pods are in `defaults`
+//! (`pkg/apis/core/v1/defaults.go`, and a kubelet's status for a pod whose containers all run).
+
+mod defaults;
+#[cfg(test)]
+mod tests;
 
 use std::collections::{BTreeMap, VecDeque};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use k8s_openapi::api::core::v1::{
-    Container, ContainerState, ContainerStateRunning, ContainerStatus, HostIP, Namespace,
-    NamespaceSpec, NamespaceStatus, Pod, PodCondition, PodIP, PodSpec, PodStatus, ServiceAccount,
-};
+use k8s_openapi::api::core::v1::{Namespace, NamespaceSpec, NamespaceStatus, Pod, ServiceAccount};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
 use tokio::sync::broadcast;
 
+use self::defaults::{default_spec, default_status};
 use crate::ClusterError;
 use crate::files;
 use crate::status::Status;
@@ -589,206 +590,5 @@ fn check_namespace(meta: &mut ObjectMeta, namespace: &str) -> Result<(), Status>
         Some(_) => Err(Status::bad_request(
             "the namespace of the provided object does not match the namespace sent on the request",
         )),
-    }
-}
-
-fn default_spec(pod: &mut Pod) {
-    let spec = pod.spec.get_or_insert_with(|| PodSpec {
-        containers: vec![Container {
-            name: "app".into(),
-            image: Some(DEFAULT_IMAGE.into()),
-            ..Default::default()
-        }],
-        ..Default::default()
-    });
-    for c in spec
-        .containers
-        .iter_mut()
-        .chain(spec.init_containers.iter_mut().flatten())
-    {
-        if c.image_pull_policy.is_none() {
-            let latest = c.image.as_deref().is_none_or(|i| {
-                i.ends_with(":latest") || !i.rsplit('/').next().unwrap_or("").contains(':')
-            });
-            c.image_pull_policy = Some(if latest { "Always" } else { "IfNotPresent" }.into());
-        }
-        c.termination_message_path
-            .get_or_insert_with(|| "/dev/termination-log".into());
-        c.termination_message_policy
-            .get_or_insert_with(|| "File".into());
-    }
-    let sa = spec
-        .service_account_name
-        .clone()
-        .or(spec.service_account.clone())
-        .unwrap_or_else(|| "default".into());
-    spec.service_account_name = Some(sa.clone());
-    spec.service_account = Some(sa);
-    spec.node_name.get_or_insert_with(|| NODE_NAME.into());
-    spec.restart_policy.get_or_insert_with(|| "Always".into());
-    spec.dns_policy.get_or_insert_with(|| "ClusterFirst".into());
-    spec.scheduler_name
-        .get_or_insert_with(|| "default-scheduler".into());
-    spec.termination_grace_period_seconds.get_or_insert(30);
-    spec.enable_service_links.get_or_insert(true);
-    spec.priority.get_or_insert(0);
-    spec.preemption_policy
-        .get_or_insert_with(|| "PreemptLowerPriority".into());
-    spec.security_context.get_or_insert_with(Default::default);
-}
-
-fn condition(type_: &str, now: &Time) -> PodCondition {
-    PodCondition {
-        type_: type_.into(),
-        status: "True".into(),
-        last_transition_time: Some(now.clone()),
-        ..Default::default()
-    }
-}
-
-/// Fills in a Running status unless the caller set `status.phase`; missing IPs are filled in
-/// either way.
-fn default_status(pod: &mut Pod, pod_ip: &str, now: &Time) {
-    let host_network = pod
-        .spec
-        .as_ref()
-        .and_then(|s| s.host_network)
-        .unwrap_or(false);
-    let containers = pod
-        .spec
-        .as_ref()
-        .map(|s| s.containers.clone())
-        .unwrap_or_default();
-    let status = pod.status.get_or_insert_with(PodStatus::default);
-    if status.phase.is_none() {
-        status.phase = Some("Running".into());
-        status.conditions = Some(
-            [
-                "PodReadyToStartContainers",
-                "Initialized",
-                "Ready",
-                "ContainersReady",
-                "PodScheduled",
-            ]
-            .iter()
-            .map(|t| condition(t, now))
-            .collect(),
-        );
-        status.start_time = Some(now.clone());
-        status.qos_class = Some("BestEffort".into());
-        status.container_statuses = Some(
-            containers
-                .iter()
-                .map(|c| ContainerStatus {
-                    name: c.name.clone(),
-                    image: c.image.clone().unwrap_or_default(),
-                    image_id: c.image.clone().unwrap_or_default(),
-                    container_id: Some(format!(
-                        "containerd://{}{}",
-                        uuid::Uuid::new_v4().simple(),
-                        uuid::Uuid::new_v4().simple()
-                    )),
-                    ready: true,
-                    started: Some(true),
-                    restart_count: 0,
-                    state: Some(ContainerState {
-                        running: Some(ContainerStateRunning {
-                            started_at: Some(now.clone()),
-                        }),
-                        ..Default::default()
-                    }),
-                    ..Default::default()
-                })
-                .collect(),
-        );
-    }
-    if status.host_ip.is_none() {
-        status.host_ip = Some(HOST_IP.into());
-        status.host_ips = Some(vec![HostIP { ip: HOST_IP.into() }]);
-    }
-    if status.pod_ip.is_none() && status.phase.as_deref() != Some("Pending") {
-        let ip = if host_network { HOST_IP } else { pod_ip };
-        status.pod_ip = Some(ip.into());
-        status.pod_ips = Some(vec![PodIP { ip: ip.into() }]);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn pod(name: &str) -> Pod {
-        Pod {
-            metadata: ObjectMeta {
-                name: Some(name.into()),
-                ..Default::default()
-            },
-            ..Default::default()
-        }
-    }
-
-    #[test]
-    fn create_defaults_and_rv() {
-        let mut s = Store::new(10, None).unwrap();
-        let rv0 = s.resource_version();
-        let p = s.create_pod(pod("a"), "ns1").unwrap();
-        assert_eq!(p.metadata.namespace.as_deref(), Some("ns1"));
-        assert!(
-            p.metadata
-                .resource_version
-                .as_deref()
-                .unwrap()
-                .parse::<u64>()
-                .unwrap()
-                > rv0
-        );
-        let spec = p.spec.unwrap();
-        assert_eq!(spec.service_account_name.as_deref(), Some("default"));
-        assert_eq!(spec.node_name.as_deref(), Some(NODE_NAME));
-        let st = p.status.unwrap();
-        assert_eq!(st.phase.as_deref(), Some("Running"));
-        assert!(st.pod_ip.unwrap().starts_with("10.244."));
-        assert!(s.namespace("ns1").is_some());
-        assert!(s.service_account("ns1", "default").is_some());
-        assert_eq!(s.create_pod(pod("a"), "ns1").unwrap_err().code, 409);
-        assert_eq!(s.create_pod(pod("Bad_Name"), "ns1").unwrap_err().code, 422);
-    }
-
-    #[test]
-    fn snapshot_at_old_rv_and_compaction() {
-        let mut s = Store::new(10, None).unwrap();
-        s.create_pod(pod("a"), "n").unwrap();
-        let rv1 = s.resource_version();
-        s.create_pod(pod("b"), "n").unwrap();
-        let mut a = s.pod("n", "a").unwrap().clone();
-        a.metadata.labels = Some(BTreeMap::from([("x".into(), "y".into())]));
-        s.update_pod(a, "n", "a", false).unwrap();
-        s.delete_pod("n", "a").unwrap();
-        assert_eq!(s.pods_at(Some("n"), None).unwrap().len(), 1);
-        let old = s.pods_at(Some("n"), Some(rv1)).unwrap();
-        assert_eq!(old.len(), 1);
-        assert_eq!(old[0].metadata.name.as_deref(), Some("a"));
-        assert!(old[0].metadata.labels.is_none());
-        s.compact();
-        assert!(s.pods_at(Some("n"), Some(rv1)).is_err());
-        assert!(s.events_since(s.floor()).is_empty());
-    }
-
-    #[test]
-    fn update_conflict_and_history_limit() {
-        let mut s = Store::new(2, None).unwrap();
-        let p = s.create_pod(pod("a"), "n").unwrap();
-        let mut stale = p.clone();
-        s.update_pod(p, "n", "a", false).unwrap();
-        stale.metadata.labels = Some(BTreeMap::new());
-        assert_eq!(
-            s.update_pod(stale, "n", "a", false).unwrap_err().reason,
-            "Conflict"
-        );
-        s.create_pod(pod("b"), "n").unwrap();
-        s.create_pod(pod("c"), "n").unwrap();
-        assert_eq!(s.events_since(0).len(), 2);
-        assert!(s.floor() > 1);
-        assert_eq!(s.delete_pod("n", "zzz").unwrap_err().code, 404);
     }
 }
