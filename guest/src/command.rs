@@ -79,7 +79,7 @@ fn number<T: std::str::FromStr>(args: &[String], i: &mut usize, flag: &str) -> R
     v.parse().map_err(|_| format!("{flag} {v:?}: not a number"))
 }
 
-/// Runs the command line `args` (without argv[0]). `client` makes the API client on first use.
+/// Runs the command line `args` (without `argv[0]`). `client` makes the API client on first use.
 /// Returns false for exit status 1.
 pub fn run<T: Transport>(
     args: &[String],

@@ -210,7 +210,7 @@ impl Store {
         Ok(store)
     }
 
-    /// Writes the pods to `state_dir` ([`files::PODS_FILE`]) when they changed since the last
+    /// Writes the pods to `state_dir` (`pods.json`, `files::PODS_FILE`) when they changed since the last
     /// write; the server calls it periodically and at shutdown, so a burst of writes costs one
     /// file write. A failure is logged and retried at the next call.
     pub fn save_pods_if_changed(&mut self) {
