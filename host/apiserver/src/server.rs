@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use hyper::service::service_fn;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -21,6 +21,25 @@ use crate::tokens::TokenSigner;
 
 /// How long a client may take to finish the TLS handshake.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The request header size kube-apiserver accepts: Go's `http.DefaultMaxHeaderBytes` (1 MiB;
+/// `k8s.io/apiserver` `SecureServingInfo.Serve` sets `MaxHeaderBytes: 1 << 20`).
+pub const MAX_HEADER_BYTES: usize = 1 << 20;
+
+/// HTTP/2 `SETTINGS_MAX_HEADER_LIST_SIZE` as Go advertises it for [`MAX_HEADER_BYTES`]
+/// (x/net/http2 `server.go` `maxHeaderListSize`: the limit plus 10 typical fields × 32 bytes
+/// of per-field overhead). hyper's default is 16 KiB, and hyper's h2 answers a header block
+/// over 1.25 × the limit with a connection-wide GOAWAY (its CONTINUATION-flood guard), so a
+/// stricter emulator cut every stream on the connection where kube-apiserver refuses one
+/// request; with Go's limit a larger list is refused on its own stream with `431`.
+pub const MAX_HEADER_LIST_SIZE: u32 = (MAX_HEADER_BYTES + 10 * 32) as u32;
+
+/// hyper's HTTP/1.1 read buffer: the header limit plus the 4096 bytes of slack Go's server
+/// allows (`net/http` `initialReadLimitSize`).
+const HTTP1_MAX_BUF: usize = MAX_HEADER_BYTES + 4096;
+
+/// How long a client may take to send its request headers over HTTP/1.1.
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// State shared by every request.
 #[derive(Debug)]
@@ -72,7 +91,15 @@ pub async fn serve(
                             let shared = shared.clone();
                             async move { Ok::<_, Infallible>(routes::handle(shared, req).await) }
                         });
-                        if let Err(e) = auto::Builder::new(TokioExecutor::new()).serve_connection(TokioIo::new(tls), service).await {
+                        let mut builder = auto::Builder::new(TokioExecutor::new());
+                        builder
+                            .http1()
+                            .timer(TokioTimer::new())
+                            .header_read_timeout(HEADER_READ_TIMEOUT)
+                            .max_buf_size(HTTP1_MAX_BUF)
+                            .http2()
+                            .max_header_list_size(MAX_HEADER_LIST_SIZE);
+                        if let Err(e) = builder.serve_connection(TokioIo::new(tls), service).await {
                             tracing::debug!(%peer, error = %e, "connection ended with an error");
                         }
                     });

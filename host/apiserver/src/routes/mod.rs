@@ -106,7 +106,12 @@ const PUBLIC_PATHS: &[&str] = &["/version", "/healthz", "/livez", "/readyz"];
 pub async fn handle(shared: Arc<Shared>, req: Request<hyper::body::Incoming>) -> Response<Body> {
     let path = req.uri().path().to_owned();
     let method = req.method().clone();
-    tracing::debug!(%method, uri = %req.uri(), "request");
+    // Client text, Go-quoted (`%q`) so it cannot forge log lines.
+    tracing::debug!(
+        method = %pod_introspect_kube::go_quote::quote(method.as_str()),
+        uri = %pod_introspect_kube::go_quote::quote(&req.uri().to_string()),
+        "request"
+    );
     let user = match authenticate(&shared, &req) {
         Ok(u) => u,
         Err(()) => return status_response(&Status::unauthorized()),
