@@ -299,6 +299,14 @@ pub struct DemoArgs {
     pub keep: Option<PathBuf>,
 }
 
+/// `--request-read-timeout`: a Go duration greater than zero.
+fn parse_read_timeout(value: &str) -> Result<std::time::Duration, String> {
+    match pod_introspect_kube::duration::parse(value)? {
+        d if d.is_zero() => Err("must be greater than 0 (e.g. 30s, 1m)".into()),
+        d => Ok(d),
+    }
+}
+
 /// `--log-format` values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum LogFormat {
@@ -364,9 +372,16 @@ pub struct ProxyArgs {
     /// `simulate --cluster`.
     #[arg(long, value_name = "DIR")]
     pub root: Option<PathBuf>,
-    /// Reject every method but GET, HEAD and OPTIONS with 403 (also with --disable-filter).
+    /// Reject with 403 every method but GET, HEAD and OPTIONS, and every upgrade request
+    /// (exec, attach, port-forward over SPDY or WebSocket, GET included); also with
+    /// --disable-filter.
     #[arg(long)]
     pub read_only: bool,
+    /// Time a client has to send a request: its headers (else the connection is closed) and,
+    /// counted from the headers, its whole body (else 408 and the API server request is
+    /// cancelled). Go duration (30s, 1m); kubectl proxy has no limit.
+    #[arg(long, default_value = "1m", value_parser = parse_read_timeout, value_name = "DURATION")]
+    pub request_read_timeout: std::time::Duration,
     /// Serve /healthz, /livez and /readyz (API server reachable) on this port for probes.
     #[arg(long, value_name = "PORT")]
     pub health_port: Option<u16>,

@@ -86,6 +86,7 @@ pub async fn run(args: ProxyArgs) -> Result<ExitCode> {
         router,
         www: args.www.clone(),
         upstream,
+        read_timeout: args.request_read_timeout,
     });
 
     let listener = match &args.unix_socket {

@@ -6,7 +6,8 @@
 //!
 //! 1. a path matching any `--reject-paths` pattern is refused;
 //! 2. a method matching any `--reject-methods` pattern is refused (`--read-only` adds: every
-//!    method but `GET`, `HEAD` and `OPTIONS`);
+//!    method but `GET`, `HEAD` and `OPTIONS`, and every upgrade request whatever its method:
+//!    exec, attach and port-forward tunnels open with a WebSocket `GET`);
 //! 3. the request is accepted only if its path matches an `--accept-paths` pattern **and** its
 //!    host matches an `--accept-hosts` pattern; otherwise it is refused.
 //!
@@ -142,6 +143,8 @@ pub enum Verdict {
     RejectedMethod,
     /// `--read-only` and the method is not GET, HEAD or OPTIONS.
     ReadOnly,
+    /// `--read-only` and the request asks for an upgrade (`Connection: Upgrade`).
+    ReadOnlyUpgrade,
     /// No `--accept-paths` pattern matched the path.
     PathNotAccepted,
     /// No `--accept-hosts` pattern matched the host.
@@ -162,6 +165,9 @@ impl fmt::Display for Verdict {
             Verdict::RejectedPath => "path matches --reject-paths",
             Verdict::RejectedMethod => "method matches --reject-methods",
             Verdict::ReadOnly => "method not allowed by --read-only",
+            Verdict::ReadOnlyUpgrade => {
+                "upgrade (exec, attach, port-forward) not allowed by --read-only"
+            }
             Verdict::PathNotAccepted => "path does not match --accept-paths",
             Verdict::HostNotAccepted => "host does not match --accept-hosts",
         })
@@ -214,6 +220,13 @@ impl Filter {
     /// Order: `--reject-paths`, `--reject-methods`, `--read-only`, `--accept-paths`,
     /// `--accept-hosts` (kubectl's order, with `--read-only` among the rejections).
     pub fn check(&self, method: &str, path: &str, host: &str) -> Verdict {
+        self.check_request(method, path, host, false)
+    }
+
+    /// [`Filter::check`] for a request that may ask to switch protocols: with `--read-only`, an
+    /// `upgrade` request ([`crate::proxy::forward::is_upgrade`]) is refused whatever its method,
+    /// since a WebSocket exec, attach or port-forward is a `GET` that writes to the pod.
+    pub fn check_request(&self, method: &str, path: &str, host: &str, upgrade: bool) -> Verdict {
         if let Some(p) = &self.patterns {
             if p.reject_paths.is_match(path) {
                 return Verdict::RejectedPath;
@@ -224,6 +237,9 @@ impl Filter {
         }
         if self.read_only && !READ_ONLY_METHODS.contains(&method) {
             return Verdict::ReadOnly;
+        }
+        if self.read_only && upgrade {
+            return Verdict::ReadOnlyUpgrade;
         }
         if let Some(p) = &self.patterns {
             if !p.accept_paths.is_match(path) {
@@ -539,6 +555,19 @@ mod tests {
             f.check("POST", "/api/v1/namespaces/a/pods/b/exec", "localhost"),
             RejectedPath
         );
+        // Every upgrade is refused, GET included (WebSocket exec, port-forward).
+        let pf = "/api/v1/namespaces/a/pods/b/portforward";
+        assert_eq!(
+            f.check_request("GET", pf, "localhost", true),
+            ReadOnlyUpgrade
+        );
+        assert_eq!(f.check_request("GET", pf, "localhost", false), Accept);
+        assert_eq!(
+            Filter::disabled(true).check_request("GET", pf, "evil", true),
+            ReadOnlyUpgrade
+        );
+        let open = Filter::new(&FilterFlags::default()).unwrap();
+        assert_eq!(open.check_request("GET", pf, "localhost", true), Accept);
         // --disable-filter keeps --read-only (the one place it is enforced), and nothing else.
         let f = Filter::disabled(true);
         assert_eq!(

@@ -27,7 +27,13 @@
 //! - API server errors are `502`/`503` with a Kubernetes `Status` body (kubectl: `500`, text).
 //! - A `401` re-reads the rotated ServiceAccount token and retries a body-less idempotent
 //!   request once.
-//! - Extra flags: `--kubeconfig`, `--root`, `--read-only`, `--health-port`, `--health-address`,
+//! - `--read-only` also refuses every upgrade request (a WebSocket exec is a `GET`).
+//! - Local limits kubectl proxy does not have: a header list over
+//!   [`forward::MAX_HEADER_LIST_BYTES`] is `431` (kubectl: `500` once its HTTP/2 transport
+//!   refuses it), and `--request-read-timeout` bounds reading a request (headers: the
+//!   connection is closed; body: `408`).
+//! - Extra flags: `--kubeconfig`, `--root`, `--read-only`, `--request-read-timeout`,
+//!   `--health-port`, `--health-address`,
 //!   `--log-format`, and a startup warning when the listener is reachable beyond loopback with
 //!   `--accept-hosts` that accept any host or `--disable-filter`.
 

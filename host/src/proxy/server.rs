@@ -159,12 +159,16 @@ async fn serve_connection(
     proxy: Arc<Proxy>,
     mut shutdown: watch::Receiver<bool>,
 ) {
+    let header_timeout = proxy.read_timeout;
     let svc = hyper::service::service_fn(move |req| {
         let proxy = proxy.clone();
         async move { Ok::<_, Infallible>(proxy.handle(req, peer).await.unwrap_or_else(|e| match e {})) }
     });
+    // Slow headers (slowloris) close the connection after `--request-read-timeout`; the body's
+    // deadline is the forwarder's (`RequestBody`).
     let conn = hyper::server::conn::http1::Builder::new()
         .timer(TokioTimer::new())
+        .header_read_timeout(header_timeout)
         .keep_alive(true)
         .serve_connection(TokioIo::new(io), svc)
         .with_upgrades();

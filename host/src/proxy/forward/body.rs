@@ -1,4 +1,7 @@
 //! The response body the proxy hands to hyper, and the access log line written when it ends.
+//!
+//! Every log line that carries text from the client (method, path, host) writes it through
+//! [`pod_introspect_kube::go_quote::quote`] (Go's `%q`), as Go programs log request data.
 
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -9,6 +12,7 @@ use bytes::Bytes;
 use http::{Method, Request, Response};
 use http_body::{Body, Frame, SizeHint};
 use hyper::body::Incoming;
+use pod_introspect_kube::go_quote::quote;
 
 use super::Peer;
 
@@ -152,10 +156,12 @@ impl Drop for AccessLog {
             .client
             .map(|a| a.to_string())
             .unwrap_or_else(|| "unix".into());
+        // Method and path come from the client: Go-quoted, so no byte of theirs can end the
+        // line or reach the terminal as a control sequence.
         tracing::info!(
             target: ACCESS_TARGET,
-            method = %self.method,
-            path = %self.path,
+            method = %quote(self.method.as_str()),
+            path = %quote(&self.path),
             status = self.status,
             bytes = self.bytes,
             duration_ms = self.start.elapsed().as_secs_f64() * 1000.0,

@@ -6,6 +6,43 @@
 use std::net::SocketAddr;
 
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use http::{Method, Uri};
+
+/// The largest header list the proxy forwards, in bytes counted as HTTP/2 counts
+/// `SETTINGS_MAX_HEADER_LIST_SIZE` (RFC 9113 §6.5.2: name length + value length + 32 per field,
+/// pseudo-headers included). A larger request is answered `431` locally ([`super::Proxy`]):
+/// Go's HTTP/2 transport refuses to send a list larger than the peer's limit, but hyper's sends
+/// it, and an API server then refuses it (hyper-based servers reset the whole connection,
+/// cutting every other client's watches). kube-apiserver accepts 1 MiB (Go
+/// `http.DefaultMaxHeaderBytes`, x/net/http2 `Server.maxHeaderListSize`) and so does
+/// `dev-cluster`; 64 KiB leaves room under every common server limit while far exceeding what
+/// any Kubernetes client sends (a bearer token is about 1 KiB).
+pub const MAX_HEADER_LIST_BYTES: usize = 64 * 1024;
+
+/// The size of the header list `method uri headers` makes on HTTP/2, as
+/// [`MAX_HEADER_LIST_BYTES`] counts it (`uri` absolute: `:scheme`, `:authority` and `:path`
+/// come from it).
+pub fn header_list_size(method: &Method, uri: &Uri, headers: &HeaderMap) -> usize {
+    const PER_FIELD: usize = 32;
+    let pseudo = [
+        (":method", method.as_str().len()),
+        (":scheme", uri.scheme_str().map_or(0, str::len)),
+        (
+            ":authority",
+            uri.authority().map_or(0, |a| a.as_str().len()),
+        ),
+        (
+            ":path",
+            uri.path_and_query().map_or(1, |p| p.as_str().len()),
+        ),
+    ];
+    let pseudo: usize = pseudo.iter().map(|(n, v)| n.len() + v + PER_FIELD).sum();
+    pseudo
+        + headers
+            .iter()
+            .map(|(n, v)| n.as_str().len() + v.len() + PER_FIELD)
+            .sum::<usize>()
+}
 
 /// Prepares a client's request headers for the API server: [`strip_hop_by_hop`] (keeping the
 /// upgrade headers of an upgrade request), no `Host` (the client sets the API server's), and
@@ -113,6 +150,19 @@ mod tests {
         assert_eq!(h.get(header::UPGRADE).unwrap(), "SPDY/3.1");
         assert_eq!(h.get(header::CONNECTION).unwrap(), "Upgrade");
         assert!(h.contains_key("x-stream-protocol-version"));
+    }
+
+    #[test]
+    fn header_list_size_counts_like_http2() {
+        let uri: Uri = "https://10.0.0.1:443/version?x=1".parse().unwrap();
+        let mut h = HeaderMap::new();
+        // :method GET (7+3+32) :scheme https (7+5+32) :authority (10+12+32) :path (5+12+32)
+        assert_eq!(header_list_size(&Method::GET, &uri, &h), 42 + 44 + 54 + 49);
+        h.insert(header::ACCEPT, HeaderValue::from_static("*/*"));
+        assert_eq!(
+            header_list_size(&Method::GET, &uri, &h),
+            189 + "accept".len() + 3 + 32
+        );
     }
 
     #[test]

@@ -20,6 +20,12 @@
 //!   server restarted), as Go's `http.Transport` retries idempotent requests.
 //! - A client's own `Authorization` header is forwarded unchanged and no token is added, as
 //!   client-go's bearer round-tripper does.
+//! - A header list over [`MAX_HEADER_LIST_BYTES`] is answered `431` (a `Status`) and never sent;
+//!   a request body not received within `--request-read-timeout` ([`RequestBody`]) is answered
+//!   `408` (a `Status`, `Connection: close`).
+//!
+//! As Go's server does before any handler: more than one `Host` is `400 Bad Request`, and the
+//! host judged by the filter is the target's authority when the target is absolute-form.
 //!
 //! [`Proxy::handle`] composes the steps, each in its own module: [`Router`] and [`Filter`]
 //! (`--read-only` is enforced there, and only there), [`headers`] (hop-by-hop headers, `Host`,
@@ -30,11 +36,14 @@
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
 
 use http::header::{self, HeaderValue};
 use http::{Request, Response, StatusCode};
 use http_body_util::Either;
 use hyper::body::Incoming;
+use pod_introspect_kube::go_quote::quote;
 
 use super::filter::Filter;
 use super::route::{Route, Router};
@@ -44,13 +53,17 @@ mod body;
 mod credentials;
 mod headers;
 mod replay;
+mod request_body;
 mod responses;
 mod static_files;
 mod upgrade;
 
 pub use body::{ACCESS_TARGET, AccessLog, ProxyBody};
-pub use headers::{is_upgrade, prepare_request, strip_hop_by_hop};
-pub use responses::{forbidden, status, text};
+pub use headers::{
+    MAX_HEADER_LIST_BYTES, header_list_size, is_upgrade, prepare_request, strip_hop_by_hop,
+};
+pub use request_body::{BodyTimeout, RequestBody, RequestBodyError};
+pub use responses::{forbidden, status, text, too_many_hosts};
 
 /// Everything a request needs; shared by all connections.
 #[derive(Debug)]
@@ -63,6 +76,9 @@ pub struct Proxy {
     pub www: Option<PathBuf>,
     /// The API server.
     pub upstream: Upstream,
+    /// `--request-read-timeout`: a request body must be read completely within this long of
+    /// its headers ([`RequestBody`]).
+    pub read_timeout: Duration,
 }
 
 /// Who sent a request, for `X-Forwarded-For` and logs (`None` on a unix socket).
@@ -87,6 +103,10 @@ impl Proxy {
         peer: Peer,
         log: &mut Option<Box<AccessLog>>,
     ) -> Response<ProxyBody> {
+        // Go's readRequest refuses a request with more than one Host header before any handler.
+        if req.headers().get_all(header::HOST).iter().nth(1).is_some() {
+            return too_many_hosts();
+        }
         let route = self.router.route(req.uri().path(), req.uri().query());
         match route {
             Route::BadRequest => text(
@@ -106,16 +126,29 @@ impl Proxy {
                 None => text(StatusCode::NOT_FOUND, "404 page not found\n"),
             },
             Route::Api { path, raw } => {
+                // The effective authority (RFC 9112 §3.2.2, Go's readRequest: `r.Host` is the
+                // URL's host for an absolute-form target, whatever the Host header says; kubectl's
+                // FilterServer matches `req.Host`). Routing already used the target's path.
                 let host = req
-                    .headers()
-                    .get(header::HOST)
-                    .and_then(|h| h.to_str().ok())
-                    .or_else(|| req.uri().authority().map(|a| a.as_str()))
+                    .uri()
+                    .authority()
+                    .map(|a| a.as_str())
+                    .or_else(|| {
+                        req.headers()
+                            .get(header::HOST)
+                            .and_then(|h| h.to_str().ok())
+                    })
                     .unwrap_or("");
                 let method = req.method().as_str();
-                let verdict = self.filter.check(method, &path, host);
+                let upgrade = is_upgrade(req.headers());
+                let verdict = self.filter.check_request(method, &path, host, upgrade);
                 if !verdict.accepted() {
-                    tracing::debug!(method, path = %path, host, "filter refused the request: {verdict}");
+                    tracing::debug!(
+                        method = %quote(method),
+                        path = %quote(&path),
+                        host = %quote(host),
+                        "filter refused the request: {verdict}"
+                    );
                     if let Some(l) = log.as_mut() {
                         l.note = Some(verdict.to_string());
                     }
@@ -158,13 +191,40 @@ impl Proxy {
             Ok(token) => token,
             Err(e) => return credentials::unavailable(&e),
         };
+        let size = header_list_size(&parts.method, &uri, &headers);
+        if size > MAX_HEADER_LIST_BYTES {
+            if let Some(l) = log.as_mut() {
+                l.note = Some(format!("header list of {size} bytes"));
+            }
+            return status(
+                StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+                "BadRequest",
+                format!(
+                    "the request headers are {size} bytes, more than the proxy forwards \
+                     ({MAX_HEADER_LIST_BYTES} bytes, counted as HTTP/2 does: name + value + 32 \
+                     per field); send smaller headers"
+                ),
+            );
+        }
         let again = replay::Replay::of(&parts.method, &uri, &headers, upgrade, &body);
+        let body = RequestBody::new(body, self.read_timeout);
+        let timed_out = body.timed_out();
         let first = replay::outgoing(parts.method, uri, headers, Either::Left(body));
-        let resp =
-            match replay::send(&self.upstream, first, upgrade, again, sent_token.as_ref()).await {
-                Ok(r) => r,
-                Err(e) => return self.bad_gateway(&e, log),
-            };
+        let sent = replay::send(&self.upstream, first, upgrade, again, sent_token.as_ref()).await;
+        if timed_out.load(Ordering::Acquire) {
+            let why = BodyTimeout(self.read_timeout).to_string();
+            if let Some(l) = log.as_mut() {
+                l.note = Some(why.clone());
+            }
+            let mut r = status(StatusCode::REQUEST_TIMEOUT, "Timeout", why);
+            r.headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            return r;
+        }
+        let resp = match sent {
+            Ok(r) => r,
+            Err(e) => return self.bad_gateway(&e, log),
+        };
         if upgrade && resp.status() == StatusCode::SWITCHING_PROTOCOLS {
             return upgrade::splice(client_upgrade, resp);
         }

@@ -13,6 +13,22 @@ pub fn forbidden() -> Response<ProxyBody> {
     text(StatusCode::FORBIDDEN, "Forbidden\n")
 }
 
+/// Go's answer to a request with more than one `Host` header: `net/http` `readRequest` refuses
+/// it (`too many Host headers`) before any handler, and `conn.serve` writes `400 Bad Request` as
+/// status and body with `Connection: close` (the reason stays in the server; this is what
+/// kubectl 1.32, built with go1.23.8, sends).
+pub fn too_many_hosts() -> Response<ProxyBody> {
+    let mut r = Response::new(ProxyBody::full(Bytes::from_static(b"400 Bad Request")));
+    *r.status_mut() = StatusCode::BAD_REQUEST;
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    r.headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    r
+}
+
 /// A `text/plain` response the way Go's `http.Error` writes it.
 pub fn text(code: StatusCode, body: &'static str) -> Response<ProxyBody> {
     let mut r = Response::new(ProxyBody::full(Bytes::from_static(body.as_bytes())));

@@ -59,7 +59,7 @@ pub use spec::{
 
 /// The body of a request to the API server: the client's streamed body, or nothing (retries,
 /// probes).
-pub type UpstreamBody = Either<Incoming, Empty<Bytes>>;
+pub type UpstreamBody = Either<crate::proxy::forward::RequestBody, Empty<Bytes>>;
 
 /// How long idle pooled connections to the API server are kept (Go's `http.Transport` default).
 pub const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(90);
