@@ -23,10 +23,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// A running `pod-introspect proxy` with its output captured.
-struct ProxyProcess {
+pub(crate) struct ProxyProcess {
     child: Child,
     /// What follows `Starting to serve on ` (HOST:PORT or the socket path).
-    serving: String,
+    pub(crate) serving: String,
     stdout: Arc<Mutex<String>>,
     stderr: Arc<Mutex<String>>,
 }
@@ -34,7 +34,7 @@ struct ProxyProcess {
 impl ProxyProcess {
     /// Starts `pod-introspect proxy ARGS` with `env` added, and waits (10 s at most) for the
     /// `Starting to serve on` line.
-    fn start(args: &[&str], env: &[(&str, String)]) -> ProxyProcess {
+    pub(crate) fn start(args: &[&str], env: &[(&str, String)]) -> ProxyProcess {
         let mut cmd = Command::new(HOST);
         cmd.arg("proxy")
             .args(args)
@@ -91,16 +91,16 @@ impl ProxyProcess {
         }
     }
 
-    fn addr(&self) -> SocketAddr {
+    pub(crate) fn addr(&self) -> SocketAddr {
         self.serving.parse().expect("HOST:PORT")
     }
 
-    fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr())
     }
 
     /// Everything it printed so far.
-    fn output(&self) -> String {
+    pub(crate) fn output(&self) -> String {
         format!(
             "{}{}",
             self.stdout.lock().unwrap(),
@@ -695,7 +695,7 @@ fn health_endpoints_and_graceful_shutdown() {
 
 /// A fake API server on plain HTTP: records request heads, answers `101` to upgrades and then
 /// echoes bytes, `200 {"ok":true}` to everything else.
-fn fake_upstream(rt: &tokio::runtime::Runtime) -> (SocketAddr, Arc<Mutex<Vec<String>>>) {
+pub(crate) fn fake_upstream(rt: &tokio::runtime::Runtime) -> (SocketAddr, Arc<Mutex<Vec<String>>>) {
     use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
     let seen = Arc::new(Mutex::new(Vec::new()));
     let listener = rt
