@@ -442,3 +442,69 @@ fn slow_requests_are_timed_out() {
         "{err}"
     );
 }
+
+#[test]
+fn dev_cluster_refuses_an_oversized_header_list_on_its_stream_only() {
+    use pod_introspect::proxy::{Upstream, UpstreamOptions, UpstreamSpec};
+    let cluster = Cluster::start(ClusterOptions::default());
+    let dir = admin_kubeconfig(&cluster);
+    let spec = UpstreamSpec::from_kubeconfig(&dir.path().join("kubeconfig")).unwrap();
+    cluster.rt.block_on(async {
+        // One pooled HTTP/2 connection to the emulator, as the proxy holds it.
+        let up = Upstream::new(&spec, &UpstreamOptions::default()).unwrap();
+        let request = |target: &str, big: usize| {
+            let mut req = http::Request::get(up.uri_for(target).unwrap());
+            if let Some(auth) = up.authorization().unwrap() {
+                req = req.header(http::header::AUTHORIZATION, auth);
+            }
+            if big > 0 {
+                req = req.header("x-big", "a".repeat(big));
+            }
+            req.body(http_body_util::Either::Right(Empty::new()))
+                .unwrap()
+        };
+        let within = Duration::from_secs(10);
+        let rv = cluster.api().resource_version();
+        let watch = tokio::time::timeout(
+            within,
+            up.send(request(
+                &format!("/api/v1/namespaces/default/pods?watch=true&resourceVersion={rv}"),
+                0,
+            )),
+        )
+        .await
+        .unwrap()
+        .expect("watch");
+        assert_eq!(watch.status(), 200);
+        assert_eq!(watch.version(), http::Version::HTTP_2);
+        let mut events = watch.into_body();
+
+        // Over kube-apiserver's 1 MiB: refused with 431 on its own stream.
+        let big = tokio::time::timeout(within, up.send(request("/version", (1 << 20) + 1024)))
+            .await
+            .unwrap()
+            .expect("an answer, not a connection error");
+        assert_eq!(big.status(), 431);
+        // Under it: served; then a plain request on the same connection.
+        let ok = up
+            .send(request("/version", 512 * 1024))
+            .await
+            .expect("512 KiB header");
+        assert_eq!(ok.status(), 200);
+        assert_eq!(up.send(request("/version", 0)).await.unwrap().status(), 200);
+
+        // The watch opened before is still delivering.
+        cluster.pod("default", "still-watched", &[]);
+        let mut seen = String::new();
+        while !seen.contains("still-watched") {
+            let frame = tokio::time::timeout(within, events.frame())
+                .await
+                .expect("an event within 10 s")
+                .expect("the watch is still open")
+                .expect("no stream error");
+            if let Some(d) = frame.data_ref() {
+                seen.push_str(&String::from_utf8_lossy(d));
+            }
+        }
+    });
+}

@@ -28,10 +28,12 @@ pub const MAX_HEADER_BYTES: usize = 1 << 20;
 
 /// HTTP/2 `SETTINGS_MAX_HEADER_LIST_SIZE` as Go advertises it for [`MAX_HEADER_BYTES`]
 /// (x/net/http2 `server.go` `maxHeaderListSize`: the limit plus 10 typical fields × 32 bytes
-/// of per-field overhead). hyper's default is 16 KiB, and hyper's h2 answers a header block
-/// over 1.25 × the limit with a connection-wide GOAWAY (its CONTINUATION-flood guard), so a
-/// stricter emulator cut every stream on the connection where kube-apiserver refuses one
-/// request; with Go's limit a larger list is refused on its own stream with `431`.
+/// of per-field overhead). hyper's default is 16 KiB, and h2 0.4 answers a header block that
+/// needs more CONTINUATION frames than about 1.25 × limit / frame size, or decodes to over
+/// 4 × the limit, with a connection-wide GOAWAY (its flood guards, not configurable), so a 64 KiB
+/// header cut every stream on the connection. With Go's limit a list over 1 MiB and up to about
+/// 1.25 MiB is refused with `431` on its own stream; only a larger block still ends the
+/// connection.
 pub const MAX_HEADER_LIST_SIZE: u32 = (MAX_HEADER_BYTES + 10 * 32) as u32;
 
 /// hyper's HTTP/1.1 read buffer: the header limit plus the 4096 bytes of slack Go's server
