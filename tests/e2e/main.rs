@@ -15,4 +15,5 @@ mod downward_volume;
 mod examples;
 mod kubectl;
 mod proxy;
+mod proxy_load;
 mod runtimes;

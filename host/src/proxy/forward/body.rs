@@ -10,6 +10,8 @@ use http::{Method, Request, Response};
 use http_body::{Body, Frame, SizeHint};
 use hyper::body::Incoming;
 
+use crate::proxy::upstream::UpstreamIncoming;
+
 use super::Peer;
 
 /// The tracing target of access log lines (`--log warn,access=info` shows them).
@@ -18,7 +20,7 @@ pub const ACCESS_TARGET: &str = "access";
 /// What a [`ProxyBody`] holds.
 pub(super) enum Kind {
     Full(Option<Bytes>),
-    Stream(Incoming),
+    Stream(UpstreamIncoming),
 }
 
 /// A response body: a small fixed body, or the API server's body forwarded frame by frame
@@ -46,7 +48,7 @@ impl ProxyBody {
     }
 
     /// The API server's body, streamed.
-    pub fn stream(body: Incoming) -> ProxyBody {
+    pub fn stream(body: UpstreamIncoming) -> ProxyBody {
         ProxyBody {
             kind: Kind::Stream(body),
             log: None,
