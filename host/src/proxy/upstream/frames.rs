@@ -4,7 +4,9 @@
 //! hyper's `client::conn::http2` does not expose the peer's stream limit, and the pool needs it
 //! to know when a connection is full (Go: `ClientConn.maxConcurrentStreams`, learned in
 //! `processSettings`, golang.org/x/net/http2 `transport.go`). [`Watched`] wraps the decrypted
-//! stream under hyper and follows the server's frame headers (9 bytes each, §4.1); it reads only
+//! stream under hyper (before its first `SETTINGS`: Go's `initialMaxConcurrentStreams` 100; a
+//! first `SETTINGS` without the limit: Go's `defaultMaxConcurrentStreams` 1000) and follows the
+//! server's frame headers (9 bytes each, §4.1); it reads only
 //! `SETTINGS` payloads, and never alters a byte.
 
 use std::io;
@@ -68,6 +70,8 @@ struct Parser {
     entry: [u8; 6],
     entry_have: usize,
     limit_seen: bool,
+    /// Whether the server's first `SETTINGS` were read.
+    first_done: bool,
 }
 
 impl Parser {
@@ -123,13 +127,13 @@ impl Parser {
     }
 
     fn end_frame(&mut self, peer: &PeerState) {
-        // The first SETTINGS without a limit means "unlimited": Go then uses its default.
-        if self.settings
-            && !self.limit_seen
-            && peer.max_streams.load(Ordering::Relaxed) == INITIAL_MAX_STREAMS
-        {
-            peer.max_streams
-                .store(DEFAULT_MAX_STREAMS, Ordering::Relaxed);
+        // The first SETTINGS without a limit mean "unlimited": Go then uses its default.
+        if self.settings && !self.first_done {
+            self.first_done = true;
+            if !self.limit_seen {
+                peer.max_streams
+                    .store(DEFAULT_MAX_STREAMS, Ordering::Relaxed);
+            }
         }
         self.have = 0;
         self.settings = false;
@@ -242,5 +246,9 @@ mod tests {
         let mut p = Parser::default();
         p.feed(&frame(SETTINGS, 0, &[]), &peer);
         assert_eq!(peer.max_streams(), DEFAULT_MAX_STREAMS);
+        // Later SETTINGS without the key keep the value in force.
+        p.feed(&frame(SETTINGS, 0, &[0, 3, 0, 0, 0, 100]), &peer);
+        p.feed(&frame(SETTINGS, 0, &[0, 4, 0, 0, 0xff, 0xff]), &peer);
+        assert_eq!(peer.max_streams(), 100);
     }
 }
