@@ -15,5 +15,6 @@ mod downward_volume;
 mod examples;
 mod kubectl;
 mod proxy;
+mod proxy_h2;
 mod proxy_load;
 mod runtimes;

@@ -12,20 +12,35 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-/// A running `pod-introspect proxy --root` for `pod`, its stderr captured.
-struct Proxy {
+/// A running `pod-introspect proxy`, its stderr captured.
+pub(crate) struct Proxy {
     child: Child,
-    addr: String,
-    stderr: Arc<Mutex<String>>,
+    /// HOST:PORT it serves on.
+    pub(crate) addr: String,
+    pub(crate) stderr: Arc<Mutex<String>>,
 }
 
 impl Proxy {
+    /// `pod-introspect proxy --port=0 --root` for `pod`, in-cluster env set.
     fn start(pod: &InClusterPod) -> Proxy {
+        let root = pod.root.path().to_str().unwrap();
+        Proxy::with_args(
+            &["--root", root],
+            &[
+                ("KUBERNETES_SERVICE_HOST", pod.addr.ip().to_string()),
+                ("KUBERNETES_SERVICE_PORT", pod.addr.port().to_string()),
+            ],
+        )
+    }
+
+    /// `pod-introspect proxy --port=0 ARGS` with `env`; waits 10 s at most for its startup line.
+    pub(crate) fn with_args(args: &[&str], env: &[(&str, String)]) -> Proxy {
         let mut child = Command::new(HOST)
-            .args(["proxy", "--port=0", "--root"])
-            .arg(pod.root.path())
-            .env("KUBERNETES_SERVICE_HOST", pod.addr.ip().to_string())
-            .env("KUBERNETES_SERVICE_PORT", pod.addr.port().to_string())
+            .args(["proxy", "--port=0"])
+            .args(args)
+            .env_remove("KUBERNETES_SERVICE_HOST")
+            .env_remove("KUBERNETES_SERVICE_PORT")
+            .envs(env.iter().map(|(k, v)| (k, v)))
             .env_remove("POD_INTROSPECT_LOG")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -77,7 +92,7 @@ impl Drop for Proxy {
 
 /// Sends `GET path` on a new connection and reads the response head (10 s at most); returns the
 /// status and the connection (positioned after the head) with any body bytes already read.
-async fn open(addr: &str, path: &str) -> (u16, TcpStream, Vec<u8>) {
+pub(crate) async fn open(addr: &str, path: &str) -> (u16, TcpStream, Vec<u8>) {
     let mut s = TcpStream::connect(addr)
         .await
         .expect("connect to the proxy");
@@ -105,7 +120,7 @@ async fn open(addr: &str, path: &str) -> (u16, TcpStream, Vec<u8>) {
 
 /// Reads `s` until `needle` appeared (in `seen` or later), 20 s at most; false if the stream
 /// ended first.
-async fn delivers(s: &mut TcpStream, mut seen: Vec<u8>, needle: &[u8]) -> bool {
+pub(crate) async fn delivers(s: &mut TcpStream, mut seen: Vec<u8>, needle: &[u8]) -> bool {
     tokio::time::timeout(Duration::from_secs(20), async {
         loop {
             if seen.windows(needle.len()).any(|w| w == needle) {
