@@ -14,7 +14,8 @@
 //!   requests that arrive meanwhile wait for that dial and share its failure (Go's `dialCall`),
 //!   so an outage costs one connect per burst, not one per request;
 //! - a connection is dropped from the pool only when it closed (EOF, `GOAWAY` drained, I/O
-//!   error); its failure fails only the requests on it. A stream's own error (`RST_STREAM`,
+//!   error) or had no stream for [`POOL_IDLE_TIMEOUT`] (Go's `IdleConnTimeout`, 90 s); a
+//!   connection's failure fails only the requests on it. A stream's own error (`RST_STREAM`,
 //!   refused stream) fails only that request.
 
 use std::fmt;
@@ -22,6 +23,7 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
+use std::time::Instant;
 
 use bytes::Bytes;
 use http::{Request, Response, Version};
@@ -33,7 +35,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 
 use super::connector::Connector;
 use super::frames::{PeerState, Watched};
-use super::{H2_CONNECTION_WINDOW, H2_STREAM_WINDOW, UpstreamBody};
+use super::{H2_CONNECTION_WINDOW, H2_STREAM_WINDOW, POOL_IDLE_TIMEOUT, UpstreamBody};
 
 /// Why a request to the API server failed.
 #[derive(Debug)]
@@ -124,7 +126,9 @@ struct Slot(Arc<Conn>);
 
 impl Drop for Slot {
     fn drop(&mut self) {
-        self.0.active.fetch_sub(1, Ordering::Relaxed);
+        if self.0.active.fetch_sub(1, Ordering::Relaxed) == 1 {
+            *self.0.idle_since.lock().unwrap() = Some(Instant::now());
+        }
     }
 }
 
@@ -133,6 +137,8 @@ struct Conn {
     send: http2::SendRequest<UpstreamBody>,
     active: AtomicUsize,
     peer: Arc<PeerState>,
+    /// When its last stream ended (`None` while streams are open).
+    idle_since: Mutex<Option<Instant>>,
 }
 
 impl Conn {
@@ -148,7 +154,21 @@ impl Conn {
                 (n < max).then_some(n + 1)
             })
             .ok()
-            .map(|_| Slot(self.clone()))
+            .map(|_| {
+                *self.idle_since.lock().unwrap() = None;
+                Slot(self.clone())
+            })
+    }
+
+    /// Closed, or without streams for [`POOL_IDLE_TIMEOUT`] (dropping it closes it).
+    fn expired(&self, now: Instant) -> bool {
+        self.send.is_closed()
+            || (self.active.load(Ordering::Relaxed) == 0
+                && self
+                    .idle_since
+                    .lock()
+                    .unwrap()
+                    .is_some_and(|t| now.duration_since(t) >= POOL_IDLE_TIMEOUT))
     }
 }
 
@@ -190,7 +210,8 @@ impl H2Pool {
 
     fn pick(&self) -> Option<Slot> {
         let mut conns = self.conns.lock().unwrap();
-        conns.retain(|c| !c.send.is_closed());
+        let now = Instant::now();
+        conns.retain(|c| !c.expired(now));
         conns.iter().find_map(|c| c.take())
     }
 
@@ -275,6 +296,7 @@ impl H2Pool {
             send,
             active: AtomicUsize::new(0),
             peer,
+            idle_since: Mutex::new(None),
         })))
     }
 }
