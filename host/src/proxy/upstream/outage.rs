@@ -4,6 +4,7 @@
 //! request flooded the log: 4,937 lines in one outage.)
 
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 /// The shortest time between two outage lines.
@@ -21,12 +22,15 @@ struct State {
 #[derive(Debug, Default)]
 pub struct OutageLog {
     state: Mutex<State>,
+    /// Whether `state` counts failures (checked without the lock on every answered request).
+    failing: AtomicBool,
 }
 
 impl OutageLog {
     /// Counts a failed request; the line to log now, if any.
     pub fn failed(&self, now: Instant, why: &str) -> Option<String> {
         let mut s = self.state.lock().unwrap();
+        self.failing.store(true, Ordering::Relaxed);
         s.total += 1;
         s.unlogged += 1;
         match s.last_line {
@@ -53,7 +57,11 @@ impl OutageLog {
 
     /// A request got an answer; the line to log if that ends an outage.
     pub fn succeeded(&self) -> Option<String> {
+        if !self.failing.load(Ordering::Relaxed) {
+            return None;
+        }
         let mut s = self.state.lock().unwrap();
+        self.failing.store(false, Ordering::Relaxed);
         if s.total == 0 {
             return None;
         }

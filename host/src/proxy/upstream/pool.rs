@@ -20,7 +20,7 @@
 
 use std::fmt;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Instant;
@@ -183,6 +183,8 @@ pub(super) struct H2Pool {
     dialling: tokio::sync::Mutex<LastDial>,
     /// Dials finished so far.
     dials: AtomicU64,
+    /// A dial found that the server chose HTTP/1.1.
+    not_h2: AtomicBool,
 }
 
 /// What [`H2Pool::send`] found.
@@ -200,6 +202,7 @@ impl H2Pool {
             conns: Mutex::new(Vec::new()),
             dialling: tokio::sync::Mutex::new(None),
             dials: AtomicU64::new(0),
+            not_h2: AtomicBool::new(false),
         }
     }
 
@@ -226,6 +229,9 @@ impl H2Pool {
             None => {
                 let seen = self.dials.load(Ordering::Acquire);
                 let mut last = self.dialling.lock().await;
+                if self.not_h2.load(Ordering::Relaxed) {
+                    return Ok(Sent::NotH2(req));
+                }
                 match self.pick() {
                     Some(s) => s,
                     None => {
@@ -246,7 +252,10 @@ impl H2Pool {
                                 self.conns.lock().unwrap().push(conn);
                                 slot
                             }
-                            Ok(None) => return Ok(Sent::NotH2(req)),
+                            Ok(None) => {
+                                self.not_h2.store(true, Ordering::Relaxed);
+                                return Ok(Sent::NotH2(req));
+                            }
                             Err(why) => {
                                 *last = Some(why.clone());
                                 return Err(SendError::Connect(why));
