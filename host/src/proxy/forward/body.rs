@@ -14,6 +14,8 @@ use http_body::{Body, Frame, SizeHint};
 use hyper::body::Incoming;
 use pod_introspect_kube::go_quote::quote;
 
+use crate::proxy::upstream::UpstreamIncoming;
+
 use super::Peer;
 
 /// The tracing target of access log lines (`--log warn,access=info` shows them).
@@ -22,7 +24,7 @@ pub const ACCESS_TARGET: &str = "access";
 /// What a [`ProxyBody`] holds.
 pub(super) enum Kind {
     Full(Option<Bytes>),
-    Stream(Incoming),
+    Stream(UpstreamIncoming),
 }
 
 /// A response body: a small fixed body, or the API server's body forwarded frame by frame
@@ -50,7 +52,7 @@ impl ProxyBody {
     }
 
     /// The API server's body, streamed.
-    pub fn stream(body: Incoming) -> ProxyBody {
+    pub fn stream(body: UpstreamIncoming) -> ProxyBody {
         ProxyBody {
             kind: Kind::Stream(body),
             log: None,

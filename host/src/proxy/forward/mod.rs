@@ -235,11 +235,11 @@ impl Proxy {
 
     fn bad_gateway(
         &self,
-        e: &hyper_util::client::legacy::Error,
+        e: &super::upstream::SendError,
         log: &mut Option<Box<AccessLog>>,
     ) -> Response<ProxyBody> {
         let why = error_chain(e);
-        tracing::warn!(upstream = %self.upstream.origin, "error reaching the API server: {why}");
+        self.upstream.report_failure(&why);
         if let Some(l) = log.as_mut() {
             l.note = Some(why.clone());
         }

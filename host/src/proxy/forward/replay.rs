@@ -11,9 +11,8 @@ use http::{Method, Request, Response, StatusCode, Uri, Version};
 use http_body::Body as _;
 use http_body_util::{Either, Empty};
 use hyper::body::Incoming;
-use hyper_util::client::legacy::Error as ClientError;
 
-use crate::proxy::upstream::{Upstream, UpstreamBody, error_chain};
+use crate::proxy::upstream::{SendError, Upstream, UpstreamBody, UpstreamIncoming, error_chain};
 
 /// What is needed to send a body-less idempotent request again.
 pub(super) struct Replay {
@@ -81,7 +80,7 @@ pub(super) async fn send(
     upgrade: bool,
     replay: Option<Replay>,
     sent_token: Option<&HeaderValue>,
-) -> Result<Response<Incoming>, ClientError> {
+) -> Result<Response<UpstreamIncoming>, SendError> {
     let result = if upgrade {
         upstream.send_upgrade(req).await
     } else {

@@ -3,11 +3,11 @@
 //! spliced byte for byte (apimachinery `pkg/util/proxy/upgradeaware.go`).
 
 use http::Response;
-use hyper::body::Incoming;
 use hyper::upgrade::OnUpgrade;
 use hyper_util::rt::TokioIo;
 
 use super::body::ProxyBody;
+use crate::proxy::upstream::UpstreamIncoming;
 
 /// Answers the client with the API server's `101` (headers as sent) and, in a task, copies bytes
 /// both ways between the two upgraded connections until either side closes. `client` is the
@@ -15,7 +15,7 @@ use super::body::ProxyBody;
 /// passed on).
 pub(super) fn splice(
     client: Option<OnUpgrade>,
-    mut resp: Response<Incoming>,
+    mut resp: Response<UpstreamIncoming>,
 ) -> Response<ProxyBody> {
     let upstream_upgrade = hyper::upgrade::on(&mut resp);
     if let Some(client_upgrade) = client {

@@ -20,22 +20,29 @@
 //!   guests' outbound sender: re-read when it changes, the last good bundle kept while a changed
 //!   file cannot be used, fail closed when none was ever good. IP literals are verified against
 //!   IP SANs (kube-rs `Config::incluster()`).
-//! - **Pool.** hyper-util's legacy `Client` over our TLS connector: ALPN `h2` then `http/1.1`,
-//!   so one multiplexed HTTP/2 connection when the API server offers it (as client-go), idle
-//!   connections kept 90 s. Upgrade requests (exec/attach/port-forward) use a second client that
+//! - **Pool.** ALPN `h2` then `http/1.1` over our TLS connector. When the API server offers
+//!   HTTP/2 (as client-go uses it), [`pool`] multiplexes requests over as many connections as
+//!   the server's `SETTINGS_MAX_CONCURRENT_STREAMS` require, as Go's transport does, so
+//!   long-lived watches never starve short requests. Otherwise (and for `http://` servers)
+//!   hyper-util's legacy `Client` keeps HTTP/1.1 connections alive, idle ones 90 s. Upgrade requests (exec/attach/port-forward) use a second client that
 //!   offers only `http/1.1` (kubectl `makeUpgradeTransport`: HTTP/2 cannot carry `Upgrade`).
 
 //!
 //! Modules: [`spec`] (what the proxy is told), [`auth`] (the token), [`tls`] (trust),
-//! [`connector`] (TCP + TLS); [`Upstream`] composes them into the two clients.
+//! [`connector`] (TCP + TLS), [`pool`] and [`frames`] (the HTTP/2 connections); [`Upstream`]
+//! composes them.
 
 mod auth;
 mod connector;
+mod frames;
+mod outage;
+mod pool;
 mod spec;
 mod tls;
 
 use std::fmt;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -49,9 +56,12 @@ use pod_introspect_kube::incluster::TokenError;
 
 use auth::Auth;
 use connector::Connector;
+use pool::{H2Pool, Sent};
 use tls::TlsState;
 
 pub use connector::UpstreamStream;
+pub use outage::OUTAGE_LOG_INTERVAL;
+pub use pool::{SendError, UpstreamIncoming};
 pub(crate) use spec::parse_server;
 pub use spec::{
     CaSource, ClientIdentity, Credentials, UpstreamError, UpstreamSpec, location_message,
@@ -89,8 +99,13 @@ pub struct Upstream {
     authority: http::uri::Authority,
     path_prefix: String,
     pool: Client<Connector, UpstreamBody>,
+    /// HTTP/2 connections (`https://` servers until one answers ALPN with HTTP/1.1).
+    h2: Option<H2Pool>,
+    /// Set when the server chose HTTP/1.1: [`Upstream::send`] then uses `pool`.
+    h1_only: AtomicBool,
     upgrades: Client<Connector, UpstreamBody>,
     auth: Auth,
+    outage: outage::OutageLog,
     /// For logs.
     pub origin: String,
 }
@@ -153,13 +168,17 @@ impl Upstream {
             String::new()
         };
         let auth = Auth::new(&spec.credentials)?;
+        let h2 = (scheme == http::uri::Scheme::HTTPS).then(|| H2Pool::new(connector(false)));
         Ok(Upstream {
             scheme,
             authority,
             path_prefix,
             pool,
+            h2,
+            h1_only: AtomicBool::new(false),
             upgrades,
             auth,
+            outage: outage::OutageLog::default(),
             origin: spec.origin.clone(),
         })
     }
@@ -192,20 +211,62 @@ impl Upstream {
         self.auth.refresh_after_401(sent)
     }
 
-    /// Sends a request through the pool (HTTP/2 when negotiated, else HTTP/1.1 keep-alive).
+    /// Sends a request through the pools (HTTP/2 when negotiated, else HTTP/1.1 keep-alive).
     pub async fn send(
         &self,
         req: Request<UpstreamBody>,
-    ) -> Result<Response<Incoming>, hyper_util::client::legacy::Error> {
-        self.pool.request(req).await
+    ) -> Result<Response<UpstreamIncoming>, SendError> {
+        let req = match &self.h2 {
+            Some(h2) if !self.h1_only.load(Ordering::Relaxed) => {
+                let uri = req.uri().clone();
+                match h2.send(req, &uri).await? {
+                    Sent::Response(r) => {
+                        self.report_answer();
+                        return Ok(r);
+                    }
+                    Sent::NotH2(req) => {
+                        tracing::debug!("the API server chose HTTP/1.1");
+                        self.h1_only.store(true, Ordering::Relaxed);
+                        req
+                    }
+                }
+            }
+            _ => req,
+        };
+        let resp = self.pool.request(req).await.map_err(SendError::Client)?;
+        Ok(resp.map(UpstreamIncoming::plain))
+    }
+
+    /// Counts a request that could not reach the API server and logs the outage, aggregated
+    /// (see [`OUTAGE_LOG_INTERVAL`]). `why` is the error chain (never holds the token).
+    pub fn report_failure(&self, why: &str) {
+        if let Some(line) = self.outage.failed(std::time::Instant::now(), why) {
+            tracing::warn!(upstream = %self.origin, "{line}");
+        }
+    }
+
+    fn report_answer(&self) {
+        if let Some(line) = self.outage.succeeded() {
+            tracing::warn!(upstream = %self.origin, "{line}");
+        }
+    }
+
+    /// How many HTTP/2 connections to the API server are open.
+    pub fn h2_connections(&self) -> usize {
+        self.h2.as_ref().map_or(0, H2Pool::connections)
     }
 
     /// Sends an `Upgrade` request over a fresh HTTP/1.1 connection.
     pub async fn send_upgrade(
         &self,
         req: Request<UpstreamBody>,
-    ) -> Result<Response<Incoming>, hyper_util::client::legacy::Error> {
-        self.upgrades.request(req).await
+    ) -> Result<Response<UpstreamIncoming>, SendError> {
+        let resp = self
+            .upgrades
+            .request(req)
+            .await
+            .map_err(SendError::Client)?;
+        Ok(resp.map(UpstreamIncoming::plain))
     }
 
     /// Readiness probe: `GET /version` (readable by everyone, `system:public-info-viewer`)
