@@ -46,14 +46,13 @@ pub struct Router {
 
 impl Router {
     /// `api_prefix` (`--api-prefix`, default `/`) and `static_prefix` (`--www-prefix`, only when
-    /// `--www` is set); a missing trailing `/` is added, as kubectl's `Complete` does.
+    /// `--www` is set); a missing trailing `/` is added, as kubectl's `Complete` does. Each is
+    /// cleaned like a request path first (`//` is `/`, `/a//b/../c` is `/a/c/`): every request
+    /// path is cleaned before it is matched, so an unclean prefix could never match, and its
+    /// subtree redirect would loop (`/` → `//` → `/`).
     pub fn new(api_prefix: &str, static_prefix: Option<&str>) -> Router {
         let slash = |p: &str| {
-            let mut p = if p.starts_with('/') {
-                p.to_string()
-            } else {
-                format!("/{p}")
-            };
+            let mut p = gopath::clean_url_path(p).into_owned();
             if !p.ends_with('/') {
                 p.push('/');
             }
@@ -222,5 +221,21 @@ mod tests {
         let r = Router::new("/k8s-api/", Some("/static/"));
         assert_eq!(r.route("/static", None), Route::Redirect("/static/".into()));
         assert_eq!(r.route("/other", None), Route::NotFound);
+    }
+
+    /// Found by fuzz/fuzz_targets/proxy_route.rs: with `--api-prefix=//` the subtree redirect
+    /// sent `/` to `//`, whose clean form is `/` again: a redirect loop. A prefix is a path
+    /// and is cleaned like one, so `//` is `/` and `/a//b/../c` is `/a/c/`.
+    #[test]
+    fn prefixes_are_clean_so_redirects_end() {
+        let r = Router::new("//", None);
+        assert_eq!(r.api_prefix(), "/");
+        assert_eq!(r.route("/", None), api("/", "/"));
+        assert_eq!(r.route("//", None), Route::Redirect("/".into()));
+        let r = Router::new("/a//b/../c", Some("/s/./t//"));
+        assert_eq!(r.api_prefix(), "/a/c/");
+        assert_eq!(r.route("/a/c", None), Route::Redirect("/a/c/".into()));
+        assert_eq!(r.route("/a/c/x", None), api("/x", "/x"));
+        assert_eq!(r.route("/s/t/f", None), Route::Static { rel: "f".into() });
     }
 }
