@@ -1,6 +1,7 @@
 //! Quantities and divisors (guest/kube `quantity`). Round trip: a quantity that parses prints
 //! (apimachinery `String()`) to text that parses to an equal quantity with the same text;
-//! divisor validation and the kubelet's division never panic, and a valid divisor of a
+//! `value()` is `milli_value()` rounded once more; divisor validation and the kubelet's
+//! division never panic, and a valid divisor of a
 //! non-negative quantity gives a non-negative result.
 #![no_main]
 
@@ -28,7 +29,13 @@ fuzz_target!(|data: &[u8]| {
         .unwrap_or_else(|e| panic!("{q_text:?} printed as {printed:?}, which does not parse: {e}"));
     assert_eq!(again, q, "{q_text:?} printed as {printed:?}");
     assert_eq!(again.to_string(), printed, "{q_text:?}");
-    let _ = (q.value(), q.milli_value());
+    // Both round away from zero, so unless the thousandths saturate, the whole units are
+    // the thousandths rounded away from zero again.
+    let (value, milli) = (q.value(), q.milli_value());
+    if milli != i64::MAX && milli != i64::MIN {
+        let whole = milli.unsigned_abs().div_ceil(1000) as i64;
+        assert_eq!(value, if milli < 0 { -whole } else { whole }, "{q_text:?}");
+    }
     let Ok(d) = Quantity::parse(d_text) else {
         return;
     };
