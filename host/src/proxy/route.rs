@@ -33,7 +33,8 @@ pub enum Route {
     Redirect(String),
     /// `404 page not found`.
     NotFound,
-    /// `400 Bad Request`: the path has an invalid percent escape (as Go's URL parser).
+    /// `400 Bad Request`: the path has an invalid percent escape or does not start with `/` (as
+    /// Go's URL parser).
     BadRequest,
 }
 
@@ -70,7 +71,12 @@ impl Router {
     }
 
     /// Routes a request target's path (`raw_path`, escaped, as on the request line) and query.
+    /// A path that does not start with `/` (`*`, `%2F`, empty) is [`Route::BadRequest`], as Go's
+    /// `url.ParseRequestURI` refuses it.
     pub fn route(&self, raw_path: &str, query: Option<&str>) -> Route {
+        if !raw_path.starts_with('/') {
+            return Route::BadRequest;
+        }
         let Some(decoded) = percent::path_unescape(raw_path) else {
             return Route::BadRequest;
         };
@@ -237,5 +243,17 @@ mod tests {
         assert_eq!(r.route("/a/c", None), Route::Redirect("/a/c/".into()));
         assert_eq!(r.route("/a/c/x", None), api("/x", "/x"));
         assert_eq!(r.route("/s/t/f", None), Route::Static { rel: "f".into() });
+    }
+
+    /// Found by fuzz/fuzz_targets/proxy_route.rs: the request target `%2F` was routed to the
+    /// API as `/`, with `%2F` (no leading `/`) as the path to forward. Go's
+    /// `url.ParseRequestURI` refuses a target that is not `/`-rooted: 400.
+    #[test]
+    fn a_path_that_is_not_rooted_is_a_bad_request() {
+        let r = Router::new("/", None);
+        assert_eq!(r.route("%2F", None), Route::BadRequest);
+        assert_eq!(r.route("api/v1/pods", None), Route::BadRequest);
+        assert_eq!(r.route("", None), Route::BadRequest);
+        assert_eq!(r.route("/%2F", None), Route::Redirect("/".into()));
     }
 }
