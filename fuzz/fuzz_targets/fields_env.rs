@@ -17,7 +17,11 @@ fuzz_target!(|data: &[u8]| {
     }
     for m in &mappings {
         let printed = m.to_string();
-        assert_eq!(parse_fields(&printed), (vec![m.clone()], vec![]), "{printed:?}");
+        assert_eq!(
+            parse_fields(&printed),
+            (vec![m.clone()], vec![]),
+            "{printed:?}"
+        );
     }
     let joined: Vec<String> = mappings.iter().map(ToString::to_string).collect();
     assert_eq!(parse_fields(&joined.join(",")), (mappings.clone(), vec![]));

@@ -11,11 +11,16 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     assert_eq!(unquote(&quote(text)).as_deref(), Ok(text.as_bytes()));
-    if let Ok(bytes) = unquote(text) {
-        if let Ok(value) = std::str::from_utf8(&bytes) {
-            assert_eq!(unquote(&quote(value)).as_deref(), Ok(value.as_bytes()));
+    match unquote(text) {
+        Ok(bytes) => {
+            if let Ok(value) = std::str::from_utf8(&bytes) {
+                assert_eq!(unquote(&quote(value)).as_deref(), Ok(value.as_bytes()));
+            }
         }
-    } else if let Err(e) = unquote(text) {
-        assert!(e.offset <= text.len(), "offset {} beyond the input", e.offset);
+        Err(e) => assert!(
+            e.offset <= text.len(),
+            "offset {} beyond the input",
+            e.offset
+        ),
     }
 });

@@ -41,7 +41,10 @@ fn check_route(router: &Router, path: &str, query: Option<&str>, hops: usize) ->
     let route = router.route(path, query);
     match &route {
         Route::Api { path: decoded, raw } => {
-            assert!(decoded.starts_with('/') && raw.starts_with('/'), "{route:?}");
+            assert!(
+                decoded.starts_with('/') && raw.starts_with('/'),
+                "{route:?}"
+            );
             assert_eq!(
                 percent::path_unescape(raw).as_deref(),
                 Some(decoded.as_str()),

@@ -16,7 +16,11 @@ fuzz_target!(|data: &[u8]| {
                 unreachable!()
             };
             let printed = render(&watch_event(*kind, object), false);
-            assert_eq!(parse_line(printed.as_bytes()), Ok(event.clone()), "{printed}");
+            assert_eq!(
+                parse_line(printed.as_bytes()),
+                Ok(event.clone()),
+                "{printed}"
+            );
         }
         Ok(WatchLine::Error { code, body }) => {
             if let Some(status) = Status::parse(body.as_bytes(), code) {

@@ -97,6 +97,10 @@ mod tests {
             parse_line(br#"{"type":"GONE"}"#),
             Err(r#"unknown watch event type "GONE""#.into())
         );
-        assert!(parse_line(b"{").unwrap_err().starts_with("watch event is not JSON: "));
+        assert!(
+            parse_line(b"{")
+                .unwrap_err()
+                .starts_with("watch event is not JSON: ")
+        );
     }
 }
