@@ -254,8 +254,30 @@ impl Kubeconfig {
     }
 }
 
+/// `s` as a YAML double-quoted scalar (YAML 1.2 §7.3.1) that reads back as `s`: `"` and `\\`
+/// escaped, and every character YAML does not allow raw (outside `c-printable`: C0 and C1
+/// controls, DEL, U+FFFE, U+FFFF) or reads as a line break or byte-order mark (`\n`, `\r`, U+0085,
+/// U+2028, U+2029, U+FEFF) written as a `\xNN`, `\uNNNN` or `\UNNNNNNNN` escape.
 fn quote(s: &str) -> String {
-    serde_json::to_string(s).unwrap_or_default()
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        let cp = u32::from(c);
+        let raw = matches!(cp, 0x20..=0x7e | 0xa0..=0xd7ff | 0xe000..=0xfffd | 0x10000..)
+            && !matches!(c, '"' | '\\' | '\u{2028}' | '\u{2029}' | '\u{feff}');
+        match c {
+            _ if raw => out.push(c),
+            '"' | '\\' => {
+                out.push('\\');
+                out.push(c);
+            }
+            _ if cp <= 0xff => out.push_str(&format!("\\x{cp:02x}")),
+            _ if cp <= 0xffff => out.push_str(&format!("\\u{cp:04x}")),
+            _ => out.push_str(&format!("\\U{cp:08x}")),
+        }
+    }
+    out.push('"');
+    out
 }
 
 /// Renders a kubeconfig: cluster [`CLUSTER_NAME`] at `server` trusting `ca_pem`
@@ -285,6 +307,20 @@ pub fn render(server: &str, ca_pem: &str, user: &str, token: &str, namespace: &s
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by fuzz/fuzz_targets/kubeconfig.rs: a DEL in the server made render write a YAML
+    /// double-quoted scalar with a raw U+007F, which YAML does not allow, so parse refused it.
+    /// Every character YAML 1.2 does not print raw (c-printable) must be escaped.
+    #[test]
+    fn render_escapes_what_yaml_does_not_allow_raw() {
+        let odd = "\u{7f}\u{80}\u{85}\u{9f}\u{a0}\u{2028}\u{2029}\u{feff}\u{fffe}\u{ffff}\u{0}\t\n\"\\é😀";
+        let text = render("\u{7f}", "ca", "admin", odd, odd);
+        assert!(text.contains(r#"server: "\x7f""#), "{text}");
+        let k = Kubeconfig::parse(&text, Path::new("/kube")).unwrap();
+        assert_eq!(k.server, "\u{7f}");
+        assert_eq!(k.token.as_deref(), Some(odd));
+        assert_eq!(k.namespace, odd);
+    }
 
     #[test]
     fn renders_parseable_yaml() {

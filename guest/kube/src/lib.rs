@@ -18,6 +18,7 @@
 //! - [`cli_output`]: the JSON and messages the command lines print (host `info`/`api` and the
 //!   guest's `wasi:cli/run` alike).
 //! - [`status`]: the API server's `Status` error body, written and read.
+//! - [`watch`]: one line of a watch response, read.
 //! - [`names`]: apimachinery's name and label validation, with the API server's messages.
 //! - [`percent`], [`gopath`], [`duration`]: Go's URL unescaping, `path.Clean` and
 //!   `time.ParseDuration`.
@@ -40,3 +41,4 @@ pub mod names;
 pub mod percent;
 pub mod quantity;
 pub mod status;
+pub mod watch;

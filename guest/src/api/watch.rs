@@ -2,6 +2,8 @@
 //! `pkg/watch/json/types.go`); a 410 as an HTTP status or as an in-stream `ERROR` event becomes
 //! [`ApiError::Gone`]; when a request ends the watch re-connects from the last resourceVersion.
 
+use pod_introspect_kube::cli_output::WatchEventType;
+use pod_introspect_kube::watch::{self, WatchLine};
 use serde_json::Value;
 use std::time::Duration;
 
@@ -49,38 +51,26 @@ pub struct WatchOptions {
     pub timeout_seconds: Option<u32>,
 }
 
-/// Parses one watch line. `Err(Gone)` for an in-stream 410 ERROR event.
+/// Parses one watch line ([`pod_introspect_kube::watch::parse_line`]). `Err(Gone)` for an
+/// in-stream 410 ERROR event.
 pub fn parse_event(line: &[u8]) -> Result<WatchEvent, ApiError> {
-    let v: Value = serde_json::from_slice(line)
-        .map_err(|e| ApiError::Invalid(format!("watch event is not JSON: {e}")))?;
-    let object = &v["object"];
-    let kind = match v["type"].as_str().unwrap_or_default() {
-        "ADDED" => EventKind::Added,
-        "MODIFIED" => EventKind::Modified,
-        "DELETED" => EventKind::Deleted,
-        "BOOKMARK" => EventKind::Bookmark,
-        "ERROR" => {
-            let code = object["code"]
-                .as_u64()
-                .and_then(|c| u16::try_from(c).ok())
-                .unwrap_or(500);
-            let body = object.to_string();
-            return Err(status_error(code, body.as_bytes()));
-        }
-        other => {
-            return Err(ApiError::Invalid(format!(
-                "unknown watch event type {other:?}"
-            )));
-        }
-    };
-    Ok(WatchEvent {
-        kind,
-        resource_version: object["metadata"]["resourceVersion"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string(),
-        object: object.to_string(),
-    })
+    match watch::parse_line(line).map_err(ApiError::Invalid)? {
+        WatchLine::Event {
+            kind,
+            object,
+            resource_version,
+        } => Ok(WatchEvent {
+            kind: match kind {
+                WatchEventType::Added => EventKind::Added,
+                WatchEventType::Modified => EventKind::Modified,
+                WatchEventType::Deleted => EventKind::Deleted,
+                WatchEventType::Bookmark => EventKind::Bookmark,
+            },
+            object,
+            resource_version,
+        }),
+        WatchLine::Error { code, body } => Err(status_error(code, body.as_bytes())),
+    }
 }
 
 /// A resuming watch over pods. Without a starting resourceVersion it first lists (reporting each

@@ -33,7 +33,8 @@ pub enum Route {
     Redirect(String),
     /// `404 page not found`.
     NotFound,
-    /// `400 Bad Request`: the path has an invalid percent escape (as Go's URL parser).
+    /// `400 Bad Request`: the path has an invalid percent escape or does not start with `/` (as
+    /// Go's URL parser).
     BadRequest,
 }
 
@@ -46,14 +47,13 @@ pub struct Router {
 
 impl Router {
     /// `api_prefix` (`--api-prefix`, default `/`) and `static_prefix` (`--www-prefix`, only when
-    /// `--www` is set); a missing trailing `/` is added, as kubectl's `Complete` does.
+    /// `--www` is set); a missing trailing `/` is added, as kubectl's `Complete` does. Each is
+    /// cleaned like a request path first (`//` is `/`, `/a//b/../c` is `/a/c/`): every request
+    /// path is cleaned before it is matched, so an unclean prefix could never match, and its
+    /// subtree redirect would loop (`/` → `//` → `/`).
     pub fn new(api_prefix: &str, static_prefix: Option<&str>) -> Router {
         let slash = |p: &str| {
-            let mut p = if p.starts_with('/') {
-                p.to_string()
-            } else {
-                format!("/{p}")
-            };
+            let mut p = gopath::clean_url_path(p).into_owned();
             if !p.ends_with('/') {
                 p.push('/');
             }
@@ -71,7 +71,12 @@ impl Router {
     }
 
     /// Routes a request target's path (`raw_path`, escaped, as on the request line) and query.
+    /// A path that does not start with `/` (`*`, `%2F`, empty) is [`Route::BadRequest`], as Go's
+    /// `url.ParseRequestURI` refuses it.
     pub fn route(&self, raw_path: &str, query: Option<&str>) -> Route {
+        if !raw_path.starts_with('/') {
+            return Route::BadRequest;
+        }
         let Some(decoded) = percent::path_unescape(raw_path) else {
             return Route::BadRequest;
         };
@@ -222,5 +227,33 @@ mod tests {
         let r = Router::new("/k8s-api/", Some("/static/"));
         assert_eq!(r.route("/static", None), Route::Redirect("/static/".into()));
         assert_eq!(r.route("/other", None), Route::NotFound);
+    }
+
+    /// Found by fuzz/fuzz_targets/proxy_route.rs: with `--api-prefix=//` the subtree redirect
+    /// sent `/` to `//`, whose clean form is `/` again: a redirect loop. A prefix is a path
+    /// and is cleaned like one, so `//` is `/` and `/a//b/../c` is `/a/c/`.
+    #[test]
+    fn prefixes_are_clean_so_redirects_end() {
+        let r = Router::new("//", None);
+        assert_eq!(r.api_prefix(), "/");
+        assert_eq!(r.route("/", None), api("/", "/"));
+        assert_eq!(r.route("//", None), Route::Redirect("/".into()));
+        let r = Router::new("/a//b/../c", Some("/s/./t//"));
+        assert_eq!(r.api_prefix(), "/a/c/");
+        assert_eq!(r.route("/a/c", None), Route::Redirect("/a/c/".into()));
+        assert_eq!(r.route("/a/c/x", None), api("/x", "/x"));
+        assert_eq!(r.route("/s/t/f", None), Route::Static { rel: "f".into() });
+    }
+
+    /// Found by fuzz/fuzz_targets/proxy_route.rs: the request target `%2F` was routed to the
+    /// API as `/`, with `%2F` (no leading `/`) as the path to forward. Go's
+    /// `url.ParseRequestURI` refuses a target that is not `/`-rooted: 400.
+    #[test]
+    fn a_path_that_is_not_rooted_is_a_bad_request() {
+        let r = Router::new("/", None);
+        assert_eq!(r.route("%2F", None), Route::BadRequest);
+        assert_eq!(r.route("api/v1/pods", None), Route::BadRequest);
+        assert_eq!(r.route("", None), Route::BadRequest);
+        assert_eq!(r.route("/%2F", None), Route::Redirect("/".into()));
     }
 }

@@ -77,6 +77,15 @@ impl PartialEq for Quantity {
 
 impl Eq for Quantity {}
 
+impl fmt::Display for Quantity {
+    /// What apimachinery's `Quantity.String()` returns: the canonical form (`1500m` → `1500m`,
+    /// `1.5` → `1500m`, `1024Ki` → `1Mi`), or the text as written where apimachinery keeps it
+    /// (`+1`, `01`). [`Quantity::parse`] reads it back to an equal quantity.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.go_string)
+    }
+}
+
 impl Quantity {
     /// Parses the canonical quantity grammar: optional sign, decimal number, and a suffix that is a
     /// binary SI suffix (`Ki Mi Gi Ti Pi Ei`), a decimal SI suffix (`n u m "" k M G T P E`) or a decimal
