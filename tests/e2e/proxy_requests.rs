@@ -172,6 +172,40 @@ fn more_than_one_host_header_is_go_s_400() {
 }
 
 #[test]
+fn targets_go_cannot_route_get_go_s_answers() {
+    let cluster = Cluster::start(ClusterOptions::default());
+    let dir = admin_kubeconfig(&cluster);
+    let proxy = ours(&dir, &[]);
+    let cases: [(&[u8], (&str, &str)); 4] = [
+        (
+            b"GET /api/v1/namespaces/%zz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+            ("HTTP/1.1 400 Bad Request", "400 Bad Request"),
+        ),
+        (
+            b"GET api HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+            ("HTTP/1.1 400 Bad Request", "400 Bad Request"),
+        ),
+        (
+            b"GET * HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+            ("HTTP/1.1 400 Bad Request", ""),
+        ),
+        (
+            b"OPTIONS * HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+            ("HTTP/1.1 200 OK", ""),
+        ),
+    ];
+    let kubectl = kubectl_proxy(&dir);
+    for (request, (status, body)) in cases {
+        let answer = raw(proxy.addr(), request);
+        let shown = String::from_utf8_lossy(request);
+        assert_eq!(answer, (status.to_string(), body.to_string()), "{shown}");
+        if let Some(k) = &kubectl {
+            assert_eq!(raw(k.addr, request), answer, "kubectl proxy agrees: {shown}");
+        }
+    }
+}
+
+#[test]
 fn read_only_refuses_every_upgrade() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let (up, seen) = fake_upstream(&rt);

@@ -63,7 +63,7 @@ pub use headers::{
     MAX_HEADER_LIST_BYTES, header_list_size, is_upgrade, prepare_request, strip_hop_by_hop,
 };
 pub use request_body::{BodyTimeout, RequestBody, RequestBodyError};
-pub use responses::{forbidden, status, text, too_many_hosts};
+pub use responses::{asterisk, forbidden, status, text, unparsable_request};
 
 /// Everything a request needs; shared by all connections.
 #[derive(Debug)]
@@ -105,14 +105,14 @@ impl Proxy {
     ) -> Response<ProxyBody> {
         // Go's readRequest refuses a request with more than one Host header before any handler.
         if req.headers().get_all(header::HOST).iter().nth(1).is_some() {
-            return too_many_hosts();
+            return unparsable_request();
+        }
+        if req.uri().path() == "*" {
+            return asterisk(req.method());
         }
         let route = self.router.route(req.uri().path(), req.uri().query());
         match route {
-            Route::BadRequest => text(
-                StatusCode::BAD_REQUEST,
-                "400 Bad Request: invalid URL escape\n",
-            ),
+            Route::BadRequest => unparsable_request(),
             Route::NotFound => text(StatusCode::NOT_FOUND, "404 page not found\n"),
             Route::Redirect(location) => {
                 let mut r = text(StatusCode::MOVED_PERMANENTLY, "Moved Permanently.\n");

@@ -13,11 +13,12 @@ pub fn forbidden() -> Response<ProxyBody> {
     text(StatusCode::FORBIDDEN, "Forbidden\n")
 }
 
-/// Go's answer to a request with more than one `Host` header: `net/http` `readRequest` refuses
-/// it (`too many Host headers`) before any handler, and `conn.serve` writes `400 Bad Request` as
-/// status and body with `Connection: close` (the reason stays in the server; this is what
-/// kubectl 1.32, built with go1.23.8, sends).
-pub fn too_many_hosts() -> Response<ProxyBody> {
+/// Go's answer to a request line or header it cannot parse: `net/http` `readRequest` fails
+/// (more than one `Host` header: `too many Host headers`; a target `url.ParseRequestURI` refuses:
+/// an invalid `%` escape, a path not starting with `/`) before any handler, and `conn.serve`
+/// writes `400 Bad Request` as status and body with `Connection: close` (the reason stays in the
+/// server; this is byte for byte what kubectl 1.32, built with go1.23.8, sends).
+pub fn unparsable_request() -> Response<ProxyBody> {
     let mut r = Response::new(ProxyBody::full(Bytes::from_static(b"400 Bad Request")));
     *r.status_mut() = StatusCode::BAD_REQUEST;
     r.headers_mut().insert(
@@ -26,6 +27,22 @@ pub fn too_many_hosts() -> Response<ProxyBody> {
     );
     r.headers_mut()
         .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    r
+}
+
+/// Go's answers to the asterisk-form target `*` (RFC 9112 §3.2.4): `serverHandler.ServeHTTP`
+/// answers `OPTIONS *` itself with `200` and an empty body (`globalOptionsHandler`), and
+/// `ServeMux.ServeHTTP` answers any other method on `*` with an empty `400` and `Connection:
+/// close` (net/http `server.go`).
+pub fn asterisk(method: &http::Method) -> Response<ProxyBody> {
+    let mut r = Response::new(ProxyBody::full(Bytes::new()));
+    r.headers_mut()
+        .insert(header::CONTENT_LENGTH, HeaderValue::from_static("0"));
+    if method != http::Method::OPTIONS {
+        *r.status_mut() = StatusCode::BAD_REQUEST;
+        r.headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
     r
 }
 
