@@ -141,3 +141,64 @@ fn container_paths_with_dot_dot_stay_inside_the_root() {
     );
     assert!(info.get("uid").is_none(), "{info}");
 }
+
+/// A `wasi:cli/run` component that calls `wasi:cli/exit.exit-with-code(CODE)`, in the component
+/// model's text format (`wasm-tools parse` turns it into a binary).
+fn exit_with_code_wat(code: u8) -> String {
+    format!(
+        r#"(component
+  (import "wasi:cli/exit@0.2.6" (instance $exit
+    (export "exit-with-code" (func (param "status-code" u8)))))
+  (core func $exit_code (canon lower (func $exit "exit-with-code")))
+  (core module $m
+    (import "exit" "exit-with-code" (func $e (param i32)))
+    (func (export "run") (result i32) (call $e (i32.const {code})) (i32.const 1)))
+  (core instance $i (instantiate $m
+    (with "exit" (instance (export "exit-with-code" (func $exit_code))))))
+  (type $status (result))
+  (func $run (result $status) (canon lift (core func $i "run")))
+  (instance $run_instance (export "run" (func $run)))
+  (export "wasi:cli/run@0.2.0" (instance $run_instance)))"#
+    )
+}
+
+#[test]
+fn run_exits_with_the_component_s_exit_code() {
+    let Some(wasm_tools) =
+        pod_introspect_test_support::tool("wasm-tools", "cargo install wasm-tools --locked")
+    else {
+        return;
+    };
+    let wasmtime = pod_introspect_test_support::tool("wasmtime", "cargo install wasmtime-cli");
+    let pod = PodRoot::new();
+    let root = pod.path().to_str().unwrap();
+    for code in [0u8, 7, 255] {
+        let wat = pod.path().join(format!("exit{code}.wat"));
+        let wasm = pod.path().join(format!("exit{code}.wasm"));
+        std::fs::write(&wat, exit_with_code_wat(code)).unwrap();
+        let parsed = std::process::Command::new(&wasm_tools)
+            .arg("parse")
+            .arg(&wat)
+            .arg("-o")
+            .arg(&wasm)
+            .output()
+            .unwrap();
+        assert!(parsed.status.success(), "{}", stderr(&parsed));
+        let out = pod.run(&[
+            "run",
+            wasm.to_str().unwrap(),
+            "--root",
+            root,
+            "--env-clear",
+        ]);
+        assert_eq!(out.status.code(), Some(i32::from(code)), "{}", stderr(&out));
+        if let Some(wasmtime) = &wasmtime {
+            let theirs = std::process::Command::new(wasmtime)
+                .arg("run")
+                .arg(&wasm)
+                .output()
+                .unwrap();
+            assert_eq!(theirs.status.code(), out.status.code(), "the wasmtime CLI agrees");
+        }
+    }
+}
