@@ -808,7 +808,8 @@ fn upgrades_unix_sockets_and_kubeconfig() {
     let head = upgrade_round_trip(s, "/api/v1/namespaces/a/pods/b/exec?command=sh");
     assert!(head.starts_with("HTTP/1.1 101"), "{head}");
 
-    // The upstream saw the kubeconfig token, its own Host, the client's path and query.
+    // The upstream saw its own Host, the client's path and query, and no token: the server is
+    // plain HTTP, and client-go (so kubectl proxy) sends credentials only over TLS.
     let heads = seen.lock().unwrap().clone();
     let exec = heads
         .iter()
@@ -818,10 +819,13 @@ fn upgrades_unix_sockets_and_kubeconfig() {
         exec.starts_with("POST /api/v1/namespaces/a/pods/b/exec?command=sh HTTP/1.1"),
         "{exec}"
     );
-    assert!(
-        exec.contains(&format!("authorization: Bearer {token}")),
-        "{exec}"
+    assert!(!exec.to_ascii_lowercase().contains("authorization"), "{exec}");
+    assert!(heads.iter().all(|h| !h.contains(token)), "{heads:?}");
+    let warned = format!(
+        "the API server http://{up}/ is plain HTTP: the proxy sends it no token and no client \
+         certificate (as kubectl proxy); use an https:// server to authenticate"
     );
+    assert!(proxy.output().contains(&warned), "{}", proxy.output());
     assert!(
         exec.to_ascii_lowercase().contains(&format!("host: {up}")),
         "{exec}"

@@ -166,7 +166,19 @@ impl Upstream {
         } else {
             String::new()
         };
-        let auth = Auth::new(&spec.credentials)?;
+        let auth = if spec.is_tls() {
+            Auth::new(&spec.credentials)?
+        } else {
+            if spec.withholds_credentials() {
+                tracing::warn!(
+                    upstream = %spec.origin,
+                    "the API server {} is plain HTTP: the proxy sends it no token and no client \
+                     certificate (as kubectl proxy); use an https:// server to authenticate",
+                    spec.server
+                );
+            }
+            Auth::None
+        };
         let h2 = (scheme == http::uri::Scheme::HTTPS).then(|| H2Pool::new(connector(false)));
         Ok(Upstream {
             scheme,

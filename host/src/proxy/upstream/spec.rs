@@ -172,6 +172,24 @@ impl UpstreamSpec {
     }
 }
 
+impl UpstreamSpec {
+    /// Whether the server is reached over TLS, the only transport credentials are sent on.
+    ///
+    /// client-go reads a kubeconfig user's credentials (token, token file, client certificate)
+    /// only when the transport is TLS (`tools/clientcmd/client_config.go`, `ClientConfig`: "only
+    /// try to read the auth information if we are secure", `rest.IsConfigTransportTLS`), so
+    /// `kubectl proxy` sends none to an `http://` server; the proxy does the same and says so at
+    /// startup ([`Upstream::new`](super::Upstream::new)).
+    pub fn is_tls(&self) -> bool {
+        self.server.scheme() == Some(&http::uri::Scheme::HTTPS)
+    }
+
+    /// Whether credentials are configured that [`is_tls`](Self::is_tls) keeps from being sent.
+    pub fn withholds_credentials(&self) -> bool {
+        !self.is_tls() && (self.credentials != Credentials::None || self.identity.is_some())
+    }
+}
+
 /// Parses a server URL (`https://host:port[/path]`, `http://...`).
 pub(crate) fn parse_server(url: &str) -> Result<Uri, UpstreamError> {
     let bad = |message: &str| UpstreamError::Url {
