@@ -15,8 +15,14 @@ pub fn new_client() -> Result<Client<WasiHttp>, ApiError> {
     Ok(Client::new(
         WasiHttp,
         location,
+        // Through the WASI preopen (a symlink out of it is refused), with the one credential
+        // file rule the host's proxy uses too: a regular file, at most MAX_TOKEN_BYTES.
         Box::new(|| {
-            std::fs::read(pod_introspect_kube::incluster::TOKEN_FILE).map_err(|e| e.to_string())
+            use pod_introspect_kube::credential_file;
+            credential_file::read(
+                std::path::Path::new(pod_introspect_kube::incluster::TOKEN_FILE),
+                credential_file::MAX_TOKEN_BYTES,
+            )
         }),
         Box::new(move || start.elapsed()),
     ))

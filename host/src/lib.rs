@@ -10,6 +10,7 @@ pub mod bundled;
 pub mod cache;
 pub mod cli;
 pub mod commands;
+pub mod credential_files;
 pub mod link;
 pub mod outbound;
 pub mod proxy;

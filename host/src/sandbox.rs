@@ -20,6 +20,7 @@
 //! 4. else the guest's defaults (`/etc/podinfo`, `/etc/downward`), and the variable is left unset
 //!    unless `--downward` was given.
 
+use crate::credential_files::CredentialPath;
 use crate::outbound::{AllowedOrigin, OutboundConfig, Scheme};
 use anyhow::{Context as _, Result, bail};
 use pod_introspect_kube::contract::{self, DOWNWARD_DIRS_ENV, FIELDS_ENV};
@@ -110,7 +111,7 @@ impl Sandbox {
                 .map_err(|e| anyhow::anyhow!("--allow-outbound {url}: {e}"))?;
             allowed.push(origin);
         }
-        let ca = host_path(self.root.as_deref(), incluster::CA_FILE);
+        let ca = CredentialPath::in_container(self.root.as_deref(), incluster::CA_FILE);
         Ok(OutboundConfig {
             allowed,
             ca_file: Some(ca),

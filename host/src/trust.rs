@@ -24,13 +24,14 @@
 //! address actually dialled, so an IP literal is checked against the certificate's IP SANs and
 //! anything else as a DNS name ([`server_name`]).
 
+use crate::credential_files::CredentialPath;
+use pod_introspect_kube::credential_file;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore};
 use sha2::{Digest, Sha256};
-use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::SystemTime;
 
@@ -115,15 +116,15 @@ struct WatchState<T> {
 /// Watches one CA file and keeps what was built from its last good version (`T`: the client
 /// configuration(s) of its user), with the rule of the module documentation.
 pub(crate) struct CaWatcher<T> {
-    path: PathBuf,
+    path: CredentialPath,
     state: Mutex<WatchState<T>>,
 }
 
 impl<T: Clone> CaWatcher<T> {
     /// A watcher of `path`; nothing is read until [`CaWatcher::current`].
-    pub(crate) fn new(path: &Path) -> CaWatcher<T> {
+    pub(crate) fn new(path: &CredentialPath) -> CaWatcher<T> {
         CaWatcher {
-            path: path.to_path_buf(),
+            path: path.clone(),
             state: Mutex::new(WatchState {
                 good: None,
                 warned: None,
@@ -132,7 +133,7 @@ impl<T: Clone> CaWatcher<T> {
     }
 
     /// The file watched.
-    pub(crate) fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &CredentialPath {
         &self.path
     }
 
@@ -149,8 +150,15 @@ impl<T: Clone> CaWatcher<T> {
     ) -> Result<T, String> {
         let mut guard = self.state.lock().unwrap_or_else(|p| p.into_inner());
         let state = &mut *guard;
-        let stamp = match std::fs::metadata(&self.path) {
-            Ok(meta) => FileStamp::of(&meta),
+        // Opened without blocking, beneath `--root` if any; a FIFO, a file over the cap or a
+        // symlink out of the root is a failure like an unreadable file.
+        let opened = self.path.open().and_then(|file| {
+            let meta = file.metadata().map_err(|e| e.to_string())?;
+            credential_file::check_metadata(&meta, credential_file::MAX_CA_BYTES)?;
+            Ok((file, FileStamp::of(&meta)))
+        });
+        let (file, stamp) = match opened {
+            Ok(opened) => opened,
             Err(e) => return self.keep_or_fail(state, format!("cannot read it: {e}")),
         };
         if let Some(good) = &state.good
@@ -158,7 +166,7 @@ impl<T: Clone> CaWatcher<T> {
         {
             return Ok(good.value.clone());
         }
-        let pem = match std::fs::read(&self.path) {
+        let pem = match credential_file::read_open(file, credential_file::MAX_CA_BYTES) {
             Ok(pem) => pem,
             Err(e) => return self.keep_or_fail(state, format!("cannot read it: {e}")),
         };
@@ -344,7 +352,7 @@ mod tests {
     fn ca_watcher_keeps_the_last_good_bundle_and_never_good_fails_closed() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("ca.crt");
-        let watcher: CaWatcher<(usize, u32)> = CaWatcher::new(&path);
+        let watcher: CaWatcher<(usize, u32)> = CaWatcher::new(&CredentialPath::host(&path));
         let mut generation = 0;
         // Never good: missing, then garbage. Both fail (closed), naming the reason.
         let e = watcher.current(counting(&mut generation)).unwrap_err();
@@ -373,7 +381,7 @@ mod tests {
         std::fs::remove_file(&path).unwrap();
         std::fs::write(&path, format!("{a}{b}")).unwrap();
         assert_eq!(watcher.current(counting(&mut generation)), Ok((2, 2)));
-        assert_eq!(watcher.path(), path);
+        assert_eq!(watcher.path().as_host_path(), path);
     }
 
     #[test]

@@ -184,13 +184,7 @@ fn run_exits_with_the_component_s_exit_code() {
             .output()
             .unwrap();
         assert!(parsed.status.success(), "{}", stderr(&parsed));
-        let out = pod.run(&[
-            "run",
-            wasm.to_str().unwrap(),
-            "--root",
-            root,
-            "--env-clear",
-        ]);
+        let out = pod.run(&["run", wasm.to_str().unwrap(), "--root", root, "--env-clear"]);
         assert_eq!(out.status.code(), Some(i32::from(code)), "{}", stderr(&out));
         if let Some(wasmtime) = &wasmtime {
             let theirs = std::process::Command::new(wasmtime)
@@ -198,7 +192,11 @@ fn run_exits_with_the_component_s_exit_code() {
                 .arg(&wasm)
                 .output()
                 .unwrap();
-            assert_eq!(theirs.status.code(), out.status.code(), "the wasmtime CLI agrees");
+            assert_eq!(
+                theirs.status.code(),
+                out.status.code(),
+                "the wasmtime CLI agrees"
+            );
         }
     }
 }

@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 
 /// A running `pod-introspect proxy` with its output captured.
 pub(crate) struct ProxyProcess {
-    child: Child,
+    pub(crate) child: Child,
     /// What follows `Starting to serve on ` (HOST:PORT or the socket path).
     pub(crate) serving: String,
     stdout: Arc<Mutex<String>>,
@@ -108,7 +108,7 @@ impl ProxyProcess {
         )
     }
 
-    fn terminate(&mut self) {
+    pub(crate) fn terminate(&mut self) {
         let _ = Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status();
@@ -123,7 +123,7 @@ impl Drop for ProxyProcess {
 }
 
 /// The in-cluster env for a proxy in `pod` (the kubelet sets these in every container).
-fn in_cluster_env(pod: &InClusterPod) -> Vec<(&'static str, String)> {
+pub(crate) fn in_cluster_env(pod: &InClusterPod) -> Vec<(&'static str, String)> {
     vec![
         ("KUBERNETES_SERVICE_HOST", pod.addr.ip().to_string()),
         ("KUBERNETES_SERVICE_PORT", pod.addr.port().to_string()),
@@ -132,21 +132,26 @@ fn in_cluster_env(pod: &InClusterPod) -> Vec<(&'static str, String)> {
     ]
 }
 
-fn proxy_for(pod: &InClusterPod, extra: &[&str]) -> ProxyProcess {
+pub(crate) fn proxy_for(pod: &InClusterPod, extra: &[&str]) -> ProxyProcess {
     let root = pod.root.path().to_str().unwrap().to_string();
     let mut args = vec!["--port=0", "--root", root.as_str()];
     args.extend_from_slice(extra);
     ProxyProcess::start(&args, &in_cluster_env(pod))
 }
 
-type HttpClient = Client<HttpConnector, Empty<Bytes>>;
+pub(crate) type HttpClient = Client<HttpConnector, Empty<Bytes>>;
 
-fn client() -> HttpClient {
+pub(crate) fn client() -> HttpClient {
     Client::builder(TokioExecutor::new()).build_http()
 }
 
 /// One request; (status, body). `host` overrides the Host header.
-async fn call(client: &HttpClient, method: &str, url: &str, host: Option<&str>) -> (u16, String) {
+pub(crate) async fn call(
+    client: &HttpClient,
+    method: &str,
+    url: &str,
+    host: Option<&str>,
+) -> (u16, String) {
     let mut req = http::Request::builder().method(method).uri(url);
     if let Some(h) = host {
         req = req.header(http::header::HOST, h);
@@ -819,7 +824,10 @@ fn upgrades_unix_sockets_and_kubeconfig() {
         exec.starts_with("POST /api/v1/namespaces/a/pods/b/exec?command=sh HTTP/1.1"),
         "{exec}"
     );
-    assert!(!exec.to_ascii_lowercase().contains("authorization"), "{exec}");
+    assert!(
+        !exec.to_ascii_lowercase().contains("authorization"),
+        "{exec}"
+    );
     assert!(heads.iter().all(|h| !h.contains(token)), "{heads:?}");
     let warned = format!(
         "the API server http://{up}/ is plain HTTP: the proxy sends it no token and no client \

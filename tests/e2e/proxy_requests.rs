@@ -200,7 +200,11 @@ fn targets_go_cannot_route_get_go_s_answers() {
         let shown = String::from_utf8_lossy(request);
         assert_eq!(answer, (status.to_string(), body.to_string()), "{shown}");
         if let Some(k) = &kubectl {
-            assert_eq!(raw(k.addr, request), answer, "kubectl proxy agrees: {shown}");
+            assert_eq!(
+                raw(k.addr, request),
+                answer,
+                "kubectl proxy agrees: {shown}"
+            );
         }
     }
 }

@@ -29,6 +29,7 @@
 pub mod atomic_writer;
 pub mod cli_output;
 pub mod contract;
+pub mod credential_file;
 pub mod duration;
 pub mod fields;
 pub mod go_quote;

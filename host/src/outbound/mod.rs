@@ -29,7 +29,7 @@ mod tls;
 #[cfg(test)]
 mod tests;
 
-use std::path::PathBuf;
+use crate::credential_files::CredentialPath;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -55,7 +55,7 @@ pub struct OutboundConfig {
     /// last good bundle (logged). `None`, or a file that was never usable (unreadable, no
     /// certificates), makes every https request fail with `TlsCertificateError` (logged with the
     /// reason); there is no fallback.
-    pub ca_file: Option<PathBuf>,
+    pub ca_file: Option<CredentialPath>,
     /// Accept any server certificate (handshake signatures are still checked). Set only from an
     /// explicit command-line flag; a warning is logged once per process when it is first used.
     pub insecure_skip_tls_verify: bool,

@@ -87,7 +87,7 @@ pub(crate) async fn send(
     let tls_config = match target.scheme {
         Scheme::Https => Some(
             tls::client_config(
-                settings.ca_file.as_deref(),
+                settings.ca_file.as_ref(),
                 settings.insecure_skip_tls_verify,
                 &target,
             )
@@ -105,7 +105,7 @@ pub(crate) async fn send(
                 let tls = tokio_rustls::TlsConnector::from(config)
                     .connect(name, tcp)
                     .await
-                    .map_err(|e| tls::handshake_error(e, &target, settings.ca_file.as_deref()))?;
+                    .map_err(|e| tls::handshake_error(e, &target, settings.ca_file.as_ref()))?;
                 let h2 = tls.get_ref().1.alpn_protocol() == Some(b"h2".as_slice());
                 handshake(Box::new(tls), h2).await
             }

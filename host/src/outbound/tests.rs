@@ -2,6 +2,7 @@
 //! (tokio-rustls + hyper, HTTP/1.1 and HTTP/2) with certificates from a throw-away CA made by
 //! rcgen, and plain HTTP. Servers bind only to 127.0.0.1 / [::1]; every test is bounded in time.
 
+use crate::credential_files::CredentialPath;
 use std::convert::Infallible;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -243,7 +244,7 @@ fn config(allowed: &[String], ca_file: Option<PathBuf>) -> OutboundConfig {
             .iter()
             .map(|s| s.parse::<AllowedOrigin>().unwrap())
             .collect(),
-        ca_file,
+        ca_file: ca_file.map(CredentialPath::host),
         ..OutboundConfig::deny_all()
     }
 }

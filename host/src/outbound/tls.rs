@@ -5,10 +5,10 @@
 //! changes, the last good bundle kept while a changed file cannot be used, fail closed when no
 //! version was ever good. Server names and ALPN are [`crate::trust`]'s too.
 
+use crate::credential_files::CredentialPath;
 use crate::trust::{self, ALPN, CaWatcher, Verify};
 use std::collections::HashMap;
 use std::io;
-use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use rustls::ClientConfig;
@@ -18,16 +18,16 @@ use wasmtime_wasi_http::Error;
 use super::policy::Target;
 
 /// CA file path → its watcher.
-type Watchers = Mutex<HashMap<PathBuf, Arc<CaWatcher<Arc<ClientConfig>>>>>;
+type Watchers = Mutex<HashMap<CredentialPath, Arc<CaWatcher<Arc<ClientConfig>>>>>;
 
 /// Process-wide: CA file path → its watcher, shared by every guest store of the process.
-fn watcher(path: &Path) -> Arc<CaWatcher<Arc<ClientConfig>>> {
+fn watcher(path: &CredentialPath) -> Arc<CaWatcher<Arc<ClientConfig>>> {
     static WATCHERS: OnceLock<Watchers> = OnceLock::new();
     let mut map = WATCHERS
         .get_or_init(Default::default)
         .lock()
         .unwrap_or_else(|p| p.into_inner());
-    map.entry(path.to_path_buf())
+    map.entry(path.clone())
         .or_insert_with(|| Arc::new(CaWatcher::new(path)))
         .clone()
 }
@@ -42,7 +42,7 @@ fn watcher(path: &Path) -> Arc<CaWatcher<Arc<ClientConfig>>> {
 /// no CA file, or no version of it was ever usable (missing, unreadable, not PEM, no usable
 /// certificate). There is no fallback to system roots or to skipping verification.
 pub(crate) async fn client_config(
-    ca_file: Option<&Path>,
+    ca_file: Option<&CredentialPath>,
     insecure: bool,
     target: &Target,
 ) -> Result<Arc<ClientConfig>, Error> {
@@ -112,7 +112,11 @@ pub(crate) fn server_name(target: &Target) -> Result<ServerName<'static>, Error>
 /// `TlsCertificateError` with the rustls text in the log (e.g. "invalid peer certificate:
 /// UnknownIssuer"); an alert from the server becomes `TlsAlertReceived`; a connection closed or
 /// reset during the handshake `ConnectionTerminated`; anything else `TlsProtocolError`.
-pub(crate) fn handshake_error(err: io::Error, target: &Target, ca_file: Option<&Path>) -> Error {
+pub(crate) fn handshake_error(
+    err: io::Error,
+    target: &Target,
+    ca_file: Option<&CredentialPath>,
+) -> Error {
     let ca = ca_file.map_or_else(|| "none".to_string(), |p| p.display().to_string());
     let tls = err
         .get_ref()

@@ -11,6 +11,8 @@
 
 use std::path::Path;
 
+use crate::credential_files::CredentialPath;
+
 use pod_introspect_kube::kubeconfig::{DataOrFile, Kubeconfig};
 
 use super::upstream::{
@@ -28,7 +30,7 @@ pub(crate) fn load(path: &Path) -> Result<UpstreamSpec, UpstreamError> {
     let config = Kubeconfig::parse(&text, dir).map_err(err)?;
     let ca = match config.certificate_authority {
         Some(DataOrFile::Data(pem)) => CaSource::Pem(pem),
-        Some(DataOrFile::File(file)) => CaSource::File(file),
+        Some(DataOrFile::File(file)) => CaSource::File(CredentialPath::host(file)),
         None => CaSource::None,
     };
     let read = |what: &str, source: Option<DataOrFile>| match source {
@@ -51,7 +53,7 @@ pub(crate) fn load(path: &Path) -> Result<UpstreamSpec, UpstreamError> {
     };
     let credentials = match (config.token, config.token_file) {
         (Some(t), _) => Credentials::Token(t),
-        (None, Some(f)) => Credentials::TokenFile(f),
+        (None, Some(f)) => Credentials::TokenFile(CredentialPath::host(f)),
         (None, None) => Credentials::None,
     };
     let server = parse_server(&config.server).map_err(|e| err(e.to_string()))?;
@@ -96,10 +98,13 @@ mod tests {
         )
         .unwrap();
         let spec = load(&path).unwrap();
-        assert_eq!(spec.ca, CaSource::File(dir.path().join("ca.pem")));
+        assert_eq!(
+            spec.ca,
+            CaSource::File(CredentialPath::host(dir.path().join("ca.pem")))
+        );
         assert_eq!(
             spec.credentials,
-            Credentials::TokenFile(dir.path().join("tok"))
+            Credentials::TokenFile(CredentialPath::host(dir.path().join("tok")))
         );
 
         std::fs::write(

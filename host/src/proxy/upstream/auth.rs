@@ -4,7 +4,8 @@
 //! to re-read. The token only ever lives in a `sensitive` header value; it is never formatted
 //! into a message.
 
-use std::path::PathBuf;
+use crate::credential_files::CredentialPath;
+use pod_introspect_kube::credential_file;
 use std::sync::Mutex;
 use std::time::Instant;
 
@@ -15,7 +16,7 @@ use super::spec::{Credentials, UpstreamError};
 
 /// The bearer token with client-go's caching rules, as a ready `Authorization` header value.
 pub(super) struct TokenState {
-    path: PathBuf,
+    path: CredentialPath,
     origin: Instant,
     inner: Mutex<TokenInner>,
 }
@@ -32,7 +33,7 @@ impl TokenState {
         let path = &self.path;
         let token = inner
             .source
-            .token(now, || std::fs::read(path).map_err(|e| e.to_string()))?;
+            .token(now, || path.read(credential_file::MAX_TOKEN_BYTES))?;
         if let Some((t, h)) = &inner.current
             && *t == token
         {

@@ -321,6 +321,7 @@ pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::credential_files::CredentialPath;
 
     fn env<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
         move |k| {
@@ -346,17 +347,17 @@ mod tests {
         assert_eq!(spec.server.to_string(), "https://[fd00::1]:443/");
         assert_eq!(
             spec.ca,
-            CaSource::File(
-                root.path()
-                    .join("var/run/secrets/kubernetes.io/serviceaccount/ca.crt")
-            )
+            CaSource::File(CredentialPath::in_container(
+                Some(root.path()),
+                "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt"
+            ))
         );
         assert_eq!(
             spec.credentials,
-            Credentials::TokenFile(
-                root.path()
-                    .join("var/run/secrets/kubernetes.io/serviceaccount/token")
-            )
+            Credentials::TokenFile(CredentialPath::in_container(
+                Some(root.path()),
+                "/var/run/secrets/kubernetes.io/serviceaccount/token"
+            ))
         );
         let e = UpstreamSpec::in_cluster(None, env(&[("POD_INTROSPECT_API_URL", "http://x")]))
             .unwrap_err();
@@ -380,7 +381,7 @@ mod tests {
             insecure: false,
             tls_server_name: None,
             identity: None,
-            credentials: Credentials::TokenFile(path.clone()),
+            credentials: Credentials::TokenFile(CredentialPath::host(&path)),
             origin: "test".into(),
         };
         let up = Upstream::new(&spec, &UpstreamOptions::default()).unwrap();
@@ -406,7 +407,7 @@ mod tests {
         assert!(!format!("{up:?}").contains("secret"));
         // No file at all: an error naming the file, not a token.
         let spec = UpstreamSpec {
-            credentials: Credentials::TokenFile(dir.path().join("missing")),
+            credentials: Credentials::TokenFile(CredentialPath::host(dir.path().join("missing"))),
             ..spec
         };
         let up = Upstream::new(&spec, &UpstreamOptions::default()).unwrap();

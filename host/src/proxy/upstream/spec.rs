@@ -4,6 +4,8 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use crate::credential_files::CredentialPath;
+
 use http::Uri;
 use pod_introspect_kube::incluster::{self, TokenError};
 
@@ -51,7 +53,7 @@ pub enum UpstreamError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CaSource {
     /// A PEM bundle on disk, re-read when it changes (the pod's `ca.crt`).
-    File(PathBuf),
+    File(CredentialPath),
     /// PEM bytes (`certificate-authority-data`).
     Pem(Vec<u8>),
     /// None configured: https fails unless `insecure`.
@@ -65,7 +67,7 @@ pub enum Credentials {
     None,
     /// A bearer token file with client-go's caching and re-read rules (ServiceAccount token,
     /// kubeconfig `tokenFile`).
-    TokenFile(PathBuf),
+    TokenFile(CredentialPath),
     /// A fixed bearer token (kubeconfig `token`).
     Token(String),
 }
@@ -150,11 +152,11 @@ impl UpstreamSpec {
         let server = parse_server(&location.base_url)?;
         Ok(UpstreamSpec {
             server,
-            ca: CaSource::File(crate::sandbox::host_path(root, incluster::CA_FILE)),
+            ca: CaSource::File(CredentialPath::in_container(root, incluster::CA_FILE)),
             insecure: false,
             tls_server_name: None,
             identity: None,
-            credentials: Credentials::TokenFile(crate::sandbox::host_path(
+            credentials: Credentials::TokenFile(CredentialPath::in_container(
                 root,
                 incluster::TOKEN_FILE,
             )),

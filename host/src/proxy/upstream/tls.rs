@@ -121,6 +121,7 @@ impl TlsState {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::credential_files::CredentialPath;
     use crate::proxy::upstream::Credentials;
 
     fn ca_pem() -> String {
@@ -147,7 +148,7 @@ mod tests {
     fn ca_file_rule_last_good_kept_never_good_fails_closed() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("ca.crt");
-        let tls = TlsState::new(&spec(CaSource::File(path.clone()))).unwrap();
+        let tls = TlsState::new(&spec(CaSource::File(CredentialPath::host(&path)))).unwrap();
         let e = tls.configs().err().unwrap();
         assert!(
             e.starts_with(&format!("CA file {}: cannot read it", path.display())),
