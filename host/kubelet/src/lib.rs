@@ -25,6 +25,7 @@
 //! projected, and `generateName`.
 #![deny(missing_docs)]
 
+mod beneath;
 pub(crate) mod env;
 mod error;
 mod expansion;

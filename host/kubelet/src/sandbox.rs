@@ -160,16 +160,23 @@ impl ContainerSandbox {
     /// half of it. Returns the file's path.
     pub fn save(&self, root: &Path) -> Result<PathBuf, SimulateError> {
         let path = sandbox_path(root);
-        let dir = root.join(STATE_DIR);
-        fs::create_dir_all(&dir)
-            .map_err(|e| SimulateError::io("failed to create directory", &dir, e))?;
+        let dir = crate::beneath::create_dir(root, STATE_DIR).map_err(|e| match e {
+            crate::beneath::Beneath::Io { path, error } => {
+                SimulateError::io("failed to create directory", &path, error)
+            }
+            escape => SimulateError::Sandbox {
+                path: path.clone(),
+                message: format!("{STATE_DIR} {escape}"),
+            },
+        })?;
         let mut text = serde_json::to_string_pretty(self).map_err(|e| SimulateError::Sandbox {
             path: path.clone(),
             message: e.to_string(),
         })?;
         text.push('\n');
         let tmp = dir.join("container.json.tmp");
-        fs::write(&tmp, text).map_err(|e| SimulateError::io("failed to write", &tmp, e))?;
+        crate::beneath::write_new(&tmp, text.as_bytes())
+            .map_err(|e| SimulateError::io("failed to write", &tmp, e))?;
         fs::rename(&tmp, &path).map_err(|e| SimulateError::io("failed to write", &path, e))?;
         Ok(path)
     }

@@ -25,6 +25,7 @@ use pod_introspect_kube::contract::{self, FIELDS_ENV, MappedSource, Mapping};
 use pod_introspect_kube::{fields, go_quote, quantity};
 
 use crate::SimulateError;
+use crate::beneath;
 use crate::expansion::expand;
 use crate::field_values::{extract_field_path, resource_value_by_container_name};
 use crate::manifest::PodFacts;
@@ -396,37 +397,13 @@ fn divisor_hints(
     }
 }
 
-/// Refuses a mountPath whose existing part under the root resolves, through symlinks, outside the
-/// root: writes (and the removal a `subPath` copy does) must stay in the container root. A symlink
-/// that stays inside the root (`var/run -> ../run`) is fine.
-fn refuse_escape(
-    ctx: &VolumeContext<'_>,
-    rel: &str,
-    mount_path: &str,
-) -> Result<(), SimulateError> {
-    let root = fs::canonicalize(ctx.root).map_err(io_err("failed to read", ctx.root))?;
-    let mut deepest = ctx.root.to_path_buf();
-    let mut path = ctx.root.to_path_buf();
-    for part in rel.split('/') {
-        path.push(part);
-        if fs::symlink_metadata(&path).is_err() {
-            break;
-        }
-        deepest = path.clone();
-    }
-    let resolved = fs::canonicalize(&deepest).map_err(io_err("failed to read", &deepest))?;
-    if resolved.starts_with(&root) {
-        return Ok(());
-    }
-    Err(kubelet_error(
-        ctx,
-        format!(
-            "mountPath {} leads out of the container root: {} resolves to {}",
-            go_quote::quote(mount_path),
-            deepest.display(),
-            resolved.display()
-        ),
-    ))
+/// Refuses a path that leaves the container root ([`beneath::check`]): `what` names it in the
+/// error (`mountPath "/etc/podinfo"`, `the ServiceAccount volume at ...`).
+fn in_root(ctx: &VolumeContext<'_>, rel: &str, what: &str) -> Result<PathBuf, SimulateError> {
+    beneath::check(ctx.root, rel).map_err(|e| match e {
+        beneath::Beneath::Escapes { .. } => kubelet_error(ctx, format!("{what} {e}")),
+        beneath::Beneath::Io { path, error } => SimulateError::io("failed to read", &path, error),
+    })
 }
 
 fn kubelet_error(ctx: &VolumeContext<'_>, message: String) -> SimulateError {
@@ -481,8 +458,11 @@ fn write_mount(
             ),
         ));
     }
-    refuse_escape(ctx, &rel, &mount.mount_path)?;
-    let target = ctx.root.join(&rel);
+    let target = in_root(
+        ctx,
+        &rel,
+        &format!("mountPath {}", go_quote::quote(&mount.mount_path)),
+    )?;
     let sub_path = match mount.sub_path_expr.as_deref().filter(|e| !e.is_empty()) {
         Some(expr) => expand_sub_path_expr(expr, ctx.env).map_err(|e| kubelet_error(ctx, e))?,
         None => mount.sub_path.clone().unwrap_or_default(),
@@ -500,7 +480,14 @@ fn write_mount(
         }
     } else {
         let sub_path = clean_relative(&sub_path);
-        let private = ctx.root.join(STATE_DIR).join("volumes").join(&volume.name);
+        let private = in_root(
+            ctx,
+            &format!("{STATE_DIR}/volumes/{}", volume.name),
+            &format!(
+                "the subPath source of volume {}",
+                go_quote::quote(&volume.name)
+            ),
+        )?;
         let version_dir = write_atomic(&private, &files)?;
         let keep = ctx.same_pod_as_before && fs::symlink_metadata(&target).is_ok();
         if keep {
@@ -566,9 +553,14 @@ fn write_service_account(
         ));
         return Ok(());
     }
-    let dir = ctx
-        .root
-        .join(fields::SERVICE_ACCOUNT_DIR.trim_start_matches('/'));
+    let dir = in_root(
+        ctx,
+        fields::SERVICE_ACCOUNT_DIR.trim_start_matches('/'),
+        &format!(
+            "the ServiceAccount volume at {}",
+            fields::SERVICE_ACCOUNT_DIR
+        ),
+    )?;
     // The kube-api-access projected volume: token (serviceAccountToken), ca.crt (the
     // kube-root-ca.crt ConfigMap) and namespace (downwardAPI), defaultMode 0644
     // (plugin/pkg/admission/serviceaccount/admission.go).

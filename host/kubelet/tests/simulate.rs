@@ -1255,6 +1255,56 @@ fn mount_paths_leading_out_of_the_root_are_refused() {
     );
 }
 
+#[test]
+fn the_service_account_volume_and_container_json_stay_in_the_root() {
+    // A symlinked ServiceAccount dir: before, `..data`, the token (0644) and ca.crt went there.
+    let root = Root::new();
+    let outside = tempfile::tempdir().unwrap();
+    fs::create_dir_all(root.path().join("var/run/secrets/kubernetes.io")).unwrap();
+    std::os::unix::fs::symlink(
+        outside.path(),
+        root.path()
+            .join("var/run/secrets/kubernetes.io/serviceaccount"),
+    )
+    .unwrap();
+    let err = root.fail(LABELS_POD);
+    assert_eq!(
+        err,
+        format!(
+            "pod.yaml: the kubelet cannot start container \"app\": the ServiceAccount volume at \
+             /var/run/secrets/kubernetes.io/serviceaccount leads out of the container root: {} \
+             resolves to {}",
+            root.path()
+                .join("var/run/secrets/kubernetes.io/serviceaccount")
+                .display(),
+            fs::canonicalize(outside.path()).unwrap().display()
+        )
+    );
+    assert_eq!(fs::read_dir(outside.path()).unwrap().count(), 0);
+
+    // A symlinked intermediate directory (`var` -> outside) is the same.
+    let root = Root::new();
+    let outside = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(outside.path(), root.path().join("var")).unwrap();
+    let err = root.fail(LABELS_POD);
+    assert!(
+        err.contains("the ServiceAccount volume at /var/run/secrets/kubernetes.io/serviceaccount leads out of the container root: "),
+        "{err}"
+    );
+    assert_eq!(fs::read_dir(outside.path()).unwrap().count(), 0);
+
+    // A symlinked `.pod-introspect`: before, container.json went there.
+    let root = Root::new();
+    let outside = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(outside.path(), root.path().join(".pod-introspect")).unwrap();
+    let err = root.fail(LABELS_POD);
+    assert!(
+        err.contains(".pod-introspect leads out of the container root: "),
+        "{err}"
+    );
+    assert_eq!(fs::read_dir(outside.path()).unwrap().count(), 0);
+}
+
 mod api_server_access {
     use super::*;
     use pod_introspect_kubelet::ApiServerAccess;
