@@ -26,6 +26,7 @@ mod files;
 pub mod kubeconfig;
 pub mod pki;
 pub mod rbac;
+pub mod resources;
 pub mod routes;
 pub mod selectors;
 mod server;
