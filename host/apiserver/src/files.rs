@@ -14,10 +14,14 @@ pub const CA_KEY_FILE: &str = "ca.key";
 pub const SIGNING_KEY_FILE: &str = "sa-signing.key";
 /// The admin kubeconfig, mode 0600 (it holds the admin token).
 pub const KUBECONFIG_FILE: &str = "kubeconfig";
-/// The registered ServiceAccounts (JSON list), so tokens stay valid across restarts.
+/// Every stored object (JSON list), mode 0600 (it holds Secrets), so a restarted cluster still
+/// has them, as etcd keeps them for a real API server, and the tokens bound to its pods and
+/// ServiceAccounts stay valid.
+pub const OBJECTS_FILE: &str = "objects.json";
+/// What earlier versions wrote instead of [`OBJECTS_FILE`]: the registered ServiceAccounts
+/// (JSON list); read once, then replaced by `objects.json`.
 pub const SERVICE_ACCOUNTS_FILE: &str = "serviceaccounts.json";
-/// The pods (JSON list), so a restarted cluster still has them, as etcd keeps them for a real
-/// API server, and the tokens bound to them stay valid.
+/// What earlier versions wrote instead of [`OBJECTS_FILE`]: the pods (JSON list).
 pub const PODS_FILE: &str = "pods.json";
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> ClusterError + '_ {

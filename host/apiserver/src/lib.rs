@@ -21,7 +21,9 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod apply;
 pub mod client;
+pub mod errors;
 mod files;
 pub mod kubeconfig;
 pub mod pki;
@@ -34,6 +36,7 @@ pub mod status;
 pub mod store;
 pub mod table;
 pub mod tokens;
+pub mod views;
 pub mod watch;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -255,7 +258,7 @@ impl DevCluster {
 
     /// A pod by namespace and name.
     pub fn get_pod(&self, namespace: &str, name: &str) -> Option<Pod> {
-        self.store().pod(namespace, name).cloned()
+        self.store().pod(namespace, name)
     }
 
     /// Issues a token for `namespace/service_account` valid for `ttl` (whole seconds, at least
@@ -288,7 +291,6 @@ impl DevCluster {
         let mut store = self.store();
         let pod = store
             .pod(namespace, pod_name)
-            .cloned()
             .ok_or_else(|| Status::not_found("pods", pod_name))?;
         let sa_name = pod
             .spec
@@ -329,7 +331,7 @@ impl DevCluster {
         if let Some(task) = self.task.take() {
             let _ = task.await;
         }
-        self.store().save_pods_if_changed();
+        self.store().save_if_changed();
     }
 }
 
@@ -350,13 +352,13 @@ async fn save_pods_periodically(
             Ok(g) => g,
             Err(poisoned) => poisoned.into_inner(),
         };
-        store.save_pods_if_changed();
+        store.save_if_changed();
     }
 }
 
 impl Drop for DevCluster {
     fn drop(&mut self) {
-        self.store().save_pods_if_changed();
+        self.store().save_if_changed();
         let _ = self.shutdown.send(true);
         if let Some(task) = self.task.take() {
             task.abort();

@@ -51,6 +51,8 @@ impl UserInfo {
 pub struct Attributes<'a> {
     /// `get`, `list`, `watch`, `create`, `update`, `patch`, `delete`, `deletecollection`.
     pub verb: &'a str,
+    /// The API group (`""` for core, `apps`, ...).
+    pub api_group: &'a str,
     /// Plural resource, e.g. `pods`.
     pub resource: &'a str,
     /// Subresource, e.g. `token`, or empty.
@@ -79,13 +81,13 @@ pub fn forbidden_message(user: &UserInfo, attrs: &Attributes<'_>) -> String {
     let resource = attrs.full_resource();
     if attrs.namespace.is_empty() {
         format!(
-            "User \"{}\" cannot {} resource \"{resource}\" in API group \"\" at the cluster scope",
-            user.name, attrs.verb
+            "User \"{}\" cannot {} resource \"{resource}\" in API group \"{}\" at the cluster scope",
+            user.name, attrs.verb, attrs.api_group
         )
     } else {
         format!(
-            "User \"{}\" cannot {} resource \"{resource}\" in API group \"\" in the namespace \"{}\"",
-            user.name, attrs.verb, attrs.namespace
+            "User \"{}\" cannot {} resource \"{resource}\" in API group \"{}\" in the namespace \"{}\"",
+            user.name, attrs.verb, attrs.api_group, attrs.namespace
         )
     }
 }
@@ -212,6 +214,135 @@ impl RbacRules {
     }
 }
 
+/// True when an RBAC object in the store grants `attrs` to `user`: a ClusterRoleBinding
+/// anywhere, or a RoleBinding in the request's namespace, whose subjects include the user and
+/// whose role has a matching rule (`plugin/pkg/auth/authorizer/rbac/rbac.go`
+/// `VisitRulesFor`, `pkg/apis/rbac/v1/evaluation_helpers.go` `RuleAllows`: verbs, apiGroups,
+/// resources with `*` and `*/subresource`, resourceNames). Users in `system:masters` are
+/// always allowed by [`RbacRules::allows`].
+pub fn allowed_by_objects(
+    store: &crate::store::Store,
+    user: &UserInfo,
+    attrs: &Attributes<'_>,
+) -> bool {
+    granting_binding(store, user, attrs).is_some()
+}
+
+/// The binding that grants `attrs` to `user`, as `(binding kind, binding name, role kind,
+/// role name)`, for the reason of a SelfSubjectAccessReview.
+pub fn granting_binding(
+    store: &crate::store::Store,
+    user: &UserInfo,
+    attrs: &Attributes<'_>,
+) -> Option<(String, String, String, String)> {
+    use crate::resources::find;
+    const G: &str = "rbac.authorization.k8s.io";
+    let (crb, rb, cr, role) = (
+        find(G, "v1", "clusterrolebindings")?,
+        find(G, "v1", "rolebindings")?,
+        find(G, "v1", "clusterroles")?,
+        find(G, "v1", "roles")?,
+    );
+    let rules_allow = |role_obj: Option<&serde_json::Value>| {
+        role_obj
+            .and_then(|r| r["rules"].as_array())
+            .is_some_and(|rules| rules.iter().any(|rule| rule_allows(rule, attrs)))
+    };
+    for b in store.list(crb, None, None).unwrap_or_default() {
+        if subjects_match(&b, user, "")
+            && b["roleRef"]["kind"] == "ClusterRole"
+            && let Some(name) = b["roleRef"]["name"].as_str()
+            && rules_allow(store.get(cr, "", name))
+        {
+            let bname = b["metadata"]["name"].as_str().unwrap_or("").to_owned();
+            return Some((
+                "ClusterRoleBinding".into(),
+                bname,
+                "ClusterRole".into(),
+                name.into(),
+            ));
+        }
+    }
+    if attrs.namespace.is_empty() {
+        return None;
+    }
+    for b in store
+        .list(rb, Some(attrs.namespace), None)
+        .unwrap_or_default()
+    {
+        if !subjects_match(&b, user, attrs.namespace) {
+            continue;
+        }
+        let Some(name) = b["roleRef"]["name"].as_str() else {
+            continue;
+        };
+        let (kind, obj) = match b["roleRef"]["kind"].as_str() {
+            Some("ClusterRole") => ("ClusterRole", store.get(cr, "", name)),
+            Some("Role") => ("Role", store.get(role, attrs.namespace, name)),
+            _ => continue,
+        };
+        if rules_allow(obj) {
+            let bname = b["metadata"]["name"].as_str().unwrap_or("").to_owned();
+            return Some(("RoleBinding".into(), bname, kind.into(), name.into()));
+        }
+    }
+    None
+}
+
+/// `appliesToUser`: a `User` subject by name, a `Group` by membership, a `ServiceAccount` by
+/// `system:serviceaccount:NS:NAME` (NS defaults to the binding's namespace).
+fn subjects_match(binding: &serde_json::Value, user: &UserInfo, binding_ns: &str) -> bool {
+    binding["subjects"].as_array().is_some_and(|subjects| {
+        subjects.iter().any(|s| {
+            let name = s["name"].as_str().unwrap_or("");
+            match s["kind"].as_str() {
+                Some("User") => name == user.name,
+                Some("Group") => user.groups.iter().any(|g| g == name),
+                Some("ServiceAccount") => {
+                    let ns = s["namespace"]
+                        .as_str()
+                        .filter(|n| !n.is_empty())
+                        .unwrap_or(binding_ns);
+                    user.name == format!("system:serviceaccount:{ns}:{name}")
+                }
+                _ => false,
+            }
+        })
+    })
+}
+
+/// `RuleAllows` for a resource request.
+fn rule_allows(rule: &serde_json::Value, attrs: &Attributes<'_>) -> bool {
+    let list = |field: &str| -> Vec<&str> {
+        rule[field]
+            .as_array()
+            .map(|a| a.iter().filter_map(serde_json::Value::as_str).collect())
+            .unwrap_or_default()
+    };
+    let verbs = list("verbs");
+    if !verbs.iter().any(|v| *v == "*" || *v == attrs.verb) {
+        return false;
+    }
+    let groups = list("apiGroups");
+    if !groups.iter().any(|g| *g == "*" || *g == attrs.api_group) {
+        return false;
+    }
+    let combined = attrs.full_resource();
+    let resources_ok = list("resources").iter().any(|r| {
+        *r == "*"
+            || *r == combined
+            || (!attrs.subresource.is_empty()
+                && r.len() == attrs.subresource.len() + 2
+                && r.starts_with("*/")
+                && r.ends_with(attrs.subresource))
+    });
+    if !resources_ok {
+        return false;
+    }
+    let names = list("resourceNames");
+    names.is_empty() || names.contains(&attrs.name)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -219,6 +350,7 @@ mod tests {
     fn attrs<'a>(verb: &'a str, ns: &'a str) -> Attributes<'a> {
         Attributes {
             verb,
+            api_group: "",
             resource: "pods",
             subresource: "",
             namespace: ns,
@@ -275,6 +407,7 @@ mod tests {
         );
         let sub = Attributes {
             verb: "create",
+            api_group: "",
             resource: "serviceaccounts",
             subresource: "token",
             namespace: "a",

@@ -105,6 +105,18 @@ pub struct ResourceType {
     pub schema: fn(&mut SchemaGenerator) -> Schema,
     /// The schema's definition name (`io.k8s.api.core.v1.ConfigMap`).
     pub schema_name: fn() -> std::borrow::Cow<'static, str>,
+    /// Decodes a JSON object into the kind's k8s-openapi type and encodes it again: what
+    /// kube-apiserver's decoding does to a request body (unknown fields dropped, `null`s
+    /// gone, wrong types refused). The error is serde's message.
+    pub normalize: fn(serde_json::Value) -> Result<serde_json::Value, String>,
+}
+
+/// [`ResourceType::normalize`] for the type `T`.
+fn normalize<T: serde::de::DeserializeOwned + serde::Serialize>(
+    v: serde_json::Value,
+) -> Result<serde_json::Value, String> {
+    let typed: T = serde_json::from_value(v).map_err(|e| e.to_string())?;
+    serde_json::to_value(typed).map_err(|e| e.to_string())
 }
 
 impl ResourceType {
@@ -142,6 +154,19 @@ impl ResourceType {
         self.verbs.contains(&verb)
     }
 
+    /// True when the registry maintains `metadata.generation` (bumped on every change of
+    /// `spec`): pods and the apps workloads (`pkg/registry/{core/pod,apps/*}/strategy.go`
+    /// `PrepareForUpdate`).
+    pub fn has_generation(&self) -> bool {
+        self.group == "apps" || (self.group.is_empty() && self.resource == "pods")
+    }
+
+    /// True when a write to the main resource keeps the stored `status` (the type has a
+    /// `status` subresource: `PrepareForUpdate` resets `newObj.Status = oldObj.Status`).
+    pub fn has_status(&self) -> bool {
+        self.subresource("status").is_some()
+    }
+
     /// Every field selector name it supports, `metadata.name` and `metadata.namespace` first
     /// (cluster-scoped resources have `metadata.namespace` too, always empty).
     pub fn field_names(&self) -> Vec<&'static str> {
@@ -175,14 +200,15 @@ macro_rules! row {
             storage: $storage,
             schema: <$ty as JsonSchema>::json_schema,
             schema_name: <$ty as JsonSchema>::schema_name,
+            normalize: normalize::<$ty>,
         }
     };
 }
 
 use k8s_openapi::api::{apps, authorization, coordination, core, discovery, events, rbac};
 
-/// The pod fields `pkg/registry/core/pod/strategy.go` `ToSelectableFields` offers (the store
-/// reads them with [`crate::selectors::pod_field`], which knows their defaults).
+/// The pod fields `pkg/registry/core/pod/strategy.go` `ToSelectableFields` offers
+/// ([`crate::selectors::field_of`] knows their defaults).
 const POD_FIELDS: &[(&str, &str)] = &[
     ("spec.nodeName", "spec.nodeName"),
     ("spec.restartPolicy", "spec.restartPolicy"),
@@ -210,6 +236,22 @@ const EVENT_FIELDS: &[(&str, &str)] = &[
     ("reason", "reason"),
     ("reportingComponent", "reportingComponent"),
     ("source", "source.component"),
+    ("type", "type"),
+];
+
+/// events.k8s.io/v1 `Event` field labels (`pkg/apis/events/v1/conversion.go`
+/// `AddFieldLabelConversionFunc`: `regarding.*` and `reportingController` name the core
+/// fields), evaluated on the events.k8s.io view of the object.
+const EVENTS_V1_FIELDS: &[(&str, &str)] = &[
+    ("regarding.kind", "regarding.kind"),
+    ("regarding.namespace", "regarding.namespace"),
+    ("regarding.name", "regarding.name"),
+    ("regarding.uid", "regarding.uid"),
+    ("regarding.apiVersion", "regarding.apiVersion"),
+    ("regarding.resourceVersion", "regarding.resourceVersion"),
+    ("regarding.fieldPath", "regarding.fieldPath"),
+    ("reason", "reason"),
+    ("reportingController", "reportingController"),
     ("type", "type"),
 ];
 
@@ -247,7 +289,7 @@ pub static RESOURCES: &[ResourceType] = &[
     row!(apps::v1::StatefulSet, "statefulsets", "statefulset", true, ALL_VERBS,
          short: &["sts"], categories: &["all"], sub: &[SCALE, STATUS], fields: &[]),
     row!(events::v1::Event, "events", "event", true, ALL_VERBS,
-         short: &["ev"], categories: &[], sub: &[], fields: EVENT_FIELDS),
+         short: &["ev"], categories: &[], sub: &[], fields: EVENTS_V1_FIELDS),
     row!(authorization::v1::SelfSubjectAccessReview, "selfsubjectaccessreviews",
          "selfsubjectaccessreview", false, CREATE_ONLY,
          short: &[], categories: &[], sub: &[], fields: &[], storage: Storage::Review),

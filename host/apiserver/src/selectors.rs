@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::api::core::v1::Pod;
+use crate::resources::ResourceType;
 
 /// One label requirement.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -349,23 +349,6 @@ pub struct FieldSelector {
     terms: Vec<(String, bool, String)>,
 }
 
-/// The field labels a pod supports (`pkg/apis/core/v1/conversion.go`).
-pub const POD_FIELDS: &[&str] = &[
-    "metadata.name",
-    "metadata.namespace",
-    "spec.nodeName",
-    "spec.restartPolicy",
-    "spec.schedulerName",
-    "spec.serviceAccountName",
-    "spec.hostNetwork",
-    "status.phase",
-    "status.podIP",
-    "status.nominatedNodeName",
-];
-
-/// The field labels every object supports (`generic.ObjectMetaFieldsSet`).
-pub const META_FIELDS: &[&str] = &["metadata.name", "metadata.namespace"];
-
 /// Splits on commas that are not escaped with a backslash.
 fn split_terms(s: &str) -> Vec<String> {
     let mut terms = Vec::new();
@@ -452,37 +435,39 @@ impl FieldSelector {
     }
 }
 
-/// A pod's selectable field value (`ToSelectableFields` in `pkg/registry/core/pod/strategy.go`):
-/// missing values are the empty string, `spec.hostNetwork` is `true`/`false`, `status.podIP`
-/// is the first of `status.podIPs`.
-pub fn pod_field(pod: &Pod, field: &str) -> String {
-    let spec = pod.spec.as_ref();
-    let status = pod.status.as_ref();
-    let s = |v: Option<&String>| v.cloned().unwrap_or_default();
+/// The value of field selector `field` on object `obj` of resource `r` (both as the path
+/// serves them): `metadata.name`, `metadata.namespace`, then the type's own fields
+/// ([`ResourceType::fields`], each a JSON path), printed as the type's `GetAttrs` prints them
+/// (`spec.hostNetwork` is `false` when unset; pods' `status.podIP` is the first of
+/// `status.podIPs`). Anything missing is `""`.
+pub fn field_of(r: &ResourceType, obj: &serde_json::Value, field: &str) -> String {
+    use crate::store::meta;
     match field {
-        "metadata.name" => s(pod.metadata.name.as_ref()),
-        "metadata.namespace" => s(pod.metadata.namespace.as_ref()),
-        "spec.nodeName" => s(spec.and_then(|x| x.node_name.as_ref())),
-        "spec.restartPolicy" => s(spec.and_then(|x| x.restart_policy.as_ref())),
-        "spec.schedulerName" => s(spec.and_then(|x| x.scheduler_name.as_ref())),
-        "spec.serviceAccountName" => s(spec.and_then(|x| x.service_account_name.as_ref())),
-        "spec.hostNetwork" => spec
-            .and_then(|x| x.host_network)
-            .unwrap_or(false)
-            .to_string(),
-        "status.phase" => s(status.and_then(|x| x.phase.as_ref())),
-        "status.podIP" => status
-            .and_then(|x| {
-                x.pod_ips
-                    .as_ref()
-                    .and_then(|ips| ips.first())
-                    .map(|ip| ip.ip.clone())
-                    .or(x.pod_ip.clone())
-            })
-            .unwrap_or_default(),
-        "status.nominatedNodeName" => s(status.and_then(|x| x.nominated_node_name.as_ref())),
-        _ => String::new(),
+        "metadata.name" => return meta::name(obj).to_owned(),
+        "metadata.namespace" => return meta::namespace(obj).to_owned(),
+        _ => {}
     }
+    if r.group.is_empty() && r.resource == "pods" {
+        match field {
+            "spec.hostNetwork" => {
+                return obj["spec"]["hostNetwork"]
+                    .as_bool()
+                    .unwrap_or(false)
+                    .to_string();
+            }
+            "status.podIP" => {
+                if let Some(ip) = obj["status"]["podIPs"][0]["ip"].as_str() {
+                    return ip.to_owned();
+                }
+            }
+            _ => {}
+        }
+    }
+    r.fields
+        .iter()
+        .find(|(name, _)| *name == field)
+        .map(|(_, path)| meta::field_value(obj, path))
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -568,6 +553,14 @@ mod tests {
             "{err}"
         );
     }
+
+    /// The pod field labels (`pkg/apis/core/v1/conversion.go`), written out here.
+    const POD_FIELDS: &[&str] = &[
+        "metadata.name",
+        "metadata.namespace",
+        "spec.nodeName",
+        "status.phase",
+    ];
 
     #[test]
     fn field_selector_table() {

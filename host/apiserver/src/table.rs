@@ -253,6 +253,47 @@ pub fn pods_table(pods: &[Pod], list_meta: Value, include: IncludeObject) -> Val
     })
 }
 
+/// The `Table` of `objects` of resource `r` (JSON objects as served): the pod columns for
+/// pods, otherwise the default convertor's `Name` and `Created At`
+/// (`staging/src/k8s.io/apiserver/pkg/registry/rest/table.go`).
+pub fn table(
+    r: &crate::resources::ResourceType,
+    objects: &[Value],
+    list_meta: Value,
+    include: IncludeObject,
+) -> Value {
+    if r.group.is_empty() && r.resource == "pods" {
+        let pods: Vec<Pod> = objects
+            .iter()
+            .filter_map(|o| serde_json::from_value(o.clone()).ok())
+            .collect();
+        return pods_table(&pods, list_meta, include);
+    }
+    let rows: Vec<Value> = objects
+        .iter()
+        .map(|o| {
+            let created = o["metadata"]["creationTimestamp"].clone();
+            let mut row = json!({"cells": [o["metadata"]["name"].clone(), created]});
+            match include {
+                IncludeObject::None => {}
+                IncludeObject::Object => row["object"] = o.clone(),
+                IncludeObject::Metadata => {
+                    row["object"] = json!({"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": o["metadata"].clone()});
+                }
+            }
+            row
+        })
+        .collect();
+    json!({
+        "kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": list_meta,
+        "columnDefinitions": [
+            {"name": "Name", "type": "string", "format": "name", "description": "Name must be unique within a namespace. Is required when creating resources, although some resources may allow a client to request the generation of an appropriate name automatically. Name is primarily intended for creation idempotence and configuration definition. Cannot be updated. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names#names", "priority": 0},
+            {"name": "Created At", "type": "date", "format": "", "description": "CreationTimestamp is a timestamp representing the server time when this object was created. It is not guaranteed to be set in happens-before order across separate operations. Clients may not set this value. It is represented in RFC3339 form and is in UTC.\n\nPopulated by the system. Read-only. Null for lists. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata", "priority": 0},
+        ],
+        "rows": rows,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

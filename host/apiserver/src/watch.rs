@@ -1,4 +1,4 @@
-//! Watch streams: `?watch=true` on a pod collection.
+//! Watch streams: `?watch=true` on any collection.
 //!
 //! Wire format (`staging/src/k8s.io/apiserver/pkg/endpoints/handlers/watch.go`): a chunked
 //! `200` body of newline-terminated JSON objects `{"type":"ADDED|MODIFIED|DELETED|BOOKMARK|ERROR",
@@ -17,15 +17,15 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
-use k8s_openapi::api::core::v1::Pod;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde_json::{Value, json};
 use tokio::sync::{broadcast, mpsc};
 
-use crate::selectors::{FieldSelector, LabelSelector, pod_field};
+use crate::resources::{self, ResourceType};
+use crate::selectors::{FieldSelector, LabelSelector};
 use crate::status::Status;
-use crate::store::{EventType, PodEvent, Store};
-use crate::table::{IncludeObject, pods_table};
+use crate::store::{Event, EventType, Store, meta};
+use crate::table::IncludeObject;
+use crate::views;
 
 /// A response body fed by a channel, one frame per message.
 #[derive(Debug)]
@@ -49,10 +49,15 @@ impl Body for ChannelBody {
     }
 }
 
+/// The annotation that marks the end of a streaming list's initial events.
+pub const INITIAL_EVENTS_END: &str = "k8s.io/initial-events-end";
+
 /// A parsed watch request.
 #[derive(Debug, Clone)]
 pub struct WatchRequest {
-    /// Only pods in this namespace (`None`: all namespaces).
+    /// The watched resource (as the path names it: a view for events.k8s.io events).
+    pub resource: &'static ResourceType,
+    /// Only objects in this namespace (`None`: all namespaces).
     pub namespace: Option<String>,
     /// `labelSelector`.
     pub labels: LabelSelector,
@@ -60,6 +65,8 @@ pub struct WatchRequest {
     pub fields: FieldSelector,
     /// `resourceVersion`; `None` for absent or `"0"` (start with the current state).
     pub resource_version: Option<u64>,
+    /// `sendInitialEvents=true` (a streaming list).
+    pub send_initial_events: bool,
     /// `allowWatchBookmarks=true`.
     pub bookmarks: bool,
     /// `timeoutSeconds`, or the server's default.
@@ -71,40 +78,67 @@ pub struct WatchRequest {
 }
 
 impl WatchRequest {
-    fn matches(&self, pod: &Pod) -> bool {
+    /// True when the (view) object is selected by this watch.
+    pub fn matches(&self, obj: &Value) -> bool {
         self.namespace
             .as_deref()
-            .is_none_or(|ns| pod.metadata.namespace.as_deref() == Some(ns))
-            && self.labels.matches(pod.metadata.labels.as_ref())
-            && self.fields.matches(|f| pod_field(pod, f))
+            .is_none_or(|ns| meta::namespace(obj) == ns)
+            && self.labels.matches(meta::labels(obj).as_ref())
+            && self
+                .fields
+                .matches(|f| crate::selectors::field_of(self.resource, obj, f))
     }
 
-    /// What this watcher sees of `event`, if anything.
-    fn translate<'a>(&self, event: &'a PodEvent) -> Option<(&'static str, &'a Pod)> {
-        let now = self.matches(&event.pod);
-        let before = event.prev.as_ref().map(|p| self.matches(p));
-        match event.kind {
-            EventType::Added => now.then_some(("ADDED", &event.pod)),
-            EventType::Deleted => (before.unwrap_or(now)).then_some(("DELETED", &event.pod)),
+    /// What this watcher sees of `event`, if anything: the type and the object as the watched
+    /// resource serves it.
+    fn translate(&self, event: &Event) -> Option<(&'static str, Value)> {
+        if !std::ptr::eq(event.resource, resources::storage_of(self.resource)) {
+            return None;
+        }
+        let obj = views::to_view(self.resource, event.object.clone());
+        let now = self.matches(&obj);
+        let before = event
+            .prev
+            .as_ref()
+            .map(|p| self.matches(&views::to_view(self.resource, p.clone())));
+        let kind = match event.kind {
+            EventType::Added => now.then_some("ADDED"),
+            EventType::Deleted => (before.unwrap_or(now)).then_some("DELETED"),
             EventType::Modified => match (before.unwrap_or(false), now) {
-                (true, true) => Some(("MODIFIED", &event.pod)),
-                (false, true) => Some(("ADDED", &event.pod)),
-                (true, false) => Some(("DELETED", &event.pod)),
+                (true, true) => Some("MODIFIED"),
+                (false, true) => Some("ADDED"),
+                (true, false) => Some("DELETED"),
                 (false, false) => None,
             },
-        }
+        }?;
+        Some((kind, obj))
     }
 
-    fn encode_pod(&self, kind: &str, pod: &Pod) -> Bytes {
+    fn encode(&self, kind: &str, obj: Value) -> Bytes {
         let object = match self.table {
-            Some(include) => pods_table(
-                std::slice::from_ref(pod),
-                json!({"resourceVersion": pod.metadata.resource_version.clone().unwrap_or_default()}),
-                include,
-            ),
-            None => serde_json::to_value(pod).unwrap_or(Value::Null),
+            Some(include) => {
+                let rv = meta::resource_version(&obj).to_owned();
+                crate::table::table(
+                    self.resource,
+                    std::slice::from_ref(&obj),
+                    json!({"resourceVersion": rv}),
+                    include,
+                )
+            }
+            None => obj,
         };
         encode_event(kind, object)
+    }
+
+    fn bookmark(&self, rv: u64, initial_events_end: bool) -> Bytes {
+        let mut metadata = json!({"resourceVersion": rv.to_string()});
+        if initial_events_end {
+            metadata["annotations"] = json!({INITIAL_EVENTS_END: "true"});
+        }
+        encode_event(
+            "BOOKMARK",
+            json!({"kind": self.resource.kind, "apiVersion": self.resource.api_version(), "metadata": metadata}),
+        )
     }
 }
 
@@ -118,17 +152,6 @@ pub fn encode_event(kind: &str, object: Value) -> Bytes {
 /// The `ERROR` event line carrying `status`.
 pub fn error_event(status: &Status) -> Bytes {
     encode_event("ERROR", serde_json::to_value(status).unwrap_or(Value::Null))
-}
-
-fn bookmark(rv: u64) -> Bytes {
-    let pod = Pod {
-        metadata: ObjectMeta {
-            resource_version: Some(rv.to_string()),
-            ..Default::default()
-        },
-        ..Default::default()
-    };
-    encode_event("BOOKMARK", serde_json::to_value(pod).unwrap_or(Value::Null))
 }
 
 /// How a watch starts.
@@ -149,23 +172,32 @@ pub fn start(store: &Mutex<Store>, req: WatchRequest) -> WatchStart {
             Err(poisoned) => poisoned.into_inner(),
         };
         let current = store.resource_version();
-        let initial: Vec<Bytes> = match req.resource_version {
-            None => store
-                .pods_at(req.namespace.as_deref(), None)
+        let storage = resources::storage_of(req.resource);
+        let snapshot = |store: &Store| -> Vec<Bytes> {
+            store
+                .list(storage, req.namespace.as_deref(), None)
                 .unwrap_or_default()
-                .iter()
-                .filter(|p| req.matches(p))
-                .map(|p| req.encode_pod("ADDED", p))
-                .collect(),
+                .into_iter()
+                .map(|o| views::to_view(req.resource, o))
+                .filter(|o| req.matches(o))
+                .map(|o| req.encode("ADDED", o))
+                .collect()
+        };
+        let mut initial: Vec<Bytes> = match req.resource_version {
+            _ if req.send_initial_events => snapshot(&store),
+            None => snapshot(&store),
             Some(rv) if rv < store.floor() => {
                 return WatchStart::TooOld(Status::too_old_resource_version(rv, store.floor()));
             }
             Some(rv) => store
                 .events_since(rv)
                 .iter()
-                .filter_map(|e| req.translate(e).map(|(k, p)| req.encode_pod(k, p)))
+                .filter_map(|e| req.translate(e).map(|(k, o)| req.encode(k, o)))
                 .collect(),
         };
+        if req.send_initial_events {
+            initial.push(req.bookmark(current, true));
+        }
         (initial, store.subscribe(), current)
     };
     let (tx, rx) = mpsc::channel::<Bytes>(64);
@@ -190,8 +222,8 @@ pub fn start(store: &Mutex<Store>, req: WatchRequest) -> WatchStart {
                             continue;
                         }
                         progress = event.rv;
-                        if let Some((kind, pod)) = req.translate(&event)
-                            && tx.send(req.encode_pod(kind, pod)).await.is_err()
+                        if let Some((kind, obj)) = req.translate(&event)
+                            && tx.send(req.encode(kind, obj)).await.is_err()
                         {
                             return;
                         }
@@ -201,7 +233,7 @@ pub fn start(store: &Mutex<Store>, req: WatchRequest) -> WatchStart {
                     Err(broadcast::error::RecvError::Lagged(_)) | Err(broadcast::error::RecvError::Closed) => return,
                 },
                 _ = ticker.tick(), if req.bookmarks => {
-                    if tx.send(bookmark(progress)).await.is_err() {
+                    if tx.send(req.bookmark(progress, false)).await.is_err() {
                         return;
                     }
                 }

@@ -1,8 +1,14 @@
-//! Discovery: `/version`, `/api`, `/api/v1` and the OpenAPI v3 documents kubectl reads.
+//! Discovery, generated from the [resource table](crate::resources): `/`, `/version`, `/api`,
+//! `/apis`, `/apis/GROUP`, `/api/v1`, `/apis/GROUP/VERSION`, aggregated discovery, and the
+//! OpenAPI v3 documents kubectl reads.
+//!
+//! Upstream: `staging/src/k8s.io/apiserver/pkg/endpoints/discovery/` (`legacy.go`, `group.go`,
+//! `version.go`, `aggregated/handler.go`).
 
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use crate::resources;
 use crate::server::Shared;
 
 /// `/version` (`staging/src/k8s.io/apimachinery/pkg/version/types.go` `Info`), fields in the
@@ -51,22 +57,170 @@ pub(super) fn api_versions(shared: &Shared) -> Value {
     })
 }
 
-/// The `/api/v1` APIResourceList: what this server serves.
-pub(super) fn api_resources() -> Value {
-    json!({
-        "kind": "APIResourceList",
-        "groupVersion": "v1",
-        "resources": [
-            {"name": "namespaces", "singularName": "namespace", "namespaced": false, "kind": "Namespace",
-             "verbs": ["get", "list"], "shortNames": ["ns"]},
-            {"name": "pods", "singularName": "pod", "namespaced": true, "kind": "Pod",
-             "verbs": ["create", "delete", "get", "list", "update", "watch"], "shortNames": ["po"], "categories": ["all"]},
-            {"name": "serviceaccounts", "singularName": "serviceaccount", "namespaced": true, "kind": "ServiceAccount",
-             "verbs": ["create", "get", "list"], "shortNames": ["sa"]},
-            {"name": "serviceaccounts/token", "singularName": "", "namespaced": true, "group": "authentication.k8s.io",
-             "version": "v1", "kind": "TokenRequest", "verbs": ["create"]},
-        ],
+/// The `Content-Type` (and `Accept` choice) of aggregated discovery
+/// (`staging/src/k8s.io/apiserver/pkg/endpoints/discovery/aggregated/handler.go`).
+pub(super) const AGGREGATED_V2: &str =
+    "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
+
+/// True when `accept` lists aggregated discovery v2 (kubectl 1.30+ asks for it first, then
+/// v2beta1, then plain JSON).
+pub(super) fn wants_aggregated(accept: &str) -> bool {
+    accept.split(',').any(|part| {
+        let params: Vec<&str> = part.split(';').map(str::trim).collect();
+        params.contains(&"g=apidiscovery.k8s.io")
+            && params.contains(&"v=v2")
+            && params.contains(&"as=APIGroupDiscoveryList")
     })
+}
+
+/// `GET /`: the server's `paths` (`staging/src/k8s.io/apiserver/pkg/server/routes/index.go`),
+/// sorted.
+pub(super) fn root_paths() -> Value {
+    let mut paths: Vec<String> = vec![
+        "/api".into(),
+        "/api/v1".into(),
+        "/apis".into(),
+        "/healthz".into(),
+        "/livez".into(),
+        "/openapi/v2".into(),
+        "/openapi/v3".into(),
+        "/openapi/v3/".into(),
+        "/readyz".into(),
+        "/version".into(),
+    ];
+    for (group, version) in resources::group_versions() {
+        if !group.is_empty() {
+            paths.push(format!("/apis/{group}"));
+            paths.push(format!("/apis/{group}/{version}"));
+        }
+    }
+    paths.sort();
+    json!({ "paths": paths })
+}
+
+fn group_version_json(group: &str, version: &str) -> Value {
+    json!({"groupVersion": format!("{group}/{version}"), "version": version})
+}
+
+/// `/apis/GROUP` (`APIGroup`), `None` for an unknown group.
+pub(super) fn api_group(group: &str) -> Option<Value> {
+    let (_, version) = resources::group_versions()
+        .into_iter()
+        .find(|(g, _)| *g == group && !g.is_empty())?;
+    let gv = group_version_json(group, version);
+    Some(json!({
+        "kind": "APIGroup", "apiVersion": "v1", "name": group,
+        "versions": [gv.clone()], "preferredVersion": gv,
+    }))
+}
+
+/// `/apis` (`APIGroupList`).
+pub(super) fn api_groups() -> Value {
+    let groups: Vec<Value> = resources::group_versions()
+        .into_iter()
+        .filter(|(g, _)| !g.is_empty())
+        .map(|(g, v)| {
+            let gv = group_version_json(g, v);
+            json!({"name": g, "versions": [gv.clone()], "preferredVersion": gv})
+        })
+        .collect();
+    json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups})
+}
+
+/// `/api/v1` or `/apis/GROUP/VERSION` (`APIResourceList`): each resource, then its
+/// subresources as `resource/sub` entries, as kube-apiserver lists them.
+pub(super) fn api_resources(group: &str, version: &str) -> Option<Value> {
+    let mut list = Vec::new();
+    for r in resources::in_group_version(group, version) {
+        let mut entry = json!({
+            "name": r.resource, "singularName": r.singular, "namespaced": r.namespaced,
+            "kind": r.kind, "verbs": r.verbs,
+        });
+        if !r.short_names.is_empty() {
+            entry["shortNames"] = json!(r.short_names);
+        }
+        if !r.categories.is_empty() {
+            entry["categories"] = json!(r.categories);
+        }
+        list.push(entry);
+        for s in r.subresources {
+            let mut sub = json!({
+                "name": format!("{}/{}", r.resource, s.name), "singularName": r.singular,
+                "namespaced": r.namespaced,
+                "kind": if s.kind.is_empty() { r.kind } else { s.kind }, "verbs": s.verbs,
+            });
+            if let Some((g, v)) = s.group_version {
+                sub["group"] = json!(g);
+                sub["version"] = json!(v);
+            }
+            list.push(sub);
+        }
+    }
+    if list.is_empty() {
+        return None;
+    }
+    let gv = if group.is_empty() {
+        version.to_owned()
+    } else {
+        format!("{group}/{version}")
+    };
+    Some(
+        json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv, "resources": list}),
+    )
+}
+
+/// Aggregated discovery (`apidiscovery.k8s.io/v2` `APIGroupDiscoveryList`) of the core group
+/// (`legacy`, for `/api`) or of every other group (for `/apis`).
+pub(super) fn aggregated(legacy: bool) -> Value {
+    let mut items = Vec::new();
+    for (group, version) in resources::group_versions() {
+        if group.is_empty() != legacy {
+            continue;
+        }
+        let resources: Vec<Value> = resources::in_group_version(group, version)
+            .map(|r| {
+                let mut e = json!({
+                    "resource": r.resource,
+                    "responseKind": {"group": r.group, "version": r.version, "kind": r.kind},
+                    "scope": if r.namespaced { "Namespaced" } else { "Cluster" },
+                    "singularResource": r.singular,
+                    "verbs": r.verbs,
+                });
+                if !r.short_names.is_empty() {
+                    e["shortNames"] = json!(r.short_names);
+                }
+                if !r.categories.is_empty() {
+                    e["categories"] = json!(r.categories);
+                }
+                if !r.subresources.is_empty() {
+                    e["subresources"] = r
+                        .subresources
+                        .iter()
+                        .map(|s| {
+                            let (g, v) = s.group_version.unwrap_or((r.group, r.version));
+                            json!({
+                                "subresource": s.name,
+                                "responseKind": {"group": g, "version": v,
+                                                 "kind": if s.kind.is_empty() { r.kind } else { s.kind }},
+                                "verbs": s.verbs,
+                            })
+                        })
+                        .collect();
+                }
+                e
+            })
+            .collect();
+        let metadata = if group.is_empty() {
+            json!({"creationTimestamp": null})
+        } else {
+            json!({"name": group, "creationTimestamp": null})
+        };
+        items.push(json!({
+            "metadata": metadata,
+            "versions": [{"version": version, "resources": resources, "freshness": "Current"}],
+        }));
+    }
+    json!({"kind": "APIGroupDiscoveryList", "apiVersion": "apidiscovery.k8s.io/v2", "metadata": {}, "items": items})
 }
 
 /// The OpenAPI v3 discovery root (`staging/src/k8s.io/kube-openapi/pkg/handler3`): only the

@@ -1,5 +1,5 @@
-//! List helpers: `continue` tokens, `limit` and `resourceVersion` parsing, pagination, list
-//! metadata and the label/field selectors of a list or watch.
+//! List helpers: `continue` tokens, `limit` and `resourceVersion` parsing, pagination and list
+//! metadata.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -7,7 +7,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::request::{Query, RequestInfo};
-use crate::selectors::{FieldSelector, LabelSelector};
 use crate::status::Status;
 
 /// The `continue` token (`staging/src/k8s.io/apiserver/pkg/storage/continue.go`): base64url of
@@ -104,21 +103,6 @@ pub(super) fn list_meta(rv: u64, cont: Option<String>, remaining: Option<usize>)
     meta
 }
 
-pub(super) fn list_body(kind: &str, meta: Value, items: Vec<Value>) -> Value {
-    json!({"kind": kind, "apiVersion": "v1", "metadata": meta, "items": items})
-}
-
 pub(super) fn ns_opt(info: &RequestInfo) -> Option<&str> {
     (!info.namespace.is_empty()).then_some(info.namespace.as_str())
-}
-
-pub(super) fn selectors(
-    q: &Query,
-    fields: &[&str],
-) -> Result<(LabelSelector, FieldSelector), Status> {
-    let labels =
-        LabelSelector::parse(q.get("labelSelector").unwrap_or("")).map_err(Status::bad_request)?;
-    let fields = FieldSelector::parse(q.get("fieldSelector").unwrap_or(""), fields)
-        .map_err(Status::bad_request)?;
-    Ok((labels, fields))
 }

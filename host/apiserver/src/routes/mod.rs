@@ -12,12 +12,14 @@
 mod authn;
 mod discovery;
 mod list;
-mod namespaces;
-mod pods;
+mod objects;
+mod patch;
 mod request;
-mod service_accounts;
+mod reviews;
+mod scale;
 #[cfg(test)]
 mod tests;
+mod token;
 
 use std::convert::Infallible;
 use std::sync::{Arc, MutexGuard};
@@ -27,9 +29,10 @@ use http::{HeaderValue, Method, Request, Response, StatusCode, header};
 use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Full, Limited};
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::rbac::{Attributes, forbidden_message};
+use crate::resources::{self, ResourceType, Storage};
 use crate::server::Shared;
 use crate::status::Status;
 use crate::store::Store;
@@ -37,14 +40,10 @@ use crate::table::{IncludeObject, wants_table};
 
 use self::authn::authenticate;
 use self::discovery::{
-    api_resources, api_versions, openapi_v3_core, openapi_v3_root, version_info,
+    AGGREGATED_V2, aggregated, api_group, api_groups, api_resources, api_versions, openapi_v3_core,
+    openapi_v3_root, root_paths, version_info, wants_aggregated,
 };
-use self::namespaces::{get_namespace, list_namespaces};
-use self::pods::{create_pod, delete_pod, get_pod, list_pods, update_pod, watch_pods};
 use self::request::{Query, RequestInfo};
-use self::service_accounts::{
-    create_service_account, create_token, get_service_account, list_service_accounts,
-};
 
 /// The response body type.
 pub type Body = BoxBody<Bytes, Infallible>;
@@ -138,22 +137,52 @@ pub async fn handle(shared: Arc<Shared>, req: Request<hyper::body::Incoming>) ->
     let Some(user) = user else {
         return status_response(&Status::unauthorized());
     };
+    let accept = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let aggregated_ok = wants_aggregated(&accept);
     match trimmed {
-        "/api" => return json_response(StatusCode::OK, &api_versions(&shared)),
-        "/apis" => {
-            return json_response(
-                StatusCode::OK,
-                &json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": []}),
-            );
+        "/" => return json_response(StatusCode::OK, &root_paths()),
+        "/api" if aggregated_ok => {
+            return respond(StatusCode::OK, AGGREGATED_V2, to_vec(&aggregated(true)));
         }
-        "/api/v1" => return json_response(StatusCode::OK, &api_resources()),
+        "/apis" if aggregated_ok => {
+            return respond(StatusCode::OK, AGGREGATED_V2, to_vec(&aggregated(false)));
+        }
+        "/api" => return json_response(StatusCode::OK, &api_versions(&shared)),
+        "/apis" => return json_response(StatusCode::OK, &api_groups()),
         "/openapi/v3" => return json_response(StatusCode::OK, &openapi_v3_root()),
         "/openapi/v3/api/v1" => return json_response(StatusCode::OK, &openapi_v3_core()),
         _ => {}
     }
-    let Some(rest) = trimmed.strip_prefix("/api/v1/") else {
+    // `/api/v1/...` or `/apis/GROUP/VERSION/...`.
+    let (group, version, rest) = if let Some(rest) = trimmed.strip_prefix("/api/") {
+        let (v, rest) = rest.split_once('/').unwrap_or((rest, ""));
+        ("", v, rest)
+    } else if let Some(rest) = trimmed.strip_prefix("/apis/") {
+        let mut parts = rest.splitn(3, '/');
+        let g = parts.next().unwrap_or("");
+        match parts.next() {
+            None => {
+                return match api_group(g) {
+                    Some(v) => json_response(StatusCode::OK, &v),
+                    None => text_404(),
+                };
+            }
+            Some(v) => (g, v, parts.next().unwrap_or("")),
+        }
+    } else {
         return text_404();
     };
+    if rest.is_empty() {
+        return match api_resources(group, version) {
+            Some(v) => json_response(StatusCode::OK, &v),
+            None => text_404(),
+        };
+    }
     // Go's server hands the handlers `URL.Path`, the path unescaped (`+` stays `+`); a bad
     // escape never reaches them.
     let Some(segments) = rest
@@ -166,45 +195,74 @@ pub async fn handle(shared: Arc<Shared>, req: Request<hyper::body::Incoming>) ->
         )));
     };
     let query = Query::parse(req.uri().query());
-    let info = match RequestInfo::new(&method, &segments, &query) {
+    let info = match RequestInfo::new(&method, group, version, &segments, &query) {
         Some(info) => info,
         None => return status_response(&Status::path_not_found()),
     };
     let attrs = Attributes {
         verb: &info.verb,
+        api_group: &info.group,
         resource: &info.resource,
         subresource: &info.subresource,
         namespace: &info.namespace,
         name: &info.name,
     };
-    if !shared.rbac.allows(&user, &attrs) {
+    let allowed = {
+        let store = lock(&shared);
+        shared.rbac.allows(&user, &attrs) || crate::rbac::allowed_by_objects(&store, &user, &attrs)
+    };
+    if !allowed {
         let message = forbidden_message(&user, &attrs);
+        let qualified = if info.group.is_empty() {
+            info.resource.clone()
+        } else {
+            format!("{}.{}", info.resource, info.group)
+        };
         let status = if info.resource.is_empty() {
             Status::forbidden_path(&message)
         } else {
-            Status::forbidden(&info.resource, &info.name, &message)
+            let mut s = Status::forbidden(&qualified, &info.name, &message);
+            if let Some(d) = s.details.as_mut() {
+                d.kind = info.resource.clone();
+                d.group = info.group.clone();
+            }
+            s
         };
         return status_response(&status);
     }
-    let accept = req
-        .headers()
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_owned();
+    let Some(resource) = resources::find(&info.group, &info.version, &info.resource) else {
+        return status_response(&Status::path_not_found());
+    };
     let table = wants_table(&accept).then(|| IncludeObject::parse(query.get("includeObject")));
     let gone_as_status = req
         .headers()
         .get(GONE_AS_STATUS_HEADER)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.eq_ignore_ascii_case("true"));
-    let body = if method == Method::POST || method == Method::PUT {
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let body = if matches!(
+        method,
+        Method::POST | Method::PUT | Method::PATCH | Method::DELETE
+    ) {
         match Limited::new(req.into_body(), MAX_BODY).collect().await {
             Ok(b) => b.to_bytes(),
             Err(e) => {
-                return status_response(&Status::bad_request(format!(
-                    "failed to read request body: {e}"
-                )));
+                let status = if e.is::<http_body_util::LengthLimitError>() {
+                    Status::new(
+                        413,
+                        "RequestEntityTooLarge",
+                        format!("Request entity too large: limit is {MAX_BODY}"),
+                        None,
+                    )
+                } else {
+                    Status::bad_request(format!("failed to read request body: {e}"))
+                };
+                return status_response(&status);
             }
         }
     } else {
@@ -213,9 +271,12 @@ pub async fn handle(shared: Arc<Shared>, req: Request<hyper::body::Incoming>) ->
     let ctx = Ctx {
         shared: &shared,
         info: &info,
+        resource,
+        user: &user,
         query: &query,
         table,
         gone_as_status,
+        content_type,
         body,
     };
     match dispatch(&ctx) {
@@ -224,36 +285,85 @@ pub async fn handle(shared: Arc<Shared>, req: Request<hyper::body::Incoming>) ->
     }
 }
 
+/// One resource request, parsed, authenticated and authorized.
 struct Ctx<'a> {
     shared: &'a Shared,
     info: &'a RequestInfo,
+    /// The resource the path names (a view: `events.k8s.io` events are stored as core events).
+    resource: &'static ResourceType,
+    user: &'a crate::rbac::UserInfo,
     query: &'a Query,
     table: Option<IncludeObject>,
     gone_as_status: bool,
+    content_type: String,
     body: Bytes,
+}
+
+impl Ctx<'_> {
+    /// The namespace of the object the request names: the path's for a namespaced resource,
+    /// `""` for a cluster-scoped one (`namespaces/NAME` puts NAME in the request's namespace
+    /// for authorization, as `requestinfo.go` does, but a Namespace is stored unnamespaced).
+    fn ns(&self) -> &str {
+        if self.resource.namespaced {
+            &self.info.namespace
+        } else {
+            ""
+        }
+    }
+
+    /// `dryRun=All` (the only value; anything else is 400 as `ValidateDryRun` answers).
+    fn dry_run(&self) -> Result<bool, Status> {
+        let values: Vec<&str> = self
+            .query
+            .0
+            .iter()
+            .filter(|(k, _)| k == "dryRun")
+            .map(|(_, v)| v.as_str())
+            .collect();
+        for v in &values {
+            if *v != "All" {
+                return Err(Status::bad_request(format!(
+                    "Invalid dry run value: {v}: supported values: [\"All\"]"
+                )));
+            }
+        }
+        Ok(!values.is_empty())
+    }
+}
+
+fn to_vec(v: &impl Serialize) -> Vec<u8> {
+    serde_json::to_vec(v).unwrap_or_default()
 }
 
 fn dispatch(ctx: &Ctx<'_>) -> Result<Response<Body>, Status> {
     let i = ctx.info;
-    match (i.resource.as_str(), i.subresource.as_str(), i.verb.as_str()) {
-        ("pods", "", "list") => list_pods(ctx),
-        ("pods", "", "watch") => watch_pods(ctx),
-        ("pods", "", "get") => get_pod(ctx),
-        ("pods", "", "create") if !i.namespace.is_empty() && i.name.is_empty() => create_pod(ctx),
-        ("pods", "", "update") if !i.namespace.is_empty() => update_pod(ctx),
-        ("pods", "", "delete") if !i.namespace.is_empty() => delete_pod(ctx),
-        ("serviceaccounts", "", "list") => list_service_accounts(ctx),
-        ("serviceaccounts", "", "get") if !i.namespace.is_empty() => get_service_account(ctx),
-        ("serviceaccounts", "", "create") if !i.namespace.is_empty() && i.name.is_empty() => {
-            create_service_account(ctx)
+    let r = ctx.resource;
+    if r.namespaced && i.namespace.is_empty() && !matches!(i.verb.as_str(), "list" | "watch") {
+        return Err(Status::path_not_found());
+    }
+    if !r.namespaced && !i.namespace.is_empty() && r.resource != "namespaces" {
+        return Err(Status::path_not_found());
+    }
+    if !i.subresource.is_empty() {
+        let Some(sub) = r.subresource(&i.subresource) else {
+            return Err(Status::path_not_found());
+        };
+        if !sub.verbs.contains(&i.verb.as_str()) {
+            return Err(crate::errors::method_not_supported(r, &i.verb));
         }
-        ("serviceaccounts", "token", "create") if !i.namespace.is_empty() => create_token(ctx),
-        ("namespaces", "", "list") => list_namespaces(ctx),
-        ("namespaces", "", "get") => get_namespace(ctx),
-        ("pods" | "serviceaccounts" | "namespaces", "", verb) => {
-            Err(Status::method_not_supported(&i.resource, verb))
-        }
-        _ => Err(Status::path_not_found()),
+        return match sub.name {
+            "token" => token::create_token(ctx),
+            "scale" => scale::handle(ctx),
+            "status" => objects::handle(ctx, crate::store::Part::Status),
+            _ => Err(Status::path_not_found()),
+        };
+    }
+    if !r.serves(&i.verb) {
+        return Err(crate::errors::method_not_supported(r, &i.verb));
+    }
+    match r.storage {
+        Storage::Review => reviews::create(ctx),
+        Storage::Stored => objects::handle(ctx, crate::store::Part::Main),
     }
 }
 

@@ -27,10 +27,13 @@ impl Query {
     }
 }
 
-/// The parsed resource request (`endpoints/request/requestinfo.go`).
+/// The parsed resource request (`endpoints/request/requestinfo.go`): `/api/v1/...` or
+/// `/apis/GROUP/VERSION/...`, then `[namespaces/NS/]RESOURCE[/NAME[/SUBRESOURCE]]`.
 #[derive(Debug)]
 pub(super) struct RequestInfo {
     pub(super) verb: String,
+    pub(super) group: String,
+    pub(super) version: String,
     pub(super) resource: String,
     pub(super) subresource: String,
     pub(super) namespace: String,
@@ -38,7 +41,14 @@ pub(super) struct RequestInfo {
 }
 
 impl RequestInfo {
-    pub(super) fn new(method: &Method, segments: &[String], query: &Query) -> Option<Self> {
+    /// `group` and `version` from the path prefix; `segments` the decoded rest.
+    pub(super) fn new(
+        method: &Method,
+        group: &str,
+        version: &str,
+        segments: &[String],
+        query: &Query,
+    ) -> Option<Self> {
         if segments.iter().any(|s| s.is_empty()) {
             return None;
         }
@@ -61,6 +71,7 @@ impl RequestInfo {
                 (ns.clone(), r.clone(), n.clone(), s.clone())
             }
             [r, n] => (String::new(), r.clone(), n.clone(), String::new()),
+            [r, n, s] => (String::new(), r.clone(), n.clone(), s.clone()),
             _ => return None,
         };
         let watch = query.flag("watch");
@@ -77,6 +88,8 @@ impl RequestInfo {
         };
         Some(RequestInfo {
             verb: verb.to_owned(),
+            group: group.to_owned(),
+            version: version.to_owned(),
             resource,
             subresource,
             namespace,

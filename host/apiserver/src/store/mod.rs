@@ -1,28 +1,42 @@
-//! The object store: pods, ServiceAccounts and derived namespaces, one cluster-wide
-//! resourceVersion counter, and the pod event history that watch resumption and consistent
-//! `continue` pages read.
+//! The object store: every stored resource of the [resource table](crate::resources) as JSON
+//! objects, one cluster-wide resourceVersion counter, and the event history that watch
+//! resumption and consistent `continue` pages read.
 //!
 //! Like etcd behind kube-apiserver, every write bumps the resourceVersion; the history keeps
-//! the last `watch_history` pod events with the previous object, so the pod set as of any kept
-//! resourceVersion can be rebuilt (`floor` is the oldest such resourceVersion; anything older
-//! is "compacted" and answers 410). The defaults applied to new pods are in `defaults`
-//! (`pkg/apis/core/v1/defaults.go`, and a kubelet's status for a pod whose containers all run).
+//! the last `watch_history` events (of all resources) with the previous object, so any
+//! resource's objects as of a kept resourceVersion can be rebuilt (`floor` is the oldest such
+//! resourceVersion; anything older is "compacted" and answers 410).
+//!
+//! The write semantics are the generic registry's
+//! (`staging/src/k8s.io/apiserver/pkg/registry/generic/registry/store.go`): `Create` assigns
+//! `uid`, `creationTimestamp`, `resourceVersion` (and `generation` where the type tracks it)
+//! and refuses an existing name (409 AlreadyExists); `Update` checks a set
+//! `metadata.resourceVersion` against the stored one (409 Conflict), keeps what the caller may
+//! not change, bumps `generation` when `spec` changed and, once an object being deleted has no
+//! finalizers left, deletes it; `Delete` checks `preconditions` (uid, resourceVersion), and an
+//! object with finalizers only gets `deletionTimestamp` and stays until they are removed.
+//! With `dry_run` every check runs and nothing is stored. Type-specific defaults are in
+//! [`defaults`], the status a controller would write for the apps workloads in [`workloads`].
 
 mod defaults;
+pub mod meta;
 #[cfg(test)]
 mod tests;
+mod workloads;
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use k8s_openapi::api::core::v1::{Namespace, NamespaceSpec, NamespaceStatus, Pod, ServiceAccount};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
+use k8s_openapi::api::core::v1::{Namespace, Pod, ServiceAccount};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use serde_json::{Value, json};
 use tokio::sync::broadcast;
 
-use self::defaults::{default_spec, default_status};
 use crate::ClusterError;
+use crate::errors::{self, OPTIMISTIC_LOCK_ERROR_MSG};
 use crate::files;
+use crate::resources::{self, RESOURCES, ResourceType, Storage};
 use crate::status::Status;
 use crate::tokens::now_unix;
 
@@ -58,26 +72,67 @@ impl EventType {
     }
 }
 
-/// One pod change.
+/// One change of one object.
 #[derive(Debug, Clone)]
-pub struct PodEvent {
+pub struct Event {
     /// The resourceVersion of the change.
     pub rv: u64,
     /// What happened.
     pub kind: EventType,
+    /// The resource whose store holds the object ([`resources::storage_of`]).
+    pub resource: &'static ResourceType,
     /// The object after the change (for `DELETED`: the last state, with the deletion's RV).
-    pub pod: Pod,
+    pub object: Value,
     /// The object before the change (`None` for `ADDED`).
-    pub prev: Option<Pod>,
+    pub prev: Option<Value>,
 }
 
+/// Which part of an object a write may change (`PrepareForUpdate` of the main resource and of
+/// the `status` subresource).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    /// The main resource: `status` is kept where the type has a status subresource.
+    Main,
+    /// The `status` subresource: only `status` (and the object's labels and annotations are
+    /// kept as stored, as `PrepareForUpdate` of the status strategies does).
+    Status,
+    /// Everything, status included (a kubelet's own writes through [`crate::DevCluster`]).
+    All,
+}
+
+/// `DeleteOptions` as the store uses them (`meta/v1` `DeleteOptions`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeleteOptions {
+    /// `preconditions.uid`.
+    pub uid: Option<String>,
+    /// `preconditions.resourceVersion`.
+    pub resource_version: Option<String>,
+    /// `gracePeriodSeconds`.
+    pub grace_period_seconds: Option<i64>,
+}
+
+/// What a delete did.
+#[derive(Debug, Clone)]
+pub enum Deleted {
+    /// The object is gone; its last state.
+    Gone(Value),
+    /// The object has finalizers: it now has `deletionTimestamp` and stays.
+    Pending(Value),
+}
+
+/// Key of one object within its resource: (namespace, name); cluster-scoped objects have `""`.
 type Key = (String, String);
 
-fn key_of(meta: &ObjectMeta) -> Key {
-    (
-        meta.namespace.clone().unwrap_or_default(),
-        meta.name.clone().unwrap_or_default(),
-    )
+/// Key of a resource's store: (group, resource).
+type ResourceKey = (&'static str, &'static str);
+
+fn rkey(r: &'static ResourceType) -> ResourceKey {
+    let s = resources::storage_of(r);
+    (s.group, s.resource)
+}
+
+fn key_of(obj: &Value) -> Key {
+    (meta::namespace(obj).to_owned(), meta::name(obj).to_owned())
 }
 
 /// The current time as a `meta/v1` `Time` (whole seconds, like the API server's RFC 3339).
@@ -89,32 +144,9 @@ pub fn now_time() -> Time {
     )
 }
 
-/// Validates a DNS-1123 subdomain object name (`metadata.name` of pods).
-fn validate_name(kind: &str, name: &str) -> Result<(), Status> {
-    let label_ok = |l: &str| {
-        !l.is_empty()
-            && l.chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-            && !l.starts_with('-')
-            && !l.ends_with('-')
-    };
-    if name.is_empty() {
-        return Err(Status::invalid(
-            kind,
-            name,
-            "metadata.name: Required value: name or generateName is required",
-        ));
-    }
-    if name.len() > 253 || !name.split('.').all(label_ok) {
-        return Err(Status::invalid(
-            kind,
-            name,
-            &format!(
-                "metadata.name: Invalid value: \"{name}\": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"
-            ),
-        ));
-    }
-    Ok(())
+/// [`now_time`] as the JSON string the API server writes (`2026-01-02T03:04:05Z`).
+pub fn now_string() -> Value {
+    serde_json::to_value(now_time()).unwrap_or(Value::Null)
 }
 
 fn random_suffix() -> String {
@@ -131,100 +163,132 @@ fn random_suffix() -> String {
 pub struct Store {
     rv: u64,
     floor: u64,
-    pods: BTreeMap<Key, Pod>,
-    service_accounts: BTreeMap<Key, ServiceAccount>,
-    namespaces: BTreeMap<String, Namespace>,
-    history: VecDeque<Arc<PodEvent>>,
+    objects: HashMap<ResourceKey, BTreeMap<Key, Value>>,
+    history: VecDeque<Arc<Event>>,
     history_limit: usize,
-    events: broadcast::Sender<Arc<PodEvent>>,
+    events: broadcast::Sender<Arc<Event>>,
     pods_created: u32,
+    services_created: u32,
     state_dir: Option<PathBuf>,
-    /// Pods changed since [`Store::save_pods_if_changed`] last wrote them.
-    pods_dirty: bool,
+    /// Objects changed since [`Store::save_if_changed`] last wrote them.
+    dirty: bool,
 }
 
 impl Store {
-    /// A store keeping `history_limit` pod events; ServiceAccounts are loaded from and saved to
-    /// `state_dir` when set.
+    /// A store keeping `history_limit` events; objects are loaded from and saved to
+    /// `state_dir` (`objects.json`) when set. The initial namespaces, their `default`
+    /// ServiceAccounts and the node exist from the start.
+    ///
+    /// # Errors
+    /// [`ClusterError::Io`] when a state file cannot be read or is not a JSON list of objects.
     pub fn new(history_limit: usize, state_dir: Option<PathBuf>) -> Result<Self, ClusterError> {
         let (events, _) = broadcast::channel(4096);
         let mut store = Store {
             rv: 1,
             floor: 1,
-            pods: BTreeMap::new(),
-            service_accounts: BTreeMap::new(),
-            namespaces: BTreeMap::new(),
+            objects: HashMap::new(),
             history: VecDeque::new(),
             history_limit: history_limit.max(1),
             events,
             pods_created: 0,
+            services_created: 0,
             state_dir,
-            pods_dirty: false,
+            dirty: false,
         };
-        if let Some(dir) = store.state_dir.clone()
-            && let Some(text) = files::read_optional(&dir, files::SERVICE_ACCOUNTS_FILE)?
+        if let Some(dir) = store.state_dir.clone() {
+            // objects.json holds everything; serviceaccounts.json and pods.json are what
+            // earlier versions wrote.
+            for file in [
+                files::OBJECTS_FILE,
+                files::SERVICE_ACCOUNTS_FILE,
+                files::PODS_FILE,
+            ] {
+                let Some(text) = files::read_optional(&dir, file)? else {
+                    continue;
+                };
+                let bad = |why: String| ClusterError::Io {
+                    path: dir.join(file),
+                    source: std::io::Error::new(std::io::ErrorKind::InvalidData, why),
+                };
+                let list: Vec<Value> =
+                    serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
+                for mut obj in list {
+                    if file == files::SERVICE_ACCOUNTS_FILE {
+                        obj["apiVersion"] = json!("v1");
+                        obj["kind"] = json!("ServiceAccount");
+                    } else if file == files::PODS_FILE {
+                        obj["apiVersion"] = json!("v1");
+                        obj["kind"] = json!("Pod");
+                    }
+                    let api_version = obj["apiVersion"].as_str().unwrap_or("").to_owned();
+                    let kind = obj["kind"].as_str().unwrap_or("").to_owned();
+                    let r = resources::by_kind(&api_version, &kind).ok_or_else(|| {
+                        bad(format!("an object of unknown kind {api_version}/{kind}"))
+                    })?;
+                    let rv = meta::resource_version(&obj).parse::<u64>().unwrap_or(0);
+                    // resourceVersions stay increasing across the restart.
+                    store.rv = store.rv.max(rv);
+                    if r.resource == "pods" {
+                        store.pods_created += 1;
+                    }
+                    if r.resource == "services" {
+                        store.services_created += 1;
+                    }
+                    store
+                        .objects
+                        .entry(rkey(r))
+                        .or_default()
+                        .insert(key_of(&obj), obj);
+                }
+            }
+        }
+        let namespaces: Vec<String> = store
+            .objects
+            .values()
+            .flat_map(|m| m.keys().map(|(ns, _)| ns.clone()))
+            .filter(|ns| !ns.is_empty())
+            .collect();
+        for ns in INITIAL_NAMESPACES
+            .iter()
+            .map(|s| (*s).to_owned())
+            .chain(namespaces)
         {
-            let sas: Vec<ServiceAccount> =
-                serde_json::from_str(&text).map_err(|e| ClusterError::Io {
-                    path: dir.join(files::SERVICE_ACCOUNTS_FILE),
-                    source: std::io::Error::new(std::io::ErrorKind::InvalidData, e),
-                })?;
-            for sa in sas {
-                store.service_accounts.insert(key_of(&sa.metadata), sa);
-            }
-            let namespaces: Vec<String> = store
-                .service_accounts
-                .keys()
-                .map(|(ns, _)| ns.clone())
-                .collect();
-            for ns in namespaces {
-                store.ensure_namespace(&ns);
-            }
+            store.ensure_namespace(&ns);
         }
-        if let Some(dir) = store.state_dir.clone()
-            && let Some(text) = files::read_optional(&dir, files::PODS_FILE)?
-        {
-            let pods: Vec<Pod> = serde_json::from_str(&text).map_err(|e| ClusterError::Io {
-                path: dir.join(files::PODS_FILE),
-                source: std::io::Error::new(std::io::ErrorKind::InvalidData, e),
-            })?;
-            for pod in pods {
-                let rv = pod
-                    .metadata
-                    .resource_version
-                    .as_deref()
-                    .and_then(|v| v.parse::<u64>().ok())
-                    .unwrap_or(0);
-                // resourceVersions stay increasing across the restart.
-                store.rv = store.rv.max(rv);
-                let key = key_of(&pod.metadata);
-                store.ensure_namespace(&key.0);
-                store.pods.insert(key, pod);
-            }
-            store.pods_created = u32::try_from(store.pods.len()).unwrap_or(u32::MAX);
-        }
-        for ns in INITIAL_NAMESPACES {
-            store.ensure_namespace(ns);
-        }
+        store.ensure_node();
         store.floor = store.rv;
+        store.history.clear();
         Ok(store)
     }
 
-    /// Writes the pods to `state_dir` (`pods.json`, `files::PODS_FILE`) when they changed since the last
-    /// write; the server calls it periodically and at shutdown, so a burst of writes costs one
-    /// file write. A failure is logged and retried at the next call.
-    pub fn save_pods_if_changed(&mut self) {
+    /// Writes every object to `state_dir` (`objects.json`) when something changed since the
+    /// last write; the server calls it periodically and at shutdown, so a burst of writes
+    /// costs one file write. A failure is logged and retried at the next call.
+    pub fn save_if_changed(&mut self) {
         let Some(dir) = &self.state_dir else {
             return;
         };
-        if !self.pods_dirty {
+        if !self.dirty {
             return;
         }
-        let list: Vec<&Pod> = self.pods.values().collect();
+        let mut list: Vec<&Value> = Vec::new();
+        for r in RESOURCES {
+            if r.storage == Storage::Stored
+                && std::ptr::eq(resources::storage_of(r), r)
+                && let Some(m) = self.objects.get(&(r.group, r.resource))
+            {
+                list.extend(m.values());
+            }
+        }
         let text = serde_json::to_vec(&list).unwrap_or_default();
-        match files::write_atomic(dir, files::PODS_FILE, &text, false) {
-            Ok(_) => self.pods_dirty = false,
-            Err(e) => tracing::warn!(error = %e, "could not persist the pods"),
+        match files::write_atomic(dir, files::OBJECTS_FILE, &text, true) {
+            Ok(_) => {
+                self.dirty = false;
+                for old in [files::PODS_FILE, files::SERVICE_ACCOUNTS_FILE] {
+                    let _ = std::fs::remove_file(dir.join(old));
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "could not persist the objects"),
         }
     }
 
@@ -244,13 +308,13 @@ impl Store {
         self.floor
     }
 
-    /// A receiver of every pod event after this call.
-    pub fn subscribe(&self) -> broadcast::Receiver<Arc<PodEvent>> {
+    /// A receiver of every event after this call.
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Event>> {
         self.events.subscribe()
     }
 
     /// The kept events with `rv > after`, oldest first (`after >= floor()` expected).
-    pub fn events_since(&self, after: u64) -> Vec<Arc<PodEvent>> {
+    pub fn events_since(&self, after: u64) -> Vec<Arc<Event>> {
         self.history
             .iter()
             .filter(|e| e.rv > after)
@@ -266,12 +330,19 @@ impl Store {
         self.floor = self.rv;
     }
 
-    fn record(&mut self, kind: EventType, pod: Pod, prev: Option<Pod>) {
-        self.pods_dirty = true;
-        let event = Arc::new(PodEvent {
+    fn record(
+        &mut self,
+        kind: EventType,
+        r: &'static ResourceType,
+        object: Value,
+        prev: Option<Value>,
+    ) {
+        self.dirty = true;
+        let event = Arc::new(Event {
             rv: self.rv,
             kind,
-            pod,
+            resource: resources::storage_of(r),
+            object,
             prev,
         });
         self.history.push_back(event.clone());
@@ -284,310 +355,588 @@ impl Store {
         let _ = self.events.send(event);
     }
 
-    /// Creates the namespace object if it does not exist yet, with a `default` ServiceAccount.
-    pub fn ensure_namespace(&mut self, name: &str) {
-        if self.namespaces.contains_key(name) {
-            return;
+    // ---- generic registry ----
+
+    /// The object `namespace`/`name` of `r` (`namespace` is `""` for cluster-scoped).
+    pub fn get(&self, r: &'static ResourceType, namespace: &str, name: &str) -> Option<&Value> {
+        self.objects
+            .get(&rkey(r))?
+            .get(&(namespace.to_owned(), name.to_owned()))
+    }
+
+    /// The objects of `r` in `namespace` (all when `None`), sorted by namespace/name, as of
+    /// resourceVersion `at` (the latest when `None`). `Err(())` when `at` is older than
+    /// [`Store::floor`].
+    #[allow(clippy::result_unit_err)]
+    pub fn list(
+        &self,
+        r: &'static ResourceType,
+        namespace: Option<&str>,
+        at: Option<u64>,
+    ) -> Result<Vec<Value>, ()> {
+        let key = rkey(r);
+        let in_ns = |k: &Key| namespace.is_none_or(|n| n == k.0);
+        let current = self.objects.get(&key);
+        let Some(at) = at.filter(|at| *at < self.rv) else {
+            return Ok(current
+                .map(|m| {
+                    m.iter()
+                        .filter(|(k, _)| in_ns(k))
+                        .map(|(_, v)| v.clone())
+                        .collect()
+                })
+                .unwrap_or_default());
+        };
+        if at < self.floor {
+            return Err(());
+        }
+        let mut objects: BTreeMap<Key, Value> = current
+            .map(|m| {
+                m.iter()
+                    .filter(|(k, _)| in_ns(k))
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        for e in self.history.iter().rev().take_while(|e| e.rv > at) {
+            if (e.resource.group, e.resource.resource) != key {
+                continue;
+            }
+            let k = key_of(&e.object);
+            if !in_ns(&k) {
+                continue;
+            }
+            match (&e.kind, &e.prev) {
+                (EventType::Added, _) => {
+                    objects.remove(&k);
+                }
+                (_, Some(prev)) => {
+                    objects.insert(k, prev.clone());
+                }
+                (_, None) => {}
+            }
+        }
+        Ok(objects.into_values().collect())
+    }
+
+    /// Checks `obj`'s kind and namespace against the request, fills them in, decodes it as the
+    /// type (`normalize`) and validates its metadata.
+    fn admit(
+        &self,
+        r: &'static ResourceType,
+        namespace: &str,
+        obj: Value,
+    ) -> Result<Value, Status> {
+        let Value::Object(_) = obj else {
+            return Err(Status::bad_request(format!(
+                "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (a {} object is a JSON object)",
+                r.kind
+            )));
+        };
+        let mut obj = obj;
+        check_namespace(r, &mut obj, namespace)?;
+        obj["apiVersion"] = json!(r.api_version());
+        obj["kind"] = json!(r.kind);
+        let mut obj = (r.normalize)(obj).map_err(|e| {
+            Status::bad_request(format!(
+                "{} in version \"{}\" cannot be handled as a {}: {e}",
+                r.kind, r.version, r.kind
+            ))
+        })?;
+        obj["apiVersion"] = json!(r.api_version());
+        obj["kind"] = json!(r.kind);
+        Ok(obj)
+    }
+
+    /// Creates `obj` of `r` in `namespace` (`""` for cluster-scoped): `generateName`, name
+    /// validation, defaults, 409 AlreadyExists. The namespace is created when missing (the
+    /// emulator has no NamespaceLifecycle admission). Emits `ADDED` unless `dry_run`.
+    ///
+    /// # Errors
+    /// 400 for a body of the wrong shape or namespace, 409 AlreadyExists, 422 Invalid.
+    pub fn create(
+        &mut self,
+        r: &'static ResourceType,
+        namespace: &str,
+        obj: Value,
+        dry_run: bool,
+    ) -> Result<Value, Status> {
+        let mut obj = self.admit(r, namespace, obj)?;
+        let generate = meta::str_of(&obj, "generateName").to_owned();
+        if meta::name(&obj).is_empty() && !generate.is_empty() {
+            meta::set(
+                &mut obj,
+                "name",
+                json!(format!("{generate}{}", random_suffix())),
+            );
+        }
+        let name = meta::name(&obj).to_owned();
+        let errs = meta::validate(r, &obj);
+        if !errs.is_empty() {
+            return Err(errors::invalid(r, &name, &errs));
+        }
+        let key = (namespace.to_owned(), name.clone());
+        if self
+            .objects
+            .get(&rkey(r))
+            .is_some_and(|m| m.contains_key(&key))
+        {
+            return Err(errors::already_exists(r, &name));
+        }
+        for field in [
+            "deletionTimestamp",
+            "deletionGracePeriodSeconds",
+            "managedFields",
+        ] {
+            meta::set(&mut obj, field, Value::Null);
+        }
+        meta::set(&mut obj, "uid", json!(uuid::Uuid::new_v4().to_string()));
+        meta::set(&mut obj, "creationTimestamp", now_string());
+        if r.has_generation() {
+            meta::set(&mut obj, "generation", json!(1));
+        } else {
+            meta::set(&mut obj, "generation", Value::Null);
+        }
+        let ordinal = match r.resource {
+            "pods" => self.pods_created + 1,
+            "services" => self.services_created + 1,
+            _ => 0,
+        };
+        defaults::on_create(r, &mut obj, ordinal).map_err(|e| errors::invalid(r, &name, &e))?;
+        workloads::settle(r, &mut obj);
+        if dry_run {
+            meta::set(&mut obj, "resourceVersion", Value::Null);
+            return Ok(obj);
+        }
+        if r.namespaced {
+            self.ensure_namespace(namespace);
+        }
+        if r.resource == "pods" {
+            self.pods_created += 1;
+            let sa = obj["spec"]["serviceAccountName"]
+                .as_str()
+                .unwrap_or("default")
+                .to_owned();
+            self.ensure_service_account(namespace, &sa);
+        }
+        if r.resource == "services" {
+            self.services_created += 1;
         }
         let rv = self.bump();
-        let ns = Namespace {
-            metadata: ObjectMeta {
-                name: Some(name.to_owned()),
-                uid: Some(uuid::Uuid::new_v4().to_string()),
-                resource_version: Some(rv.to_string()),
-                creation_timestamp: Some(now_time()),
-                labels: Some(BTreeMap::from([(
-                    "kubernetes.io/metadata.name".to_owned(),
-                    name.to_owned(),
-                )])),
-                ..Default::default()
-            },
-            spec: Some(NamespaceSpec {
-                finalizers: Some(vec!["kubernetes".into()]),
-            }),
-            status: Some(NamespaceStatus {
-                phase: Some("Active".into()),
-                ..Default::default()
-            }),
+        meta::set(&mut obj, "resourceVersion", json!(rv.to_string()));
+        self.objects
+            .entry(rkey(r))
+            .or_default()
+            .insert(key, obj.clone());
+        self.record(EventType::Added, r, obj.clone(), None);
+        if r.group.is_empty() && r.resource == "namespaces" {
+            self.ensure_service_account(&name, "default");
+        }
+        Ok(obj)
+    }
+
+    /// Replaces `namespace`/`name` of `r` with `obj` (the part `part` may change). A set
+    /// `metadata.resourceVersion` must equal the stored one and a set `uid` the stored uid
+    /// (409 Conflict); `uid`, `creationTimestamp` and `deletionTimestamp` are kept; `generation`
+    /// is bumped when `spec` changed. An object being deleted whose last finalizer this write
+    /// removes is deleted. An unchanged object is not written again (same resourceVersion, no
+    /// event). Emits `MODIFIED` (or `DELETED`) unless `dry_run`.
+    ///
+    /// # Errors
+    /// 400 (body), 404 NotFound, 409 Conflict, 422 Invalid.
+    pub fn update(
+        &mut self,
+        r: &'static ResourceType,
+        namespace: &str,
+        name: &str,
+        obj: Value,
+        part: Part,
+        dry_run: bool,
+    ) -> Result<Value, Status> {
+        let mut obj = self.admit(r, namespace, obj)?;
+        let given = meta::name(&obj).to_owned();
+        if !given.is_empty() && given != name {
+            return Err(Status::bad_request(format!(
+                "the name of the object ({given}) does not match the name on the URL ({name})"
+            )));
+        }
+        meta::set(&mut obj, "name", json!(name));
+        let key = (namespace.to_owned(), name.to_owned());
+        let Some(old) = self
+            .objects
+            .get(&rkey(r))
+            .and_then(|m| m.get(&key))
+            .cloned()
+        else {
+            return Err(errors::not_found(r, name));
         };
-        self.namespaces.insert(name.to_owned(), ns);
-        self.ensure_service_account(name, "default");
+        let given_rv = meta::resource_version(&obj);
+        if !given_rv.is_empty() && given_rv != meta::resource_version(&old) {
+            return Err(errors::conflict(r, name, OPTIMISTIC_LOCK_ERROR_MSG));
+        }
+        let given_uid = meta::uid(&obj);
+        if !given_uid.is_empty() && given_uid != meta::uid(&old) {
+            return Err(errors::conflict(
+                r,
+                name,
+                &format!(
+                    "Precondition failed: UID in precondition: {given_uid}, UID in object meta: {}",
+                    meta::uid(&old)
+                ),
+            ));
+        }
+        match part {
+            Part::Main if r.has_status() => match old.get("status") {
+                Some(s) => obj["status"] = s.clone(),
+                None => {
+                    if let Some(m) = obj.as_object_mut() {
+                        m.remove("status");
+                    }
+                }
+            },
+            Part::Status => {
+                let status = obj.get("status").cloned();
+                let mut kept = old.clone();
+                match status {
+                    Some(s) => kept["status"] = s,
+                    None => {
+                        if let Some(m) = kept.as_object_mut() {
+                            m.remove("status");
+                        }
+                    }
+                }
+                obj = kept;
+            }
+            _ => {}
+        }
+        for field in [
+            "uid",
+            "creationTimestamp",
+            "deletionTimestamp",
+            "deletionGracePeriodSeconds",
+            "generation",
+        ] {
+            meta::set(&mut obj, field, old["metadata"][field].clone());
+        }
+        if let Some(m) = meta::meta_mut(&mut obj).get("generateName").cloned() {
+            meta::set(&mut obj, "generateName", m);
+        }
+        if r.has_generation() && obj.get("spec") != old.get("spec") {
+            let g = old["metadata"]["generation"].as_i64().unwrap_or(0);
+            meta::set(&mut obj, "generation", json!(g + 1));
+        }
+        let errs = meta::validate(r, &obj);
+        if !errs.is_empty() {
+            return Err(errors::invalid(r, name, &errs));
+        }
+        defaults::on_update(r, &mut obj, &old).map_err(|e| errors::invalid(r, name, &e))?;
+        if part != Part::Status {
+            workloads::settle(r, &mut obj);
+        }
+        meta::set(
+            &mut obj,
+            "resourceVersion",
+            old["metadata"]["resourceVersion"].clone(),
+        );
+        if obj == old {
+            return Ok(obj);
+        }
+        if meta::is_deleting(&obj) && meta::finalizers(&obj).is_empty() {
+            if dry_run {
+                return Ok(obj);
+            }
+            return self.remove(r, &key, obj);
+        }
+        if dry_run {
+            return Ok(obj);
+        }
+        let rv = self.bump();
+        meta::set(&mut obj, "resourceVersion", json!(rv.to_string()));
+        self.objects
+            .entry(rkey(r))
+            .or_default()
+            .insert(key, obj.clone());
+        self.record(EventType::Modified, r, obj.clone(), Some(old));
+        Ok(obj)
+    }
+
+    /// Removes the object at `key` (already checked to exist), its last state `last`; emits
+    /// `DELETED` with the deletion's resourceVersion.
+    fn remove(
+        &mut self,
+        r: &'static ResourceType,
+        key: &Key,
+        last: Value,
+    ) -> Result<Value, Status> {
+        let Some(old) = self.objects.get_mut(&rkey(r)).and_then(|m| m.remove(key)) else {
+            return Err(errors::not_found(r, &key.1));
+        };
+        let rv = self.bump();
+        let mut gone = last;
+        meta::set(&mut gone, "resourceVersion", json!(rv.to_string()));
+        self.record(EventType::Deleted, r, gone.clone(), Some(old));
+        if r.group.is_empty() && r.resource == "namespaces" {
+            self.delete_namespace_contents(&key.1);
+        }
+        Ok(gone)
+    }
+
+    /// Deletes every namespaced object in `namespace`, as the namespace controller does
+    /// before it removes the `kubernetes` finalizer.
+    fn delete_namespace_contents(&mut self, namespace: &str) {
+        for r in RESOURCES {
+            if !r.namespaced
+                || r.storage != Storage::Stored
+                || !std::ptr::eq(resources::storage_of(r), r)
+            {
+                continue;
+            }
+            let keys: Vec<Key> = self
+                .objects
+                .get(&(r.group, r.resource))
+                .map(|m| m.keys().filter(|k| k.0 == namespace).cloned().collect())
+                .unwrap_or_default();
+            for k in keys {
+                if let Some(last) = self.get(r, &k.0, &k.1).cloned() {
+                    let _ = self.remove(r, &k, last);
+                }
+            }
+        }
+    }
+
+    /// Deletes `namespace`/`name` of `r` with `opts`: the preconditions must hold (409
+    /// Conflict with upstream's message); an object with finalizers gets `deletionTimestamp`
+    /// (now + grace) and stays ([`Deleted::Pending`]); otherwise it is removed at once (pods
+    /// too: the emulated kubelet confirms at once). Emits `DELETED` (or `MODIFIED`) unless
+    /// `dry_run`.
+    ///
+    /// # Errors
+    /// 404 NotFound, 409 Conflict.
+    pub fn delete(
+        &mut self,
+        r: &'static ResourceType,
+        namespace: &str,
+        name: &str,
+        opts: &DeleteOptions,
+        dry_run: bool,
+    ) -> Result<Deleted, Status> {
+        let key = (namespace.to_owned(), name.to_owned());
+        let Some(old) = self
+            .objects
+            .get(&rkey(r))
+            .and_then(|m| m.get(&key))
+            .cloned()
+        else {
+            return Err(errors::not_found(r, name));
+        };
+        if let Some(uid) = opts.uid.as_deref()
+            && uid != meta::uid(&old)
+        {
+            return Err(errors::conflict(
+                r,
+                name,
+                &format!(
+                    "Precondition failed: UID in precondition: {uid}, UID in object meta: {}",
+                    meta::uid(&old)
+                ),
+            ));
+        }
+        if let Some(rv) = opts.resource_version.as_deref()
+            && rv != meta::resource_version(&old)
+        {
+            return Err(errors::conflict(
+                r,
+                name,
+                &format!(
+                    "Precondition failed: ResourceVersion in precondition: {rv}, ResourceVersion in object meta: {}",
+                    meta::resource_version(&old)
+                ),
+            ));
+        }
+        let finalizers = meta::finalizers(&old);
+        let namespace_finalizer = r.group.is_empty()
+            && r.resource == "namespaces"
+            && old["spec"]["finalizers"]
+                .as_array()
+                .is_some_and(|f| !f.is_empty());
+        if finalizers.is_empty() && !namespace_finalizer {
+            if dry_run {
+                return Ok(Deleted::Gone(old));
+            }
+            return self.remove(r, &key, old.clone()).map(Deleted::Gone);
+        }
+        if meta::is_deleting(&old) {
+            return Ok(Deleted::Pending(old));
+        }
+        let mut obj = old.clone();
+        let grace = opts.grace_period_seconds.unwrap_or(0).max(0);
+        let at = now_unix() + u64::try_from(grace).unwrap_or(0);
+        let ts = k8s_openapi::jiff::Timestamp::from_second(i64::try_from(at).unwrap_or(0))
+            .map(|t| json!(t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()))
+            .unwrap_or(Value::Null);
+        meta::set(&mut obj, "deletionTimestamp", ts);
+        meta::set(&mut obj, "deletionGracePeriodSeconds", json!(grace));
+        if namespace_finalizer {
+            // The namespace controller empties the namespace, then removes its finalizer.
+            self.delete_namespace_contents(name);
+            obj["status"]["phase"] = json!("Terminating");
+            if finalizers.is_empty() {
+                if dry_run {
+                    return Ok(Deleted::Gone(obj));
+                }
+                return self.remove(r, &key, obj).map(Deleted::Gone);
+            }
+        }
+        if dry_run {
+            return Ok(Deleted::Pending(obj));
+        }
+        let rv = self.bump();
+        meta::set(&mut obj, "resourceVersion", json!(rv.to_string()));
+        self.objects
+            .entry(rkey(r))
+            .or_default()
+            .insert(key, obj.clone());
+        self.record(EventType::Modified, r, obj.clone(), Some(old));
+        Ok(Deleted::Pending(obj))
+    }
+
+    // ---- namespaces, ServiceAccounts, the node ----
+
+    fn core(resource: &str) -> &'static ResourceType {
+        resources::find("", "v1", resource).unwrap_or(&RESOURCES[0])
+    }
+
+    /// Creates the namespace object if it does not exist yet, with a `default` ServiceAccount.
+    pub fn ensure_namespace(&mut self, name: &str) {
+        let r = Self::core("namespaces");
+        if name.is_empty() || self.get(r, "", name).is_some() {
+            return;
+        }
+        let _ = self.create(r, "", json!({"metadata": {"name": name}}), false);
+    }
+
+    fn ensure_node(&mut self) {
+        let r = Self::core("nodes");
+        if self.get(r, "", NODE_NAME).is_none() {
+            let _ = self.create(r, "", defaults::node(), false);
+        }
     }
 
     /// A namespace by name.
-    pub fn namespace(&self, name: &str) -> Option<&Namespace> {
-        self.namespaces.get(name)
-    }
-
-    /// All namespaces, sorted by name.
-    pub fn namespaces(&self) -> Vec<Namespace> {
-        self.namespaces.values().cloned().collect()
-    }
-
-    // ---- ServiceAccounts ----
-
-    fn save_service_accounts(&self) {
-        if let Some(dir) = &self.state_dir {
-            let list: Vec<&ServiceAccount> = self.service_accounts.values().collect();
-            let text = serde_json::to_vec_pretty(&list).unwrap_or_default();
-            if let Err(e) = files::write_atomic(dir, files::SERVICE_ACCOUNTS_FILE, &text, false) {
-                tracing::warn!(error = %e, "could not persist service accounts");
-            }
-        }
+    pub fn namespace(&self, name: &str) -> Option<Namespace> {
+        self.get(Self::core("namespaces"), "", name)
+            .and_then(|v| serde_json::from_value(v.clone()).ok())
     }
 
     /// Returns the ServiceAccount, creating it (and its namespace) if needed.
     pub fn ensure_service_account(&mut self, namespace: &str, name: &str) -> ServiceAccount {
-        if let Some(sa) = self
-            .service_accounts
-            .get(&(namespace.to_owned(), name.to_owned()))
-        {
-            return sa.clone();
+        if let Some(sa) = self.service_account(namespace, name) {
+            return sa;
         }
-        let sa = ServiceAccount {
-            metadata: ObjectMeta {
-                name: Some(name.to_owned()),
-                namespace: Some(namespace.to_owned()),
-                ..Default::default()
-            },
-            ..Default::default()
-        };
-        match self.create_service_account(sa, namespace) {
-            Ok(sa) => sa,
-            Err(_) => self
-                .service_accounts
-                .get(&(namespace.to_owned(), name.to_owned()))
-                .cloned()
-                .unwrap_or_default(),
+        let sa = json!({"metadata": {"name": name, "namespace": namespace}});
+        match self.create(Self::core("serviceaccounts"), namespace, sa, false) {
+            Ok(v) => serde_json::from_value(v).unwrap_or_default(),
+            Err(_) => self.service_account(namespace, name).unwrap_or_default(),
         }
-    }
-
-    /// Creates a ServiceAccount in `namespace` (409 AlreadyExists, 422 for a bad name, 400 when the
-    /// body's namespace differs).
-    pub fn create_service_account(
-        &mut self,
-        mut sa: ServiceAccount,
-        namespace: &str,
-    ) -> Result<ServiceAccount, Status> {
-        check_namespace(&mut sa.metadata, namespace)?;
-        let name = self.assign_name(&mut sa.metadata, "ServiceAccount")?;
-        let key = (namespace.to_owned(), name.clone());
-        if self.service_accounts.contains_key(&key) {
-            return Err(Status::already_exists("serviceaccounts", &name));
-        }
-        self.ensure_namespace(namespace);
-        let rv = self.bump();
-        let meta = &mut sa.metadata;
-        meta.uid = Some(uuid::Uuid::new_v4().to_string());
-        meta.resource_version = Some(rv.to_string());
-        meta.creation_timestamp = Some(now_time());
-        self.service_accounts.insert(key, sa.clone());
-        self.save_service_accounts();
-        Ok(sa)
     }
 
     /// A ServiceAccount by namespace and name.
-    pub fn service_account(&self, namespace: &str, name: &str) -> Option<&ServiceAccount> {
-        self.service_accounts
-            .get(&(namespace.to_owned(), name.to_owned()))
+    pub fn service_account(&self, namespace: &str, name: &str) -> Option<ServiceAccount> {
+        self.get(Self::core("serviceaccounts"), namespace, name)
+            .and_then(|v| serde_json::from_value(v.clone()).ok())
     }
 
-    /// ServiceAccounts in `namespace` (all when `None`), sorted by namespace/name.
-    pub fn service_accounts(&self, namespace: Option<&str>) -> Vec<ServiceAccount> {
-        self.service_accounts
-            .iter()
-            .filter(|((ns, _), _)| namespace.is_none_or(|n| n == ns))
-            .map(|(_, sa)| sa.clone())
-            .collect()
-    }
-
-    // ---- Pods ----
-
-    fn assign_name(&self, meta: &mut ObjectMeta, kind: &str) -> Result<String, Status> {
-        if meta.name.as_deref().unwrap_or("").is_empty()
-            && let Some(prefix) = meta.generate_name.as_deref().filter(|p| !p.is_empty())
-        {
-            meta.name = Some(format!("{prefix}{}", random_suffix()));
-        }
-        let name = meta.name.clone().unwrap_or_default();
-        validate_name(kind, &name)?;
-        Ok(name)
-    }
+    // ---- pods, typed (the kubelet side of the emulator) ----
 
     /// Creates a pod in `namespace`, applying defaults and a running status (see
     /// [`DevCluster::create_pod`](crate::DevCluster::create_pod)); emits `ADDED`.
-    pub fn create_pod(&mut self, mut pod: Pod, namespace: &str) -> Result<Pod, Status> {
-        check_namespace(&mut pod.metadata, namespace)?;
-        let name = self.assign_name(&mut pod.metadata, "Pod")?;
-        let key = (namespace.to_owned(), name.clone());
-        if self.pods.contains_key(&key) {
-            return Err(Status::already_exists("pods", &name));
-        }
-        default_spec(&mut pod);
-        let spec = pod
-            .spec
-            .as_ref()
-            .ok_or_else(|| Status::internal("pod without spec"))?;
-        if spec.containers.is_empty() {
-            return Err(Status::invalid(
-                "Pod",
-                &name,
-                "spec.containers: Required value",
-            ));
-        }
-        if let Some(c) = spec.containers.iter().find(|c| c.name.is_empty()) {
-            return Err(Status::invalid(
-                "Pod",
-                &name,
-                &format!(
-                    "spec.containers[].name: Required value (image {:?})",
-                    c.image
-                ),
-            ));
-        }
-        let sa_name = spec
-            .service_account_name
-            .clone()
-            .unwrap_or_else(|| "default".into());
-        self.ensure_namespace(namespace);
-        self.ensure_service_account(namespace, &sa_name);
-        self.pods_created += 1;
-        let n = self.pods_created;
-        let pod_ip = format!("10.244.{}.{}", (n / 250) % 256, n % 250 + 2);
-        let rv = self.bump();
-        let now = now_time();
-        let meta = &mut pod.metadata;
-        meta.uid = Some(uuid::Uuid::new_v4().to_string());
-        meta.resource_version = Some(rv.to_string());
-        meta.creation_timestamp = Some(now.clone());
-        meta.generation = Some(1);
-        meta.deletion_timestamp = None;
-        default_status(&mut pod, &pod_ip, &now);
-        self.pods.insert(key, pod.clone());
-        self.record(EventType::Added, pod.clone(), None);
-        Ok(pod)
+    ///
+    /// # Errors
+    /// As [`Store::create`].
+    pub fn create_pod(&mut self, pod: Pod, namespace: &str) -> Result<Pod, Status> {
+        let v = serde_json::to_value(pod).map_err(|e| Status::internal(&e.to_string()))?;
+        let created = self.create(Self::core("pods"), namespace, v, false)?;
+        serde_json::from_value(created).map_err(|e| Status::internal(&e.to_string()))
     }
 
-    /// Replaces a pod (`namespace`/`name` from the request path). A set `resourceVersion` must
-    /// equal the stored one (409 Conflict). With `keep_status` the stored status is kept, as a
-    /// PUT to the main resource does (`pkg/registry/core/pod/strategy.go`
-    /// `PrepareForUpdate`); otherwise the given status replaces it. Emits `MODIFIED`.
+    /// Replaces a pod (`namespace`/`name` from the request path); with `keep_status` the stored
+    /// status is kept, as a PUT to the main resource does; otherwise the given status replaces
+    /// it (a kubelet's write). Emits `MODIFIED`.
+    ///
+    /// # Errors
+    /// As [`Store::update`].
     pub fn update_pod(
         &mut self,
-        mut pod: Pod,
+        pod: Pod,
         namespace: &str,
         name: &str,
         keep_status: bool,
     ) -> Result<Pod, Status> {
-        check_namespace(&mut pod.metadata, namespace)?;
-        if pod.metadata.name.as_deref().unwrap_or(name) != name {
-            return Err(Status::bad_request(
-                "the name of the object (".to_owned()
-                    + pod.metadata.name.as_deref().unwrap_or("")
-                    + ") does not match the name on the URL ("
-                    + name
-                    + ")",
-            ));
+        let r = Self::core("pods");
+        let mut v = serde_json::to_value(pod).map_err(|e| Status::internal(&e.to_string()))?;
+        if let Some(old) = self.get(r, namespace, name) {
+            if v.get("spec").is_none() {
+                v["spec"] = old["spec"].clone();
+            }
+            if v.get("status").is_none() {
+                v["status"] = old["status"].clone();
+            }
         }
-        pod.metadata.name = Some(name.to_owned());
-        let key = (namespace.to_owned(), name.to_owned());
-        let Some(old) = self.pods.get(&key).cloned() else {
-            return Err(Status::not_found("pods", name));
-        };
-        if let Some(rv) = pod
-            .metadata
-            .resource_version
-            .as_deref()
-            .filter(|rv| !rv.is_empty())
-            && Some(rv) != old.metadata.resource_version.as_deref()
-        {
-            return Err(Status::conflict("pods", name));
-        }
-        if pod
-            .metadata
-            .uid
-            .as_deref()
-            .is_some_and(|u| Some(u) != old.metadata.uid.as_deref())
-        {
-            return Err(Status::conflict("pods", name));
-        }
-        if pod.spec.is_none() {
-            pod.spec = old.spec.clone();
-        }
-        if keep_status || pod.status.is_none() {
-            pod.status = old.status.clone();
-        }
-        let rv = self.bump();
-        let meta = &mut pod.metadata;
-        meta.uid = old.metadata.uid.clone();
-        meta.creation_timestamp = old.metadata.creation_timestamp.clone();
-        meta.generation = if pod.spec != old.spec {
-            old.metadata.generation.map(|g| g + 1)
-        } else {
-            old.metadata.generation
-        };
-        pod.metadata.resource_version = Some(rv.to_string());
-        self.pods.insert(key, pod.clone());
-        self.record(EventType::Modified, pod.clone(), Some(old));
-        Ok(pod)
+        let part = if keep_status { Part::Main } else { Part::All };
+        let updated = self.update(r, namespace, name, v, part, false)?;
+        serde_json::from_value(updated).map_err(|e| Status::internal(&e.to_string()))
     }
 
     /// Deletes a pod immediately; emits `DELETED` with the pod at the deletion's RV.
+    ///
+    /// # Errors
+    /// 404 NotFound.
     pub fn delete_pod(&mut self, namespace: &str, name: &str) -> Result<Pod, Status> {
-        let Some(old) = self.pods.remove(&(namespace.to_owned(), name.to_owned())) else {
-            return Err(Status::not_found("pods", name));
+        let r = Self::core("pods");
+        let key = (namespace.to_owned(), name.to_owned());
+        let Some(old) = self.get(r, namespace, name).cloned() else {
+            return Err(errors::not_found(r, name));
         };
-        let rv = self.bump();
-        let mut pod = old.clone();
-        pod.metadata.resource_version = Some(rv.to_string());
-        self.record(EventType::Deleted, pod.clone(), Some(old));
-        Ok(pod)
+        let gone = self.remove(r, &key, old)?;
+        serde_json::from_value(gone).map_err(|e| Status::internal(&e.to_string()))
     }
 
     /// A pod by namespace and name.
-    pub fn pod(&self, namespace: &str, name: &str) -> Option<&Pod> {
-        self.pods.get(&(namespace.to_owned(), name.to_owned()))
+    pub fn pod(&self, namespace: &str, name: &str) -> Option<Pod> {
+        self.get(Self::core("pods"), namespace, name)
+            .and_then(|v| serde_json::from_value(v.clone()).ok())
     }
 
-    /// The pods of `namespace` (all when `None`), sorted by namespace/name, as of resourceVersion
-    /// `at` (the latest when `None`). `Err(())` when `at` is older than [`Store::floor`].
+    /// The pods of `namespace` (all when `None`) as of resourceVersion `at`, typed.
+    /// `Err(())` when `at` is older than [`Store::floor`].
     #[allow(clippy::result_unit_err)]
     pub fn pods_at(&self, namespace: Option<&str>, at: Option<u64>) -> Result<Vec<Pod>, ()> {
-        let mut pods = self.pods.clone();
-        if let Some(at) = at.filter(|at| *at < self.rv) {
-            if at < self.floor {
-                return Err(());
-            }
-            for e in self.history.iter().rev().take_while(|e| e.rv > at) {
-                let key = key_of(&e.pod.metadata);
-                match (&e.kind, &e.prev) {
-                    (EventType::Added, _) => {
-                        pods.remove(&key);
-                    }
-                    (_, Some(prev)) => {
-                        pods.insert(key, prev.clone());
-                    }
-                    (_, None) => {}
-                }
-            }
-        }
-        Ok(pods
+        Ok(self
+            .list(Self::core("pods"), namespace, at)?
             .into_iter()
-            .filter(|((ns, _), _)| namespace.is_none_or(|n| n == ns))
-            .map(|(_, p)| p)
+            .filter_map(|v| serde_json::from_value(v).ok())
             .collect())
     }
 }
 
-/// Fills in or checks `metadata.namespace` against the request's namespace.
-fn check_namespace(meta: &mut ObjectMeta, namespace: &str) -> Result<(), Status> {
-    match meta.namespace.as_deref() {
-        None | Some("") => {
-            meta.namespace = Some(namespace.to_owned());
+/// Fills in or checks `metadata.namespace` against the request's namespace; a cluster-scoped
+/// object has none.
+fn check_namespace(
+    r: &'static ResourceType,
+    obj: &mut Value,
+    namespace: &str,
+) -> Result<(), Status> {
+    if !r.namespaced {
+        meta::set(obj, "namespace", Value::Null);
+        return Ok(());
+    }
+    match meta::namespace(obj) {
+        "" => {
+            meta::set(obj, "namespace", json!(namespace));
             Ok(())
         }
-        Some(ns) if ns == namespace => Ok(()),
-        Some(_) => Err(Status::bad_request(
+        ns if ns == namespace => Ok(()),
+        _ => Err(Status::bad_request(
             "the namespace of the provided object does not match the namespace sent on the request",
         )),
     }

@@ -2,6 +2,7 @@
 //! update conflicts.
 
 use super::*;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 fn pod(name: &str) -> Pod {
     Pod {
@@ -65,7 +66,11 @@ fn update_conflict_and_history_limit() {
     let mut s = Store::new(2, None).unwrap();
     let p = s.create_pod(pod("a"), "n").unwrap();
     let mut stale = p.clone();
-    s.update_pod(p, "n", "a", false).unwrap();
+    // An update that changes nothing is not written (etcd sees no change, the RV stays), so
+    // change a label.
+    let mut changed = p;
+    changed.metadata.labels = Some(BTreeMap::from([("x".into(), "y".into())]));
+    s.update_pod(changed, "n", "a", false).unwrap();
     stale.metadata.labels = Some(BTreeMap::new());
     assert_eq!(
         s.update_pod(stale, "n", "a", false).unwrap_err().reason,

@@ -404,8 +404,9 @@ async fn get_create_update_delete_and_errors() {
             None,
         )
         .await;
-    assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED);
-    assert_eq!(r.json()["reason"], "MethodNotAllowed");
+    // A PATCH without a patch Content-Type (patch.go: 415).
+    assert_eq!(r.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert_eq!(r.json()["reason"], "UnsupportedMediaType");
     let r = c
         .request(
             Method::DELETE,
@@ -425,7 +426,6 @@ async fn get_create_update_delete_and_errors() {
         StatusCode::NOT_FOUND
     );
     assert_eq!(c.get("/nope").await.status, StatusCode::NOT_FOUND);
-    assert_eq!(c.get("/openapi/v2").await.status, StatusCode::NOT_FOUND);
     // Rust API errors carry the same Status.
     let err = cluster.delete_pod("default", "made").unwrap_err();
     assert_eq!(err.code(), Some(404));
@@ -693,7 +693,10 @@ async fn bound_tokens_survive_a_restart_on_the_same_state() {
         String::from_utf8_lossy(&r.body)
     );
     assert_eq!(r.json()["metadata"]["name"], "runner");
-    // resourceVersions keep increasing across the restart.
+    // resourceVersions keep increasing across the restart (a write that changes something:
+    // an unchanged object is not written again).
+    let mut kept = kept;
+    kept.metadata.labels = Some([("restarted".to_owned(), "yes".to_owned())].into());
     let updated = second.update_pod(kept).unwrap();
     assert!(
         updated

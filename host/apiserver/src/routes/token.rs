@@ -1,85 +1,13 @@
-//! ServiceAccounts: list, get, create, and the `token` subresource (TokenRequest).
+//! The `serviceaccounts/token` subresource (TokenRequest).
 
 use std::time::Duration;
 
 use http::{Response, StatusCode};
 use k8s_openapi::api::authentication::v1::{TokenRequest, TokenRequestStatus};
-use k8s_openapi::api::core::v1::ServiceAccount;
-use serde_json::Value;
 
-use super::list::{
-    decode_continue, encode_continue, list_body, list_meta, ns_opt, paginate, parse_limit,
-    selectors,
-};
 use super::{Body, Ctx, decode_body, json_response, lock};
-use crate::selectors::META_FIELDS;
 use crate::status::Status;
 use crate::tokens::{Ref, TokenSigner};
-
-pub(super) fn list_service_accounts(ctx: &Ctx<'_>) -> Result<Response<Body>, Status> {
-    let (labels, fields) = selectors(ctx.query, META_FIELDS)?;
-    let limit = parse_limit(ctx.query)?;
-    let cont = match ctx.query.get("continue").filter(|c| !c.is_empty()) {
-        Some(c) => Some(decode_continue(c)?),
-        None => None,
-    };
-    let (rv, sas) = {
-        let store = lock(ctx.shared);
-        (
-            store.resource_version(),
-            store.service_accounts(ns_opt(ctx.info)),
-        )
-    };
-    let keyed: Vec<(String, ServiceAccount)> = sas
-        .into_iter()
-        .filter(|s| {
-            labels.matches(s.metadata.labels.as_ref())
-                && fields.matches(|f| match f {
-                    "metadata.name" => s.metadata.name.clone().unwrap_or_default(),
-                    "metadata.namespace" => s.metadata.namespace.clone().unwrap_or_default(),
-                    _ => String::new(),
-                })
-        })
-        .map(|s| {
-            (
-                format!(
-                    "{}/{}",
-                    s.metadata.namespace.as_deref().unwrap_or(""),
-                    s.metadata.name.as_deref().unwrap_or("")
-                ),
-                s,
-            )
-        })
-        .collect();
-    let start = cont
-        .as_ref()
-        .map(|c| c.start.trim_end_matches('\u{0}').to_owned());
-    let (page, last, remaining) = paginate(keyed, start.as_deref(), limit);
-    let meta = list_meta(rv, last.map(|k| encode_continue(rv, &k)), Some(remaining));
-    let items = page
-        .iter()
-        .map(|s| serde_json::to_value(s).unwrap_or(Value::Null))
-        .collect();
-    Ok(json_response(
-        StatusCode::OK,
-        &list_body("ServiceAccountList", meta, items),
-    ))
-}
-
-pub(super) fn get_service_account(ctx: &Ctx<'_>) -> Result<Response<Body>, Status> {
-    let i = ctx.info;
-    let sa = lock(ctx.shared)
-        .service_account(&i.namespace, &i.name)
-        .cloned()
-        .ok_or_else(|| Status::not_found("serviceaccounts", &i.name))?;
-    Ok(json_response(StatusCode::OK, &sa))
-}
-
-pub(super) fn create_service_account(ctx: &Ctx<'_>) -> Result<Response<Body>, Status> {
-    let sa: ServiceAccount = decode_body(ctx, "ServiceAccount", "v1")?;
-    let created = lock(ctx.shared).create_service_account(sa, &ctx.info.namespace)?;
-    Ok(json_response(StatusCode::CREATED, &created))
-}
 
 /// TokenRequest (`pkg/registry/core/serviceaccount/storage/token.go`): `spec.expirationSeconds`
 /// defaults to the cluster's `token_ttl` and must be at least 600; `boundObjectRef` may name a
