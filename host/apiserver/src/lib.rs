@@ -24,6 +24,7 @@
 pub mod client;
 mod files;
 pub mod kubeconfig;
+pub mod openapi;
 pub mod pki;
 pub mod rbac;
 pub mod resources;
