@@ -26,6 +26,7 @@ pub mod client;
 pub mod errors;
 mod files;
 pub mod kubeconfig;
+pub mod openapi;
 pub mod pki;
 pub mod rbac;
 pub mod resources;
