@@ -32,6 +32,7 @@ pub mod selectors;
 mod server;
 pub mod status;
 pub mod store;
+pub mod strategic_patch;
 pub mod table;
 pub mod tokens;
 pub mod watch;
