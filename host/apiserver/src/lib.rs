@@ -35,6 +35,7 @@ pub mod selectors;
 mod server;
 pub mod status;
 pub mod store;
+pub mod strategic_patch;
 pub mod table;
 pub mod tokens;
 pub mod views;

@@ -4,5 +4,6 @@ mod common;
 
 mod api;
 mod kubectl;
+mod strategic_patch;
 mod tls;
 mod watch;
