@@ -1,6 +1,5 @@
 //! Discovery, generated from the [resource table](crate::resources): `/`, `/version`, `/api`,
-//! `/apis`, `/apis/GROUP`, `/api/v1`, `/apis/GROUP/VERSION`, aggregated discovery, and the
-//! OpenAPI v3 documents kubectl reads.
+//! `/apis`, `/apis/GROUP`, `/api/v1`, `/apis/GROUP/VERSION`, aggregated discovery.
 //!
 //! Upstream: `staging/src/k8s.io/apiserver/pkg/endpoints/discovery/` (`legacy.go`, `group.go`,
 //! `version.go`, `aggregated/handler.go`).
@@ -221,51 +220,4 @@ pub(super) fn aggregated(legacy: bool) -> Value {
         }));
     }
     json!({"kind": "APIGroupDiscoveryList", "apiVersion": "apidiscovery.k8s.io/v2", "metadata": {}, "items": items})
-}
-
-/// The OpenAPI v3 discovery root (`staging/src/k8s.io/kube-openapi/pkg/handler3`): only the
-/// core group version.
-pub(super) fn openapi_v3_root() -> Value {
-    json!({"paths": {"api/v1": {"serverRelativeURL": format!("/openapi/v3/api/v1?hash={OPENAPI_HASH}")}}})
-}
-
-pub(super) const OPENAPI_HASH: &str =
-    "0D9A1AE4A6F1D1B7A2C3D4E5F60718293A4B5C6D7E8F90112233445566778899";
-
-/// A minimal OpenAPI v3 document for `api/v1`: no schemas, only the PATCH operations with their
-/// `x-kubernetes-group-version-kind` and the `fieldValidation` query parameter. kubectl's
-/// `QueryParamVerifierV3` (`k8s.io/cli-runtime/pkg/resource/query_param_verifier_v3.go`) reads
-/// exactly that to decide that the server validates fields, so `kubectl create -f` needs no
-/// client-side schema (and no `/openapi/v2`, which stays a 404).
-pub(super) fn openapi_v3_core() -> Value {
-    let op = |path: &str, kind: &str| {
-        (
-            path.to_owned(),
-            json!({"patch": {
-                "x-kubernetes-group-version-kind": {"group": "", "version": "v1", "kind": kind},
-                "parameters": [
-                    {"name": "dryRun", "in": "query", "schema": {"type": "string", "uniqueItems": true}},
-                    {"name": "fieldManager", "in": "query", "schema": {"type": "string", "uniqueItems": true}},
-                    {"name": "fieldValidation", "in": "query", "schema": {"type": "string", "uniqueItems": true}},
-                ],
-                "responses": {"200": {"description": "OK"}},
-            }}),
-        )
-    };
-    let paths: serde_json::Map<String, Value> = [
-        op("/api/v1/namespaces/{namespace}/pods/{name}", "Pod"),
-        op(
-            "/api/v1/namespaces/{namespace}/serviceaccounts/{name}",
-            "ServiceAccount",
-        ),
-        op("/api/v1/namespaces/{name}", "Namespace"),
-    ]
-    .into_iter()
-    .collect();
-    json!({
-        "openapi": "3.0.0",
-        "info": {"title": "Kubernetes", "version": "v1.33.0-pod-introspect"},
-        "paths": paths,
-        "components": {"schemas": {}},
-    })
 }

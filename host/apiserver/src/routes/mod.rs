@@ -7,12 +7,13 @@
 //! `system:public-info-viewer` role), build the request attributes
 //! (`endpoints/request/requestinfo.go`), authorize (403 with the real message), then serve.
 //! Discovery (`/api`, `/apis`, `/api/v1`) is open to every authenticated user
-//! (`system:discovery`); `/openapi/*` is a 404, which kubectl tolerates.
+//! (`system:discovery`); `/openapi/*` serves the documents of [`crate::openapi`].
 
 mod authn;
 mod discovery;
 mod list;
 mod objects;
+mod openapi;
 mod patch;
 mod request;
 mod reviews;
@@ -40,8 +41,8 @@ use crate::table::{IncludeObject, wants_table};
 
 use self::authn::authenticate;
 use self::discovery::{
-    AGGREGATED_V2, aggregated, api_group, api_groups, api_resources, api_versions, openapi_v3_core,
-    openapi_v3_root, root_paths, version_info, wants_aggregated,
+    AGGREGATED_V2, aggregated, api_group, api_groups, api_resources, api_versions, root_paths,
+    version_info, wants_aggregated,
 };
 use self::request::{Query, RequestInfo};
 
@@ -154,9 +155,10 @@ pub async fn handle(shared: Arc<Shared>, req: Request<hyper::body::Incoming>) ->
         }
         "/api" => return json_response(StatusCode::OK, &api_versions(&shared)),
         "/apis" => return json_response(StatusCode::OK, &api_groups()),
-        "/openapi/v3" => return json_response(StatusCode::OK, &openapi_v3_root()),
-        "/openapi/v3/api/v1" => return json_response(StatusCode::OK, &openapi_v3_core()),
         _ => {}
+    }
+    if let Some(r) = openapi::handle(&path, req.uri().query(), req.headers()) {
+        return r;
     }
     // `/api/v1/...` or `/apis/GROUP/VERSION/...`.
     let (group, version, rest) = if let Some(rest) = trimmed.strip_prefix("/api/") {

@@ -97,22 +97,23 @@ pub(super) fn apply(ctx: &Ctx<'_>, existing: Option<&Value>) -> Result<Patched, 
             }
             json_patch::merge(&mut object, &patch);
         }
-        PatchType::Strategic => object = strategic(existing, &patch)?,
+        PatchType::Strategic => {
+            let root = if ctx.info.subresource == "scale" {
+                "io.k8s.api.autoscaling.v1.Scale".to_owned()
+            } else {
+                (r.schema_name)().into_owned()
+            };
+            object = crate::strategic_patch::apply(
+                existing,
+                &patch,
+                crate::openapi::definitions(),
+                &root,
+            )
+            .map_err(|e| e.status())?;
+        }
         PatchType::Apply => {}
     }
     // A patch may not move the object: name and namespace stay the URL's.
     let unknown = field_validation(ctx, &object)?;
     Ok(Patched { object, unknown })
-}
-
-/// A strategic merge patch of `existing`.
-fn strategic(existing: &Value, patch: &Value) -> Result<Value, Status> {
-    if !patch.is_object() {
-        return Err(Status::bad_request(
-            "error decoding patch: a strategic merge patch must be a JSON object",
-        ));
-    }
-    let mut object = existing.clone();
-    json_patch::merge(&mut object, patch);
-    Ok(object)
 }
