@@ -28,6 +28,7 @@ mod files;
 pub mod kubeconfig;
 pub mod openapi;
 pub mod pki;
+pub mod protobuf;
 pub mod rbac;
 pub mod resources;
 pub mod routes;

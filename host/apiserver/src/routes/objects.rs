@@ -269,10 +269,36 @@ fn watch_objects(ctx: &Ctx<'_>) -> Result<Response<Body>, Status> {
     Ok(r)
 }
 
-/// The request body as JSON: `application/json` (the default) or YAML
-/// (`application/yaml`), 400 with the decoder's message otherwise.
+/// The request body as JSON: `application/json` (also when no `Content-Type` is given),
+/// `application/yaml`, or `application/vnd.kubernetes.protobuf` for the kinds
+/// [`crate::protobuf`] decodes; any other media type (CBOR) is `415 UnsupportedMediaType`
+/// naming the accepted ones (`negotiation.NegotiateInputSerializer`); a body that does not
+/// decode is 400 (protobuf: 415 with what it could not decode).
 pub(super) fn body_value(ctx: &Ctx<'_>) -> Result<Value, Status> {
-    let yaml = ctx.content_type.contains("yaml");
+    let media = ctx.content_type.split(';').next().unwrap_or("").trim();
+    const ACCEPTED: &str = "accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf";
+    if media == "application/vnd.kubernetes.protobuf" {
+        return crate::protobuf::decode_object(&ctx.body).map_err(|e| {
+            Status::new(
+                415,
+                "UnsupportedMediaType",
+                format!("the body of the request was in an unknown format - {e}"),
+                None,
+            )
+        });
+    }
+    let yaml = match media {
+        "" | "application/json" | "*/*" => false,
+        "application/yaml" => true,
+        _ => {
+            return Err(Status::new(
+                415,
+                "UnsupportedMediaType",
+                format!("the body of the request was in an unknown format - {ACCEPTED}"),
+                None,
+            ));
+        }
+    };
     let parsed: Result<Value, String> = if yaml {
         let text = std::str::from_utf8(&ctx.body).map_err(|e| e.to_string());
         text.and_then(|t| serde_saphyr::from_str(t).map_err(|e| e.to_string()))
@@ -280,9 +306,7 @@ pub(super) fn body_value(ctx: &Ctx<'_>) -> Result<Value, Status> {
         serde_json::from_slice(&ctx.body).map_err(|e| e.to_string())
     };
     parsed.map_err(|e| {
-        Status::bad_request(format!(
-            "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf ({e})"
-        ))
+        Status::bad_request(format!("the body of the request could not be decoded: {e}"))
     })
 }
 

@@ -256,6 +256,7 @@ impl Store {
             store.ensure_namespace(&ns);
         }
         store.ensure_node();
+        store.ensure_bootstrap_rbac();
         store.floor = store.rv;
         store.history.clear();
         Ok(store)
@@ -819,6 +820,50 @@ impl Store {
         let r = Self::core("nodes");
         if self.get(r, "", NODE_NAME).is_none() {
             let _ = self.create(r, "", defaults::node(), false);
+        }
+    }
+
+    /// The bootstrap RBAC policy every cluster has (`plugin/pkg/auth/authorizer/rbac/bootstrappolicy/policy.go`):
+    /// `cluster-admin` (everything) bound to `system:masters`, and `system:basic-user` (create
+    /// SelfSubjectAccessReviews, SelfSubjectRulesReviews and SelfSubjectReviews, what `kubectl
+    /// auth can-i` and `kubectl auth whoami` need) bound to `system:authenticated`.
+    fn ensure_bootstrap_rbac(&mut self) {
+        const G: &str = "rbac.authorization.k8s.io";
+        let (Some(cr), Some(crb)) = (
+            resources::find(G, "v1", "clusterroles"),
+            resources::find(G, "v1", "clusterrolebindings"),
+        ) else {
+            return;
+        };
+        let meta = |name: &str| {
+            json!({"name": name, "labels": {"kubernetes.io/bootstrapping": "rbac-defaults"},
+                   "annotations": {"rbac.authorization.kubernetes.io/autoupdate": "true"}})
+        };
+        let roles = [
+            json!({"metadata": meta("cluster-admin"), "rules": [
+                {"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]},
+                {"nonResourceURLs": ["*"], "verbs": ["*"]},
+            ]}),
+            json!({"metadata": meta("system:basic-user"), "rules": [
+                {"apiGroups": ["authorization.k8s.io"], "resources": ["selfsubjectaccessreviews", "selfsubjectrulesreviews"], "verbs": ["create"]},
+                {"apiGroups": ["authentication.k8s.io"], "resources": ["selfsubjectreviews"], "verbs": ["create"]},
+            ]}),
+        ];
+        let bindings = [
+            json!({"metadata": meta("cluster-admin"),
+                   "roleRef": {"apiGroup": G, "kind": "ClusterRole", "name": "cluster-admin"},
+                   "subjects": [{"apiGroup": G, "kind": "Group", "name": "system:masters"}]}),
+            json!({"metadata": meta("system:basic-user"),
+                   "roleRef": {"apiGroup": G, "kind": "ClusterRole", "name": "system:basic-user"},
+                   "subjects": [{"apiGroup": G, "kind": "Group", "name": "system:authenticated"}]}),
+        ];
+        for (r, objs) in [(cr, roles), (crb, bindings)] {
+            for o in objs {
+                let name = meta::name(&o).to_owned();
+                if self.get(r, "", &name).is_none() {
+                    let _ = self.create(r, "", o, false);
+                }
+            }
         }
     }
 

@@ -12,14 +12,14 @@ use tokio::process::Command;
 
 use crate::common::{pod, start};
 
-struct Kubectl {
-    bin: PathBuf,
-    dir: tempfile::TempDir,
-    cluster: DevCluster,
+pub(crate) struct Kubectl {
+    pub(crate) bin: PathBuf,
+    pub(crate) dir: tempfile::TempDir,
+    pub(crate) cluster: DevCluster,
 }
 
 impl Kubectl {
-    async fn start() -> Option<Kubectl> {
+    pub(crate) async fn start() -> Option<Kubectl> {
         let bin = pod_introspect_test_support::kubectl()?;
         let dir = tempfile::tempdir().unwrap();
         let cluster = start(ClusterOptions {
@@ -30,7 +30,7 @@ impl Kubectl {
         Some(Kubectl { bin, dir, cluster })
     }
 
-    fn command(&self, args: &[&str]) -> Command {
+    pub(crate) fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(&self.bin);
         let home = self.dir.path().join("home");
         std::fs::create_dir_all(&home).unwrap();
@@ -47,12 +47,12 @@ impl Kubectl {
         cmd
     }
 
-    fn kubeconfig(&self) -> PathBuf {
+    pub(crate) fn kubeconfig(&self) -> PathBuf {
         self.dir.path().join("state").join("kubeconfig")
     }
 
     /// Runs kubectl to completion (bounded); returns (success, stdout, stderr).
-    async fn run(&self, args: &[&str]) -> (bool, String, String) {
+    pub(crate) async fn run(&self, args: &[&str]) -> (bool, String, String) {
         let out = tokio::time::timeout(Duration::from_secs(30), self.command(args).output())
             .await
             .expect("kubectl timed out")
@@ -64,7 +64,7 @@ impl Kubectl {
         )
     }
 
-    async fn ok(&self, args: &[&str]) -> String {
+    pub(crate) async fn ok(&self, args: &[&str]) -> String {
         let (ok, stdout, stderr) = self.run(args).await;
         assert!(ok, "kubectl {args:?} failed:\n{stdout}\n{stderr}");
         stdout

@@ -4,6 +4,7 @@ mod common;
 
 mod api;
 mod kubectl;
+mod kubectl_resources;
 mod strategic_patch;
 mod tls;
 mod watch;
