@@ -26,6 +26,7 @@ mod paths;
 mod schemas;
 #[cfg(test)]
 mod tests;
+pub mod v2_protobuf;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::LazyLock;

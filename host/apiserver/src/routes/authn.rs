@@ -17,13 +17,14 @@ pub(super) fn authenticate(
         return Ok(None);
     };
     let value = value.to_str().map_err(|_| ())?;
-    let (scheme, token) = value.trim().split_once(' ').ok_or(())?;
-    if !scheme.eq_ignore_ascii_case("bearer") {
-        return Err(());
-    }
-    let token = token.trim();
-    if token.is_empty() {
-        return Err(());
+    // `bearertoken.go` `AuthenticateRequest`: the trimmed header split on single spaces; the
+    // token is the second part, so `Bearer  TOKEN` (two spaces) carries an empty token and is
+    // no credential at all (anonymous), as is any other scheme.
+    let mut parts = value.trim().splitn(3, ' ');
+    let scheme = parts.next().unwrap_or("");
+    let token = parts.next().unwrap_or("");
+    if !scheme.eq_ignore_ascii_case("bearer") || token.is_empty() {
+        return Ok(None);
     }
     let admin = shared.signer.admin_token().as_bytes();
     if token.len() == admin.len()

@@ -63,6 +63,16 @@ pub(super) fn handle(
 ) -> Option<Response<Body>> {
     let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
     if path == "/openapi/v2" {
+        if accept.is_some_and(|a| a.contains(openapi::v2_protobuf::MEDIA_TYPE)) {
+            let mut r = Response::new(full(openapi::v2_protobuf::document().to_vec()));
+            r.headers_mut().insert(
+                header::CONTENT_TYPE,
+                // kube-openapi labels it `application/octet-stream`: Go's mime parser refuses
+                // the `@` of the requested type.
+                HeaderValue::from_static("application/octet-stream"),
+            );
+            return Some(r);
+        }
         return Some(if openapi::accepts_json(accept) {
             serve(openapi::v2(), headers, false)
         } else {

@@ -21,13 +21,18 @@ pub(crate) struct Kubectl {
 impl Kubectl {
     pub(crate) async fn start() -> Option<Kubectl> {
         let bin = pod_introspect_test_support::kubectl()?;
+        Some(Self::start_with(bin).await)
+    }
+
+    /// A fresh cluster driven by the kubectl binary `bin`.
+    pub(crate) async fn start_with(bin: PathBuf) -> Kubectl {
         let dir = tempfile::tempdir().unwrap();
         let cluster = start(ClusterOptions {
             state_dir: Some(dir.path().join("state")),
             ..Default::default()
         })
         .await;
-        Some(Kubectl { bin, dir, cluster })
+        Kubectl { bin, dir, cluster }
     }
 
     pub(crate) fn command(&self, args: &[&str]) -> Command {

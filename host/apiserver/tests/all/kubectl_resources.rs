@@ -452,3 +452,92 @@ async fn imperative_creates_and_auth_can_i() {
         "{err}"
     );
 }
+
+/// Every kubectl version installed beside the default one (`kubectl.1.27` … `kubectl.1.33`
+/// in the gcloud SDK's `bin`), or `POD_INTROSPECT_KUBECTL_VERSIONS` (a directory holding
+/// `kubectl.*`): each runs the core of the suite (client-side apply, get with server-side
+/// printing, a strategic patch, scale, an imperative create, auth can-i, delete).
+#[tokio::test]
+async fn every_installed_kubectl_version_passes_the_core_suite() {
+    let Some(k) = Kubectl::start().await else {
+        return;
+    };
+    let dir = std::env::var_os("POD_INTROSPECT_KUBECTL_VERSIONS")
+        .map(std::path::PathBuf::from)
+        .or_else(|| {
+            std::fs::canonicalize(&k.bin)
+                .ok()
+                .and_then(|p| p.parent().map(std::path::Path::to_path_buf))
+        });
+    let mut versions: Vec<std::path::PathBuf> = dir
+        .and_then(|d| std::fs::read_dir(d).ok())
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("kubectl.1."))
+        })
+        .collect();
+    versions.sort();
+    if versions.is_empty() {
+        versions.push(k.bin.clone());
+    }
+    let mut passed = Vec::new();
+    for (i, bin) in versions.iter().enumerate() {
+        let kv = Kubectl::start_with(bin.clone()).await;
+        let ns = format!("v{i}");
+        kv.ok(&["create", "namespace", &ns]).await;
+        let text = std::fs::read_to_string(manifest("app.yaml"))
+            .unwrap()
+            .replace("namespace: shop", &format!("namespace: {ns}"));
+        let file = kv.dir.path().join("app.yaml");
+        std::fs::write(&file, text).unwrap();
+        let out = kv.ok(&["apply", "-f", file.to_str().unwrap()]).await;
+        assert!(
+            out.contains("deployment.apps/web created"),
+            "{bin:?}: {out}"
+        );
+        let out = kv.ok(&["get", "deploy", "-n", &ns]).await;
+        assert!(
+            out.lines()
+                .nth(1)
+                .is_some_and(|l| l.starts_with("web") && l.contains("2/2")),
+            "{bin:?}: {out}"
+        );
+        kv.ok(&[
+            "patch",
+            "deploy",
+            "web",
+            "-n",
+            &ns,
+            "-p",
+            r#"{"spec":{"template":{"spec":{"containers":[{"name":"web","image":"nginx:2"}]}}}}"#,
+        ])
+        .await;
+        let got = kv
+            .ok(&["get", "deploy", "web", "-n", &ns, "-o", "jsonpath={.spec.template.spec.containers[0].image} {.spec.template.spec.containers[0].env[0].name}"])
+            .await;
+        assert_eq!(got, "nginx:2 MODE", "{bin:?}");
+        let out = kv
+            .ok(&["scale", "deploy", "web", "-n", &ns, "--replicas=3"])
+            .await;
+        assert_eq!(out.trim(), "deployment.apps/web scaled", "{bin:?}");
+        let out = kv
+            .ok(&["create", "configmap", "c", "-n", &ns, "--from-literal=a=1"])
+            .await;
+        assert_eq!(out.trim(), "configmap/c created", "{bin:?}");
+        assert_eq!(
+            kv.ok(&["auth", "can-i", "create", "leases", "-n", &ns])
+                .await
+                .trim(),
+            "yes",
+            "{bin:?}"
+        );
+        let out = kv.ok(&["delete", "-f", file.to_str().unwrap()]).await;
+        assert!(out.contains("service \"web\" deleted"), "{bin:?}: {out}");
+        passed.push(bin.file_name().unwrap().to_string_lossy().into_owned());
+    }
+    println!("kubectl versions that passed: {}", passed.join(" "));
+}
