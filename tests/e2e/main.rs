@@ -15,6 +15,7 @@ mod downward_volume;
 mod examples;
 mod kubectl;
 mod proxy;
+mod proxy_api;
 mod proxy_credentials;
 mod proxy_h2;
 mod proxy_load;

@@ -226,6 +226,12 @@ fn an_outage_is_logged_in_a_few_lines_with_the_exact_count() {
         assert!(Instant::now() < deadline, "no recovery");
         std::thread::sleep(Duration::from_millis(100));
     }
+    // The recovery line is written as the 200 goes out; the thread copying the proxy's stderr
+    // may not have read it yet.
+    let settled = Instant::now() + Duration::from_secs(5);
+    while !proxy.stderr.lock().unwrap().contains("reachable again") && Instant::now() < settled {
+        std::thread::sleep(Duration::from_millis(20));
+    }
     let log = proxy.stderr.lock().unwrap().clone();
     let warns: Vec<&str> = log.lines().filter(|l| l.contains("WARN")).collect();
     // Well under the 10 s interval: the first failure and the recovery, nothing in between.

@@ -154,7 +154,28 @@ impl DevCluster {
             error,
         })?;
         let tls = ca.serving_config(local_addr.ip(), opts.serving_ip_sans_only)?;
-        let store = store::Store::new(opts.watch_history, state_dir.clone())?;
+        let mut store = store::Store::new(opts.watch_history, state_dir.clone())?;
+        for obj in opts.rbac.iter().flat_map(|r| r.objects()) {
+            let kind = obj["kind"].as_str().unwrap_or("");
+            let name = obj["metadata"]["name"].as_str().unwrap_or("");
+            let Some(r) = resources::by_kind("rbac.authorization.k8s.io/v1", kind) else {
+                continue;
+            };
+            let ns = if r.namespaced {
+                obj["metadata"]["namespace"]
+                    .as_str()
+                    .filter(|n| !n.is_empty())
+                    .unwrap_or("default")
+            } else {
+                ""
+            };
+            if store.get(r, ns, name).is_some() {
+                continue;
+            }
+            store
+                .create(r, ns, obj.clone(), false)
+                .map_err(|s| ClusterError::Rbac(format!("{kind} {name:?}: {}", s.message)))?;
+        }
         let shared = Arc::new(server::Shared {
             store: Mutex::new(store),
             signer: tokens::TokenSigner::new(&secret),

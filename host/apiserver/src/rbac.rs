@@ -137,14 +137,21 @@ enum RulesDocument {
 /// The default ([`RbacRules::default`]) is what a namespaced pod-reader Role bound to every
 /// ServiceAccount in its own namespace gives: `system:serviceaccounts` may `get`, `list`,
 /// `watch` `pods` in `@own`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// The file may instead hold Kubernetes RBAC objects (`Role`, `ClusterRole`, `RoleBinding`,
+/// `ClusterRoleBinding` of `rbac.authorization.k8s.io/v1`, one YAML document each or a `List`),
+/// as `kubectl apply -f` takes them: they are created when the cluster starts and no legacy
+/// rule applies.
+#[derive(Debug, Clone, PartialEq)]
 pub struct RbacRules {
     rules: Vec<Rule>,
+    objects: Vec<serde_json::Value>,
 }
 
 impl Default for RbacRules {
     fn default() -> Self {
         RbacRules {
+            objects: Vec::new(),
             rules: vec![Rule {
                 subject: "system:serviceaccounts".into(),
                 verbs: vec!["get".into(), "list".into(), "watch".into()],
@@ -162,6 +169,12 @@ impl RbacRules {
     /// [`ClusterError::Rbac`] when the text is not that shape or a rule has an empty
     /// `subject`, `verbs` or `resources`.
     pub fn from_yaml(text: &str) -> Result<Self, ClusterError> {
+        if let Some(objects) = rbac_objects(text)? {
+            return Ok(RbacRules {
+                rules: Vec::new(),
+                objects,
+            });
+        }
         let doc: RulesDocument = serde_saphyr::from_str(text).map_err(|e| {
             ClusterError::Rbac(format!(
                 "{e}; expected a list of {{subject: \"system:serviceaccount:NS:SA\", verbs: [get, list, watch], resources: [pods], namespaces: [NS]}}"
@@ -181,7 +194,15 @@ impl RbacRules {
                 )));
             }
         }
-        Ok(RbacRules { rules })
+        Ok(RbacRules {
+            rules,
+            objects: Vec::new(),
+        })
+    }
+
+    /// The RBAC objects to create at start (empty for the rule-list format).
+    pub fn objects(&self) -> &[serde_json::Value] {
+        &self.objects
     }
 
     /// The rules, in order.
@@ -212,6 +233,42 @@ impl RbacRules {
             subject_ok && verb_ok && resource_ok && ns_ok
         })
     }
+}
+
+/// The RBAC object kinds `--rbac FILE` may hold.
+const RBAC_KINDS: &[&str] = &["Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding"];
+
+/// The documents of `text` when they are Kubernetes objects (they have a `kind`): `Some` with
+/// the RBAC objects (`List` items flattened), an error naming any other kind; `None` for the
+/// rule-list format.
+fn rbac_objects(text: &str) -> Result<Option<Vec<serde_json::Value>>, ClusterError> {
+    let Ok(docs) = serde_saphyr::from_multiple::<serde_json::Value>(text) else {
+        return Ok(None);
+    };
+    let docs: Vec<serde_json::Value> = docs.into_iter().filter(|d| !d.is_null()).collect();
+    if docs.is_empty() || !docs.iter().all(|d| d.get("kind").is_some()) {
+        return Ok(None);
+    }
+    let mut out = Vec::new();
+    for (i, d) in docs.into_iter().enumerate() {
+        let items = if d["kind"] == "List" {
+            d["items"].as_array().cloned().unwrap_or_default()
+        } else {
+            vec![d]
+        };
+        for o in items {
+            let kind = o["kind"].as_str().unwrap_or("");
+            let api_version = o["apiVersion"].as_str().unwrap_or("");
+            if !RBAC_KINDS.contains(&kind) || api_version != "rbac.authorization.k8s.io/v1" {
+                return Err(ClusterError::Rbac(format!(
+                    "document {}: {api_version} {kind} is not an RBAC object; the file holds Role, ClusterRole, RoleBinding and ClusterRoleBinding objects of rbac.authorization.k8s.io/v1 (or the rule list format)",
+                    i + 1
+                )));
+            }
+            out.push(o);
+        }
+    }
+    Ok(Some(out))
 }
 
 /// True when an RBAC object in the store grants `attrs` to `user`: a ClusterRoleBinding
@@ -392,6 +449,21 @@ mod tests {
         assert_eq!(wrapped.rules().len(), 1);
         assert!(RbacRules::from_yaml("- subject: x\n  verbs: []\n  resources: [pods]\n").is_err());
         assert!(RbacRules::from_yaml("- nope: 1\n").is_err());
+    }
+
+    #[test]
+    fn rbac_manifests_are_objects_to_create() {
+        let text = "apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {name: r, namespace: a}\nrules: [{apiGroups: [\"\"], resources: [configmaps], verbs: [get]}]\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: b, namespace: a}\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: r}\nsubjects: [{kind: ServiceAccount, name: reader, namespace: a}]\n";
+        let rules = RbacRules::from_yaml(text).unwrap();
+        assert!(rules.rules().is_empty());
+        assert_eq!(rules.objects().len(), 2);
+        assert_eq!(rules.objects()[1]["roleRef"]["name"], "r");
+        let err = RbacRules::from_yaml("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n")
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid RBAC rules: document 1: v1 ConfigMap is not an RBAC object; the file holds Role, ClusterRole, RoleBinding and ClusterRoleBinding objects of rbac.authorization.k8s.io/v1 (or the rule list format)"
+        );
     }
 
     #[test]

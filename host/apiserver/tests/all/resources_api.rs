@@ -432,3 +432,46 @@ async fn a_bearer_token_after_two_spaces_is_no_credential() {
     assert_eq!(ok.status, StatusCode::OK);
     cluster.shutdown().await;
 }
+
+#[tokio::test]
+async fn rbac_manifests_given_at_start_are_the_initial_policy() {
+    let rules = pod_introspect_apiserver::RbacRules::from_yaml(
+        "apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: cm-reader, namespace: team}
+rules:
+- apiGroups: [\"\"]
+  resources: [configmaps]
+  verbs: [get, list]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: reader-cm, namespace: team}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: cm-reader}
+subjects:
+- {kind: ServiceAccount, name: reader, namespace: team}
+",
+    )
+    .unwrap();
+    let cluster = crate::common::start(pod_introspect_apiserver::ClusterOptions {
+        rbac: Some(rules),
+        ..Default::default()
+    })
+    .await;
+    let token = cluster.issue_token("team", "reader", std::time::Duration::from_secs(3600));
+    let c = Client::with_token(&cluster, Some(&token));
+    assert_eq!(
+        c.get("/api/v1/namespaces/team/configmaps").await.status,
+        StatusCode::OK
+    );
+    // The manifests replace the default rule: no pod reads.
+    let r = c.get("/api/v1/namespaces/team/pods").await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let admin = Client::admin(&cluster);
+    let roles = admin
+        .get("/apis/rbac.authorization.k8s.io/v1/namespaces/team/roles")
+        .await
+        .json();
+    assert_eq!(names(&roles), ["cm-reader"]);
+    cluster.shutdown().await;
+}
