@@ -21,6 +21,24 @@ pub struct StatusDetails {
     /// The resource (plural, e.g. `pods`), as the real server puts it in `kind`.
     #[serde(skip_serializing_if = "String::is_empty")]
     pub kind: String,
+    /// `causes`: the individual problems (a server-side apply conflict lists one per field),
+    /// omitted when empty.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub causes: Vec<StatusCause>,
+}
+
+/// One entry of `details.causes` (`meta/v1` `StatusCause`); empty fields are omitted.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct StatusCause {
+    /// Machine-readable reason (`FieldManagerConflict`, `FieldValueInvalid`).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub reason: String,
+    /// Human-readable description (`conflict with "kubectl"`).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub message: String,
+    /// The field the cause is about (`.data.key`, `spec.replicas`).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub field: String,
 }
 
 /// A `meta/v1` `Status` with `status: Failure`. It serializes as
@@ -104,6 +122,19 @@ impl Status {
                 name: text(&v["details"], "name"),
                 group: text(&v["details"], "group"),
                 kind: text(&v["details"], "kind"),
+                causes: v["details"]["causes"]
+                    .as_array()
+                    .map(|causes| {
+                        causes
+                            .iter()
+                            .map(|c| StatusCause {
+                                reason: text(c, "reason"),
+                                message: text(c, "message"),
+                                field: text(c, "field"),
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default(),
             })
         });
         Some(Status {
@@ -122,6 +153,7 @@ impl Status {
             name: name.to_owned(),
             group: String::new(),
             kind: resource.to_owned(),
+            causes: Vec::new(),
         })
     }
 

@@ -12,6 +12,7 @@ fn details(name: &str, group: &str, kind: &str) -> Option<StatusDetails> {
         name: name.to_owned(),
         group: group.to_owned(),
         kind: kind.to_owned(),
+        ..Default::default()
     })
 }
 

@@ -4,7 +4,9 @@
 
 use std::path::PathBuf;
 
-pub use pod_introspect_kube::status::{CONTINUE_EXPIRED_MESSAGE, Status, StatusDetails};
+pub use pod_introspect_kube::status::{
+    CONTINUE_EXPIRED_MESSAGE, Status, StatusCause, StatusDetails,
+};
 
 /// Everything that can go wrong in this crate.
 #[derive(Debug, thiserror::Error)]

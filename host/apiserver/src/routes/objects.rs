@@ -183,6 +183,7 @@ fn list_options_invalid(cause: &str) -> Status {
             name: String::new(),
             group: "meta.k8s.io".into(),
             kind: "ListOptions".into(),
+            ..Default::default()
         }),
     )
 }
@@ -502,6 +503,7 @@ fn delete_options(ctx: &Ctx<'_>) -> Result<DeleteOptions, Status> {
                 name: String::new(),
                 group: "meta.k8s.io".into(),
                 kind: "DeleteOptions".into(),
+                ..Default::default()
             }),
         ));
     }

@@ -484,11 +484,9 @@ impl Store {
         {
             return Err(errors::already_exists(r, &name));
         }
-        for field in [
-            "deletionTimestamp",
-            "deletionGracePeriodSeconds",
-            "managedFields",
-        ] {
+        // `metadata.managedFields` is kept: the field manager computed it for this create
+        // (server-side apply, `crate::apply::record_update`).
+        for field in ["deletionTimestamp", "deletionGracePeriodSeconds"] {
             meta::set(&mut obj, field, Value::Null);
         }
         meta::set(&mut obj, "uid", json!(uuid::Uuid::new_v4().to_string()));

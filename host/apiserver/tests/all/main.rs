@@ -3,6 +3,7 @@
 mod common;
 
 mod api;
+mod apply;
 mod kubectl;
 mod kubectl_resources;
 mod resources_api;
