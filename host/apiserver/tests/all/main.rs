@@ -5,6 +5,7 @@ mod common;
 mod api;
 mod kubectl;
 mod kubectl_resources;
+mod python_client;
 mod resources_api;
 mod strategic_patch;
 mod tls;
