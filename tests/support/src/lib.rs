@@ -166,7 +166,13 @@ mod tests {
             // when the module imports, 1 (`ModuleNotFoundError`) when it does not.
             for (name, code, imports) in [("has", 0, true), ("lacks", 1, false)] {
                 let path = dir.join(name);
-                std::fs::write(&path, format!("#!/bin/sh\n[ \"$2\" = \"import kubernetes\" ] || exit 9\nexit {code}\n")).unwrap();
+                std::fs::write(
+                    &path,
+                    format!(
+                        "#!/bin/sh\n[ \"$2\" = \"import kubernetes\" ] || exit 9\nexit {code}\n"
+                    ),
+                )
+                .unwrap();
                 std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
                 assert_eq!(imports_kubernetes(&path), imports, "{name}");
             }

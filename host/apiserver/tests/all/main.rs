@@ -3,6 +3,7 @@
 mod common;
 
 mod api;
+mod concurrency;
 mod kubectl;
 mod kubectl_resources;
 mod python_client;

@@ -131,7 +131,13 @@ async fn python_client_crud_watch_patch_conflict_scale_and_lease() {
     assert_eq!(r["namespace"], json!(["py-suite", "Active"]));
     assert_eq!(
         r["namespaces"],
-        json!(["default", "kube-node-lease", "kube-public", "kube-system", "py-suite"])
+        json!([
+            "default",
+            "kube-node-lease",
+            "kube-public",
+            "kube-system",
+            "py-suite"
+        ])
     );
 
     // ConfigMaps (model bodies).
@@ -142,12 +148,21 @@ async fn python_client_crud_watch_patch_conflict_scale_and_lease() {
     assert_eq!(cm["list_kind"], json!(["ConfigMapList", "v1"]));
     assert_eq!(cm["patched"][1], json!({"a": "1", "b": "20", "c": "3"}));
     assert_conflict(&cm["conflict"], "configmaps", None, "x");
-    assert_eq!(cm["replaced"][1], json!({"a": "fresh", "b": "20", "c": "3"}));
+    assert_eq!(
+        cm["replaced"][1],
+        json!({"a": "fresh", "b": "20", "c": "3"})
+    );
     assert_eq!(cm["json_patched"], json!({"k": "v"}));
-    assert_eq!(cm["deleted"], json!(["Status", "Success", "x", "configmaps"]));
+    assert_eq!(
+        cm["deleted"],
+        json!(["Status", "Success", "x", "configmaps"])
+    );
     assert_eq!(cm["after_delete"]["status"], 404);
     assert_eq!(cm["after_delete"]["body_reason"], "NotFound");
-    assert_eq!(cm["after_delete"]["body_message"], "configmaps \"x\" not found");
+    assert_eq!(
+        cm["after_delete"]["body_message"],
+        "configmaps \"x\" not found"
+    );
     let (c_created, c_patched, c_replaced) = (
         rv(&cm["created"][1]),
         rv(&cm["patched"][0]),
@@ -218,11 +233,20 @@ async fn python_client_crud_watch_patch_conflict_scale_and_lease() {
     assert_eq!(d["scale"], json!(["Scale", "autoscaling/v1", 1, "app=web"]));
     assert_eq!(d["scaled"][0], 3);
     assert_eq!(d["after_scale"][0], 3);
-    assert_eq!(d["after_scale"][1], d["scaled"][1], "the Scale's RV is the deployment's");
-    assert_eq!(d["after_scale"][2], 3, "scaling changes spec.replicas: generation 3");
+    assert_eq!(
+        d["after_scale"][1], d["scaled"][1],
+        "the Scale's RV is the deployment's"
+    );
+    assert_eq!(
+        d["after_scale"][2], 3,
+        "scaling changes spec.replicas: generation 3"
+    );
     assert_eq!(d["replaced"][1], json!({"replaced": "yes", "suite": "py"}));
     assert_eq!(d["replaced"][2], 3, "a label change keeps the generation");
-    assert_eq!(d["deleted"], json!(["Status", "Success", "web", "deployments"]));
+    assert_eq!(
+        d["deleted"],
+        json!(["Status", "Success", "web", "deployments"])
+    );
     let (d_created, d_patched, d_scaled, d_replaced) = (
         rv(&d["created"][1]),
         rv(&d["patched"][0]),
@@ -231,7 +255,9 @@ async fn python_client_crud_watch_patch_conflict_scale_and_lease() {
     );
     let d_events = r["watch"]["deployments"]["events"].as_array().unwrap();
     let d_deleted = rv(&d_events.last().expect("events")[2]);
-    assert_increasing(&[p_deleted, d_created, d_patched, d_scaled, d_replaced, d_deleted]);
+    assert_increasing(&[
+        p_deleted, d_created, d_patched, d_scaled, d_replaced, d_deleted,
+    ]);
     assert_watch(
         &r["watch"]["deployments"],
         &[
