@@ -25,7 +25,7 @@ NS = "py-suite"
 SELECTOR = "suite=py"
 # Long enough for every change below to happen inside the watch; the stream then ends when the
 # server closes it.
-WATCH_SECONDS = 4
+WATCH_SECONDS = 6
 
 
 class Watcher(threading.Thread):
