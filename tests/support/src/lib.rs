@@ -2,7 +2,7 @@
 //! emulator's integration tests and `tests/e2e`).
 //!
 //! One rule for a test that needs something this machine may lack (kubectl, the wasmtime CLI,
-//! wasm-tools, wac, jco, cargo-component, an IPv6 loopback): where it is missing the test calls
+//! wasm-tools, wac, jco, cargo-component, the Python `kubernetes` client, an IPv6 loopback): where it is missing the test calls
 //! [`missing`], which
 //!
 //! - prints `skipped: TEST: REASON` on the process's stderr, past the test harness's output
@@ -74,6 +74,55 @@ pub fn kubectl() -> Option<PathBuf> {
     )
 }
 
+/// Env var naming the Python interpreter that has the official `kubernetes` client installed
+/// (`.ci/run` sets it to its venv's `bin/python`).
+pub const PYTHON_ENV: &str = "POD_INTROSPECT_PYTHON";
+
+/// The client version `.ci/run` installs (`pip install kubernetes==PYTHON_CLIENT_VERSION`), for
+/// the install hint.
+pub const PYTHON_CLIENT_VERSION: &str = "34.1.0";
+
+/// A Python interpreter that can `import kubernetes` (the official client,
+/// kubernetes-client/python): [`PYTHON_ENV`] when set, else `python3` on `PATH`. `None` after
+/// [`missing`] said which was tried and how to install the client.
+pub fn python_kubernetes() -> Option<PathBuf> {
+    let install = format!(
+        "`python3 -m venv DIR && DIR/bin/pip install kubernetes=={PYTHON_CLIENT_VERSION}`, then set {PYTHON_ENV}=DIR/bin/python"
+    );
+    let candidate = match std::env::var_os(PYTHON_ENV).filter(|v| !v.is_empty()) {
+        Some(p) => PathBuf::from(p),
+        None => match std::env::var_os("PATH").and_then(|paths| find_in(&paths, "python3")) {
+            Some(p) => p,
+            None => {
+                missing(&format!(
+                    "{PYTHON_ENV} is unset and `python3` is not on PATH (install the client with {install})"
+                ));
+                return None;
+            }
+        },
+    };
+    if imports_kubernetes(&candidate) {
+        Some(candidate)
+    } else {
+        missing(&format!(
+            "`{}` cannot `import kubernetes` (install the client with {install})",
+            candidate.display()
+        ));
+        None
+    }
+}
+
+/// Whether `python -c "import kubernetes"` succeeds.
+fn imports_kubernetes(python: &std::path::Path) -> bool {
+    std::process::Command::new(python)
+        .args(["-c", "import kubernetes"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -102,6 +151,32 @@ mod tests {
         // A directory of that name is not a tool.
         std::fs::create_dir(b.join("dir")).unwrap();
         assert_eq!(find_in(&paths, "dir"), None);
+    }
+
+    #[test]
+    fn an_interpreter_that_cannot_run_is_not_a_python_client() {
+        let dir = tempfile_dir("py");
+        assert!(!imports_kubernetes(&dir.join("no-such-python")));
+        // A directory is not an interpreter either.
+        assert!(!imports_kubernetes(&dir));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            // Stand-ins that answer `-c "import kubernetes"` the way Python would: exit 0
+            // when the module imports, 1 (`ModuleNotFoundError`) when it does not.
+            for (name, code, imports) in [("has", 0, true), ("lacks", 1, false)] {
+                let path = dir.join(name);
+                std::fs::write(
+                    &path,
+                    format!(
+                        "#!/bin/sh\n[ \"$2\" = \"import kubernetes\" ] || exit 9\nexit {code}\n"
+                    ),
+                )
+                .unwrap();
+                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+                assert_eq!(imports_kubernetes(&path), imports, "{name}");
+            }
+        }
     }
 
     /// A fresh directory under the system temp dir, unique to this process and `name`.

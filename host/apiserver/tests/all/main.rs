@@ -4,8 +4,10 @@ mod common;
 
 mod api;
 mod apply;
+mod concurrency;
 mod kubectl;
 mod kubectl_resources;
+mod python_client;
 mod resources_api;
 mod strategic_patch;
 mod tls;
