@@ -241,6 +241,12 @@ pub async fn handle(shared: Arc<Shared>, req: Request<hyper::body::Incoming>) ->
         .get(GONE_AS_STATUS_HEADER)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.eq_ignore_ascii_case("true"));
+    let user_agent = req
+        .headers()
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
     let content_type = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -279,6 +285,7 @@ pub async fn handle(shared: Arc<Shared>, req: Request<hyper::body::Incoming>) ->
         table,
         gone_as_status,
         content_type,
+        user_agent,
         body,
     };
     match dispatch(&ctx) {
@@ -298,10 +305,40 @@ struct Ctx<'a> {
     table: Option<IncludeObject>,
     gone_as_status: bool,
     content_type: String,
+    /// `User-Agent`, whose prefix names the field manager of a write without `fieldManager`.
+    user_agent: String,
     body: Bytes,
 }
 
 impl Ctx<'_> {
+    /// The field manager of a non-apply write: `fieldManager`, else the user agent's prefix
+    /// (`manager_or_user_agent`).
+    fn manager(&self) -> String {
+        crate::apply::manager_or_user_agent(
+            self.query.get("fieldManager").unwrap_or(""),
+            &self.user_agent,
+        )
+    }
+
+    /// Records the write of `new` (replacing `old`) in `new`'s `managedFields` as an `Update`
+    /// by [`Ctx::manager`] ([`crate::apply::record_update`]).
+    fn record_update(&self, old: Option<&Value>, new: &mut Value) {
+        let time = crate::store::now_string();
+        let sub = if self.info.subresource == "status" {
+            "status"
+        } else {
+            ""
+        };
+        crate::apply::record_update(
+            crate::resources::storage_of(self.resource),
+            old,
+            new,
+            &self.manager(),
+            sub,
+            time.as_str().unwrap_or(""),
+        );
+    }
+
     /// The namespace of the object the request names: the path's for a namespaced resource,
     /// `""` for a cluster-scoped one (`namespaces/NAME` puts NAME in the request's namespace
     /// for authorization, as `requestinfo.go` does, but a Namespace is stored unnamespaced).

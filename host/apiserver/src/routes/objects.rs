@@ -427,7 +427,8 @@ fn create(ctx: &Ctx<'_>) -> Result<Response<Body>, Status> {
     check_type(ctx.resource, &given)?;
     let unknown = field_validation(ctx, &given)?;
     let dry_run = ctx.dry_run()?;
-    let obj = views::from_view(ctx.resource, given);
+    let mut obj = views::from_view(ctx.resource, given);
+    ctx.record_update(None, &mut obj);
     let created = lock(ctx.shared).create(storage(ctx), ctx.ns(), obj, dry_run)?;
     let created = views::to_view(ctx.resource, created);
     Ok(with_warnings(
@@ -441,9 +442,13 @@ fn update(ctx: &Ctx<'_>, part: Part) -> Result<Response<Body>, Status> {
     check_type(ctx.resource, &given)?;
     let unknown = field_validation(ctx, &given)?;
     let dry_run = ctx.dry_run()?;
-    let obj = views::from_view(ctx.resource, given);
+    let mut obj = views::from_view(ctx.resource, given);
     let i = ctx.info;
-    let updated = lock(ctx.shared).update(storage(ctx), ctx.ns(), &i.name, obj, part, dry_run)?;
+    let mut store = lock(ctx.shared);
+    let old = store.get(storage(ctx), ctx.ns(), &i.name).cloned();
+    ctx.record_update(old.as_ref(), &mut obj);
+    let updated = store.update(storage(ctx), ctx.ns(), &i.name, obj, part, dry_run)?;
+    drop(store);
     let updated = views::to_view(ctx.resource, updated);
     Ok(with_warnings(
         object_response(ctx, StatusCode::OK, updated),
@@ -460,7 +465,11 @@ fn patch(ctx: &Ctx<'_>, part: Part) -> Result<Response<Body>, Status> {
         .cloned()
         .map(|o| views::to_view(ctx.resource, o));
     let outcome = super::patch::apply(ctx, existing.as_ref())?;
-    let obj = views::from_view(ctx.resource, outcome.object);
+    let mut obj = views::from_view(ctx.resource, outcome.object);
+    if !outcome.applied {
+        let old = existing.clone().map(|o| views::from_view(ctx.resource, o));
+        ctx.record_update(old.as_ref(), &mut obj);
+    }
     let (code, result) = if existing.is_none() {
         // Only server-side apply creates (`patch.go` `applyPatcher` with create-on-update).
         let created = store.create(storage(ctx), ctx.ns(), obj, dry_run)?;

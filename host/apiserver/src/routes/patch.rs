@@ -19,6 +19,8 @@ use crate::status::Status;
 pub(super) struct Patched {
     pub(super) object: Value,
     pub(super) unknown: Vec<String>,
+    /// True for server-side apply, which recorded its manager itself.
+    pub(super) applied: bool,
 }
 
 /// The patch types, by `Content-Type` (parameters ignored).
@@ -57,17 +59,27 @@ pub(super) fn apply(ctx: &Ctx<'_>, existing: Option<&Value>) -> Result<Patched, 
         ));
     };
     if kind == PatchType::Apply {
-        let applied = crate::apply::apply(
+        let time = crate::store::now_string();
+        let applied = crate::apply::apply_at(
             r,
             existing,
             &ctx.body,
-            ctx.query.get("fieldManager").unwrap_or(""),
-            ctx.query.flag("force"),
+            &crate::apply::ApplyOptions {
+                manager: ctx.query.get("fieldManager").unwrap_or(""),
+                force: ctx.query.flag("force"),
+                subresource: if ctx.info.subresource == "status" {
+                    "status"
+                } else {
+                    ""
+                },
+                time: time.as_str().unwrap_or(""),
+            },
         )?;
         let unknown = field_validation(ctx, &applied)?;
         return Ok(Patched {
             object: applied,
             unknown,
+            applied: true,
         });
     }
     let Some(existing) = existing else {
@@ -115,5 +127,9 @@ pub(super) fn apply(ctx: &Ctx<'_>, existing: Option<&Value>) -> Result<Patched, 
     }
     // A patch may not move the object: name and namespace stay the URL's.
     let unknown = field_validation(ctx, &object)?;
-    Ok(Patched { object, unknown })
+    Ok(Patched {
+        object,
+        unknown,
+        applied: false,
+    })
 }

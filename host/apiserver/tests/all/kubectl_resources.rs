@@ -331,6 +331,43 @@ async fn imperative_creates_and_auth_can_i() {
     assert_eq!(got, "1,two");
     let out = k
         .ok(&[
+            "get",
+            "cm",
+            "settings",
+            "-o",
+            "json",
+            "--show-managed-fields",
+        ])
+        .await;
+    let v: Value = serde_json::from_str(&out).unwrap();
+    let mf = &v["metadata"]["managedFields"][0];
+    assert_eq!(mf["manager"], "kubectl-create", "{out}");
+    assert_eq!(mf["operation"], "Update");
+    assert_eq!(
+        mf["fieldsV1"],
+        serde_json::json!({"f:data": {".": {}, "f:a": {}, "f:b": {}}})
+    );
+    // Server-side apply of the multi-document application.
+    k.ok(&["create", "namespace", "shop"]).await;
+    let out = k
+        .ok(&["apply", "--server-side", "-f", &manifest("app.yaml")])
+        .await;
+    assert_eq!(
+        out.lines().collect::<Vec<_>>(),
+        [
+            "deployment.apps/web serverside-applied",
+            "configmap/web-config serverside-applied",
+            "service/web serverside-applied",
+            "lease.coordination.k8s.io/web-leader serverside-applied",
+        ],
+        "{out}"
+    );
+    let got = k
+        .ok(&["get", "deploy", "web", "-n", "shop", "-o", "jsonpath={.spec.replicas} {.metadata.managedFields[0].manager} {.metadata.managedFields[0].operation}"])
+        .await;
+    assert_eq!(got, "2 kubectl Apply");
+    let out = k
+        .ok(&[
             "create",
             "secret",
             "generic",

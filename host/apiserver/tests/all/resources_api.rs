@@ -475,3 +475,48 @@ subjects:
     assert_eq!(names(&roles), ["cm-reader"]);
     cluster.shutdown().await;
 }
+
+#[tokio::test]
+async fn writes_record_their_field_manager() {
+    let cluster = start_default().await;
+    let c = Client::admin(&cluster);
+    let base = "/api/v1/namespaces/default/configmaps";
+    let r = c
+        .request(
+            Method::POST,
+            &format!("{base}?fieldManager=tester"),
+            &[],
+            Some(cm("m")),
+        )
+        .await;
+    let v = r.json();
+    assert_eq!(
+        v["metadata"]["managedFields"][0]["manager"], "tester",
+        "{v}"
+    );
+    assert_eq!(
+        v["metadata"]["managedFields"][0]["fieldsV1"],
+        json!({"f:data": {".": {}, "f:k": {}}})
+    );
+    let r = c
+        .request(
+            Method::PATCH,
+            &format!("{base}/m"),
+            &[
+                ("content-type", "application/merge-patch+json"),
+                ("user-agent", "editor/1.0 (linux)"),
+            ],
+            Some(json!({"data": {"k": "w"}})),
+        )
+        .await;
+    let v = r.json();
+    // The changed key moves to the patch's manager (the user agent's prefix); the creator keeps
+    // the map itself.
+    let mf = v["metadata"]["managedFields"].as_array().unwrap();
+    assert_eq!(mf.len(), 2, "{v}");
+    assert_eq!(mf[0]["manager"], "editor", "{v}");
+    assert_eq!(mf[0]["fieldsV1"], json!({"f:data": {"f:k": {}}}));
+    assert_eq!(mf[1]["manager"], "tester");
+    assert_eq!(mf[1]["fieldsV1"], json!({"f:data": {}}));
+    cluster.shutdown().await;
+}
