@@ -53,6 +53,11 @@ async fn discovery_as_kubectl_sees_it() {
         row("namespaces"),
         ["namespaces", "ns", "v1", "false", "Namespace"]
     );
+    // explain reads the generated OpenAPI v3 documents.
+    let out = k.ok(&["explain", "deployment.spec.replicas"]).await;
+    assert!(out.contains("GROUP:      apps"), "{out}");
+    assert!(out.contains("FIELD: replicas <integer>"), "{out}");
+    assert!(out.contains("Number of desired pods"), "{out}");
     let out = k.ok(&["cluster-info"]).await;
     assert!(
         out.contains("Kubernetes control plane is running at https://127.0.0.1:"),
@@ -577,4 +582,48 @@ async fn every_installed_kubectl_version_passes_the_core_suite() {
         passed.push(bin.file_name().unwrap().to_string_lossy().into_owned());
     }
     println!("kubectl versions that passed: {}", passed.join(" "));
+}
+
+#[tokio::test]
+async fn describe_lists_the_events_of_the_object() {
+    let Some(k) = Kubectl::start().await else {
+        return;
+    };
+    let pod = k
+        .cluster
+        .create_pod(crate::common::pod("default", "web-0", &[("app", "web")]))
+        .unwrap();
+    let event = serde_json::json!({
+        "apiVersion": "v1", "kind": "Event",
+        "metadata": {"name": "web-0.started", "namespace": "default"},
+        "involvedObject": {"kind": "Pod", "name": "web-0", "namespace": "default",
+                           "uid": pod.metadata.uid, "apiVersion": "v1"},
+        "reason": "Started", "message": "Started container app", "type": "Normal",
+        "source": {"component": "kubelet"}, "count": 1,
+        "firstTimestamp": "2026-01-01T00:00:00Z", "lastTimestamp": "2026-01-01T00:00:00Z",
+    });
+    let file = k.dir.path().join("event.json");
+    std::fs::write(&file, event.to_string()).unwrap();
+    k.ok(&["create", "-f", file.to_str().unwrap()]).await;
+    let out = k.ok(&["describe", "pod", "web-0"]).await;
+    assert!(out.contains("Status:           Running"), "{out}");
+    let events = out.split("Events:").nth(1).unwrap_or("");
+    assert!(
+        events.contains("Normal  Started")
+            && events.contains("kubelet")
+            && events.contains("Started container app"),
+        "{out}"
+    );
+    let out = k
+        .ok(&[
+            "get",
+            "events",
+            "--field-selector",
+            "involvedObject.name=web-0",
+        ])
+        .await;
+    assert!(
+        out.contains("pod/web-0") && out.contains("Started"),
+        "{out}"
+    );
 }
