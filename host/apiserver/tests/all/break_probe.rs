@@ -1,0 +1,118 @@
+//! Adversarial probes: each asserts what kube-apiserver answers where dev-cluster differed.
+
+use std::time::Duration;
+
+use http::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::common::*;
+
+const MERGE: (&str, &str) = ("content-type", "application/merge-patch+json");
+const JSON_PATCH: (&str, &str) = ("content-type", "application/json-patch+json");
+
+async fn post(c: &Client, path: &str, body: Value) -> Reply {
+    c.request(Method::POST, path, &[], Some(body)).await
+}
+
+/// A ServiceAccount `a:sa` bound (RoleBinding in `a`) to a Role in `a` with `rules`.
+async fn grant(c: &Client, rules: Value) {
+    let r = post(
+        c,
+        "/apis/rbac.authorization.k8s.io/v1/namespaces/a/roles",
+        json!({"metadata": {"name": "r"}, "rules": rules}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", String::from_utf8_lossy(&r.body));
+    let r = post(
+        c,
+        "/apis/rbac.authorization.k8s.io/v1/namespaces/a/rolebindings",
+        json!({"metadata": {"name": "rb"},
+               "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "r"},
+               "subjects": [{"kind": "ServiceAccount", "name": "sa", "namespace": "a"}]}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", String::from_utf8_lossy(&r.body));
+}
+
+/// RBAC escalation prevention (`pkg/registry/rbac/rolebinding/policybased/storage.go`
+/// `Create`: `BindingAuthorized` or `ConfirmNoEscalation`, else 403): a ServiceAccount that may
+/// create RoleBindings but holds neither the role's permissions nor `bind` cannot bind
+/// `cluster-admin` to itself.
+#[tokio::test]
+async fn rolebinding_to_cluster_admin_is_refused_without_bind() {
+    let cluster = start_default().await;
+    let c = Client::admin(&cluster);
+    post(&c, "/api/v1/namespaces", json!({"metadata": {"name": "a"}})).await;
+    grant(
+        &c,
+        json!([{"apiGroups": ["rbac.authorization.k8s.io"], "resources": ["rolebindings"], "verbs": ["create"]}]),
+    )
+    .await;
+    let sa = Client::with_token(
+        &cluster,
+        Some(&cluster.issue_token("a", "sa", Duration::from_secs(600))),
+    );
+    let r = post(
+        &sa,
+        "/apis/rbac.authorization.k8s.io/v1/namespaces/a/rolebindings",
+        json!({"metadata": {"name": "mine"},
+               "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "cluster-admin"},
+               "subjects": [{"kind": "ServiceAccount", "name": "sa", "namespace": "a"}]}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", String::from_utf8_lossy(&r.body));
+    let msg = r.json()["message"].as_str().unwrap_or("").to_owned();
+    assert!(
+        msg.starts_with("rolebindings.rbac.authorization.k8s.io \"mine\" is forbidden: user \"system:serviceaccount:a:sa\""),
+        "{msg}"
+    );
+    assert!(msg.contains("is attempting to grant RBAC permissions not currently held"), "{msg}");
+    // And nothing was gained.
+    assert_eq!(
+        sa.get("/api/v1/namespaces/a/secrets").await.status,
+        StatusCode::FORBIDDEN
+    );
+    cluster.shutdown().await;
+}
+
+/// Creating a Role with rules the user does not hold is an escalation too
+/// (`pkg/registry/rbac/role/policybased/storage.go`: `ConfirmNoEscalation` unless `escalate`).
+#[tokio::test]
+async fn role_with_permissions_not_held_is_refused_without_escalate() {
+    let cluster = start_default().await;
+    let c = Client::admin(&cluster);
+    post(&c, "/api/v1/namespaces", json!({"metadata": {"name": "a"}})).await;
+    grant(
+        &c,
+        json!([{"apiGroups": ["rbac.authorization.k8s.io"], "resources": ["roles"], "verbs": ["create", "update", "patch"]}]),
+    )
+    .await;
+    let sa = Client::with_token(
+        &cluster,
+        Some(&cluster.issue_token("a", "sa", Duration::from_secs(600))),
+    );
+    let r = post(
+        &sa,
+        "/apis/rbac.authorization.k8s.io/v1/namespaces/a/roles",
+        json!({"metadata": {"name": "all"},
+               "rules": [{"apiGroups": [""], "resources": ["secrets"], "verbs": ["get", "list"]}]}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", String::from_utf8_lossy(&r.body));
+    // Widening its own role by a patch is refused the same way.
+    let r = sa
+        .request(
+            Method::PATCH,
+            "/apis/rbac.authorization.k8s.io/v1/namespaces/a/roles/r",
+            &[JSON_PATCH],
+            Some(json!([{"op": "add", "path": "/rules/-", "value":
+                {"apiGroups": [""], "resources": ["secrets"], "verbs": ["list"]}}])),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(
+        sa.get("/api/v1/namespaces/a/secrets").await.status,
+        StatusCode::FORBIDDEN
+    );
+    cluster.shutdown().await;
+}
