@@ -776,13 +776,18 @@ impl Store {
         meta::set(&mut obj, "deletionTimestamp", ts);
         meta::set(&mut obj, "deletionGracePeriodSeconds", json!(grace));
         if namespace_finalizer {
+            obj["status"]["phase"] = json!("Terminating");
+            if dry_run {
+                // Nothing is stored: the namespace controller never sees the deletion.
+                return Ok(if finalizers.is_empty() {
+                    Deleted::Gone(obj)
+                } else {
+                    Deleted::Pending(obj)
+                });
+            }
             // The namespace controller empties the namespace, then removes its finalizer.
             self.delete_namespace_contents(name);
-            obj["status"]["phase"] = json!("Terminating");
             if finalizers.is_empty() {
-                if dry_run {
-                    return Ok(Deleted::Gone(obj));
-                }
                 return self.remove(r, &key, obj).map(Deleted::Gone);
             }
         }

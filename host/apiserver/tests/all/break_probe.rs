@@ -116,3 +116,32 @@ async fn role_with_permissions_not_held_is_refused_without_escalate() {
     );
     cluster.shutdown().await;
 }
+
+/// `DELETE /api/v1/namespaces/NS?dryRun=All` must not delete what is in NS
+/// (`registry/core/namespace/storage/storage.go` Delete: dry run stores nothing, and the
+/// namespace controller never sees a deletionTimestamp).
+#[tokio::test]
+async fn dry_run_namespace_delete_keeps_its_contents() {
+    let cluster = start_default().await;
+    let c = Client::admin(&cluster);
+    let r = post(&c, "/api/v1/namespaces", json!({"metadata": {"name": "dry"}})).await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    let r = post(
+        &c,
+        "/api/v1/namespaces/dry/configmaps",
+        json!({"metadata": {"name": "keep"}, "data": {"k": "v"}}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    let r = c
+        .request(Method::DELETE, "/api/v1/namespaces/dry?dryRun=All", &[], None)
+        .await;
+    assert!(r.status.is_success(), "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(c.get("/api/v1/namespaces/dry").await.status, StatusCode::OK);
+    assert_eq!(
+        c.get("/api/v1/namespaces/dry/configmaps/keep").await.status,
+        StatusCode::OK,
+        "a dry-run namespace delete deleted its contents"
+    );
+    cluster.shutdown().await;
+}
