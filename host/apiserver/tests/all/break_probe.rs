@@ -145,3 +145,34 @@ async fn dry_run_namespace_delete_keeps_its_contents() {
     );
     cluster.shutdown().await;
 }
+
+/// `/api/v1/namespaces/a/namespaces/b` is no route of kube-apiserver (namespaces are
+/// cluster-scoped; only `/api/v1/namespaces/{name}` is installed): 404 after authorization.
+/// Here it was authorized against namespace `a` and then acted on namespace `b`.
+#[tokio::test]
+async fn namespaced_path_to_another_namespace_is_not_found() {
+    let cluster = start_default().await;
+    let c = Client::admin(&cluster);
+    for ns in ["a", "b"] {
+        post(&c, "/api/v1/namespaces", json!({"metadata": {"name": ns}})).await;
+    }
+    grant(
+        &c,
+        json!([{"apiGroups": [""], "resources": ["namespaces"], "verbs": ["*"]}]),
+    )
+    .await;
+    let sa = Client::with_token(
+        &cluster,
+        Some(&cluster.issue_token("a", "sa", Duration::from_secs(600))),
+    );
+    let r = sa.get("/api/v1/namespaces/a/namespaces/b").await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "get: {}", String::from_utf8_lossy(&r.body));
+    let r = sa
+        .request(Method::DELETE, "/api/v1/namespaces/a/namespaces/b", &[], None)
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "delete: {}", String::from_utf8_lossy(&r.body));
+    let r = c.get("/api/v1/namespaces/b").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.json()["metadata"]["deletionTimestamp"].is_null(), "namespace b deleted");
+    cluster.shutdown().await;
+}
