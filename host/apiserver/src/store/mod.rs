@@ -624,7 +624,27 @@ impl Store {
             let g = old["metadata"]["generation"].as_i64().unwrap_or(0);
             meta::set(&mut obj, "generation", json!(g + 1));
         }
-        let errs = meta::validate(r, &obj);
+        let mut errs = meta::validate(r, &obj);
+        if meta::is_deleting(&old) {
+            // `ValidateNoNewFinalizers` (apimachinery `objectmeta.go`).
+            let had = meta::finalizers(&old);
+            let mut extra: Vec<String> = meta::finalizers(&obj)
+                .into_iter()
+                .filter(|f| !had.contains(f))
+                .collect();
+            extra.sort();
+            extra.dedup();
+            if !extra.is_empty() {
+                let list: Vec<String> = extra
+                    .iter()
+                    .map(|f| pod_introspect_kube::go_quote::quote(f))
+                    .collect();
+                errs.push(format!(
+                    "metadata.finalizers: Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers []string{{{}}}",
+                    list.join(", ")
+                ));
+            }
+        }
         if !errs.is_empty() {
             return Err(errors::invalid(r, name, &errs));
         }

@@ -176,3 +176,35 @@ async fn namespaced_path_to_another_namespace_is_not_found() {
     assert!(r.json()["metadata"]["deletionTimestamp"].is_null(), "namespace b deleted");
     cluster.shutdown().await;
 }
+
+/// `ValidateObjectMetaUpdate`: "no new finalizers can be added if the object is being
+/// deleted" (`staging/src/k8s.io/apimachinery/pkg/api/validation/objectmeta.go`).
+#[tokio::test]
+async fn no_new_finalizers_on_an_object_being_deleted() {
+    let cluster = start_default().await;
+    let c = Client::admin(&cluster);
+    let base = "/api/v1/namespaces/default/configmaps";
+    let r = post(
+        &c,
+        base,
+        json!({"metadata": {"name": "f", "finalizers": ["example.com/a"]}}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    let r = c.request(Method::DELETE, &format!("{base}/f"), &[], None).await;
+    assert!(r.status.is_success());
+    let r = c
+        .request(
+            Method::PATCH,
+            &format!("{base}/f"),
+            &[MERGE],
+            Some(json!({"metadata": {"finalizers": ["example.com/a", "example.com/b"]}})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(
+        r.json()["message"],
+        "ConfigMap \"f\" is invalid: metadata.finalizers: Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers []string{\"example.com/b\"}"
+    );
+    cluster.shutdown().await;
+}
