@@ -208,3 +208,25 @@ async fn no_new_finalizers_on_an_object_being_deleted() {
     );
     cluster.shutdown().await;
 }
+
+/// `maxJSONPatchOperations` (`endpoints/handlers/patch.go`): more than 10000 operations is
+/// 413 "The allowed maximum operations in a JSON patch is 10000, got N".
+#[tokio::test]
+async fn json_patch_with_too_many_operations_is_413() {
+    let cluster = start_default().await;
+    let c = Client::admin(&cluster);
+    let base = "/api/v1/namespaces/default/configmaps";
+    post(&c, base, json!({"metadata": {"name": "p"}})).await;
+    let ops: Vec<Value> = (0..10001)
+        .map(|_| json!({"op": "test", "path": "/metadata/name", "value": "p"}))
+        .collect();
+    let r = c
+        .request(Method::PATCH, &format!("{base}/p"), &[JSON_PATCH], Some(Value::Array(ops)))
+        .await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(
+        r.json()["message"],
+        "Request entity too large: The allowed maximum operations in a JSON patch is 10000, got 10001"
+    );
+    cluster.shutdown().await;
+}
