@@ -230,3 +230,38 @@ async fn json_patch_with_too_many_operations_is_413() {
     );
     cluster.shutdown().await;
 }
+
+/// A Service's `spec.clusterIP` may not change once set (`pkg/apis/core/validation`
+/// `ValidateServiceUpdate`): 422.
+#[tokio::test]
+async fn service_cluster_ip_is_immutable() {
+    let cluster = start_default().await;
+    let c = Client::admin(&cluster);
+    let base = "/api/v1/namespaces/default/services";
+    let r = post(
+        &c,
+        base,
+        json!({"metadata": {"name": "s"}, "spec": {"ports": [{"port": 80}]}}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    let ip = r.json()["spec"]["clusterIP"].as_str().unwrap().to_owned();
+    let r = c
+        .request(
+            Method::PATCH,
+            &format!("{base}/s"),
+            &[MERGE],
+            Some(json!({"spec": {"clusterIP": "10.96.200.200", "clusterIPs": ["10.96.200.200"]}})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(
+        r.json()["message"],
+        "Service \"s\" is invalid: spec.clusterIPs[0]: Invalid value: [\"10.96.200.200\"]: may not change once set"
+    );
+    assert_eq!(
+        c.get(&format!("{base}/s")).await.json()["spec"]["clusterIP"],
+        json!(ip)
+    );
+    cluster.shutdown().await;
+}
