@@ -382,7 +382,8 @@ fn dispatch(ctx: &Ctx<'_>) -> Result<Response<Body>, Status> {
     }
     // A cluster-scoped resource has no route under `namespaces/NS/` (`namespaces/a/namespaces/b`
     // was authorized in `a` and would act on `b`).
-    if !r.namespaced && (i.in_namespace || (!i.namespace.is_empty() && r.resource != "namespaces")) {
+    if !r.namespaced && (i.in_namespace || (!i.namespace.is_empty() && r.resource != "namespaces"))
+    {
         return Err(Status::path_not_found());
     }
     if !i.subresource.is_empty() {

@@ -22,7 +22,12 @@ async fn grant(c: &Client, rules: Value) {
         json!({"metadata": {"name": "r"}, "rules": rules}),
     )
     .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(
+        r.status,
+        StatusCode::CREATED,
+        "{}",
+        String::from_utf8_lossy(&r.body)
+    );
     let r = post(
         c,
         "/apis/rbac.authorization.k8s.io/v1/namespaces/a/rolebindings",
@@ -31,7 +36,12 @@ async fn grant(c: &Client, rules: Value) {
                "subjects": [{"kind": "ServiceAccount", "name": "sa", "namespace": "a"}]}),
     )
     .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(
+        r.status,
+        StatusCode::CREATED,
+        "{}",
+        String::from_utf8_lossy(&r.body)
+    );
 }
 
 /// RBAC escalation prevention (`pkg/registry/rbac/rolebinding/policybased/storage.go`
@@ -60,13 +70,21 @@ async fn rolebinding_to_cluster_admin_is_refused_without_bind() {
                "subjects": [{"kind": "ServiceAccount", "name": "sa", "namespace": "a"}]}),
     )
     .await;
-    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(
+        r.status,
+        StatusCode::FORBIDDEN,
+        "{}",
+        String::from_utf8_lossy(&r.body)
+    );
     let msg = r.json()["message"].as_str().unwrap_or("").to_owned();
     assert!(
         msg.starts_with("rolebindings.rbac.authorization.k8s.io \"mine\" is forbidden: user \"system:serviceaccount:a:sa\""),
         "{msg}"
     );
-    assert!(msg.contains("is attempting to grant RBAC permissions not currently held"), "{msg}");
+    assert!(
+        msg.contains("is attempting to grant RBAC permissions not currently held"),
+        "{msg}"
+    );
     // And nothing was gained.
     assert_eq!(
         sa.get("/api/v1/namespaces/a/secrets").await.status,
@@ -98,7 +116,12 @@ async fn role_with_permissions_not_held_is_refused_without_escalate() {
                "rules": [{"apiGroups": [""], "resources": ["secrets"], "verbs": ["get", "list"]}]}),
     )
     .await;
-    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(
+        r.status,
+        StatusCode::FORBIDDEN,
+        "{}",
+        String::from_utf8_lossy(&r.body)
+    );
     // Widening its own role by a patch is refused the same way.
     let r = sa
         .request(
@@ -109,7 +132,12 @@ async fn role_with_permissions_not_held_is_refused_without_escalate() {
                 {"apiGroups": [""], "resources": ["secrets"], "verbs": ["list"]}}])),
         )
         .await;
-    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(
+        r.status,
+        StatusCode::FORBIDDEN,
+        "{}",
+        String::from_utf8_lossy(&r.body)
+    );
     assert_eq!(
         sa.get("/api/v1/namespaces/a/secrets").await.status,
         StatusCode::FORBIDDEN
@@ -124,7 +152,12 @@ async fn role_with_permissions_not_held_is_refused_without_escalate() {
 async fn dry_run_namespace_delete_keeps_its_contents() {
     let cluster = start_default().await;
     let c = Client::admin(&cluster);
-    let r = post(&c, "/api/v1/namespaces", json!({"metadata": {"name": "dry"}})).await;
+    let r = post(
+        &c,
+        "/api/v1/namespaces",
+        json!({"metadata": {"name": "dry"}}),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::CREATED);
     let r = post(
         &c,
@@ -134,9 +167,18 @@ async fn dry_run_namespace_delete_keeps_its_contents() {
     .await;
     assert_eq!(r.status, StatusCode::CREATED);
     let r = c
-        .request(Method::DELETE, "/api/v1/namespaces/dry?dryRun=All", &[], None)
+        .request(
+            Method::DELETE,
+            "/api/v1/namespaces/dry?dryRun=All",
+            &[],
+            None,
+        )
         .await;
-    assert!(r.status.is_success(), "{}", String::from_utf8_lossy(&r.body));
+    assert!(
+        r.status.is_success(),
+        "{}",
+        String::from_utf8_lossy(&r.body)
+    );
     assert_eq!(c.get("/api/v1/namespaces/dry").await.status, StatusCode::OK);
     assert_eq!(
         c.get("/api/v1/namespaces/dry/configmaps/keep").await.status,
@@ -166,14 +208,32 @@ async fn namespaced_path_to_another_namespace_is_not_found() {
         Some(&cluster.issue_token("a", "sa", Duration::from_secs(600))),
     );
     let r = sa.get("/api/v1/namespaces/a/namespaces/b").await;
-    assert_eq!(r.status, StatusCode::NOT_FOUND, "get: {}", String::from_utf8_lossy(&r.body));
+    assert_eq!(
+        r.status,
+        StatusCode::NOT_FOUND,
+        "get: {}",
+        String::from_utf8_lossy(&r.body)
+    );
     let r = sa
-        .request(Method::DELETE, "/api/v1/namespaces/a/namespaces/b", &[], None)
+        .request(
+            Method::DELETE,
+            "/api/v1/namespaces/a/namespaces/b",
+            &[],
+            None,
+        )
         .await;
-    assert_eq!(r.status, StatusCode::NOT_FOUND, "delete: {}", String::from_utf8_lossy(&r.body));
+    assert_eq!(
+        r.status,
+        StatusCode::NOT_FOUND,
+        "delete: {}",
+        String::from_utf8_lossy(&r.body)
+    );
     let r = c.get("/api/v1/namespaces/b").await;
     assert_eq!(r.status, StatusCode::OK);
-    assert!(r.json()["metadata"]["deletionTimestamp"].is_null(), "namespace b deleted");
+    assert!(
+        r.json()["metadata"]["deletionTimestamp"].is_null(),
+        "namespace b deleted"
+    );
     cluster.shutdown().await;
 }
 
@@ -191,7 +251,9 @@ async fn no_new_finalizers_on_an_object_being_deleted() {
     )
     .await;
     assert_eq!(r.status, StatusCode::CREATED);
-    let r = c.request(Method::DELETE, &format!("{base}/f"), &[], None).await;
+    let r = c
+        .request(Method::DELETE, &format!("{base}/f"), &[], None)
+        .await;
     assert!(r.status.is_success());
     let r = c
         .request(
@@ -201,7 +263,12 @@ async fn no_new_finalizers_on_an_object_being_deleted() {
             Some(json!({"metadata": {"finalizers": ["example.com/a", "example.com/b"]}})),
         )
         .await;
-    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(
+        r.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        String::from_utf8_lossy(&r.body)
+    );
     assert_eq!(
         r.json()["message"],
         "ConfigMap \"f\" is invalid: metadata.finalizers: Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers []string{\"example.com/b\"}"
@@ -221,9 +288,19 @@ async fn json_patch_with_too_many_operations_is_413() {
         .map(|_| json!({"op": "test", "path": "/metadata/name", "value": "p"}))
         .collect();
     let r = c
-        .request(Method::PATCH, &format!("{base}/p"), &[JSON_PATCH], Some(Value::Array(ops)))
+        .request(
+            Method::PATCH,
+            &format!("{base}/p"),
+            &[JSON_PATCH],
+            Some(Value::Array(ops)),
+        )
         .await;
-    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(
+        r.status,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "{}",
+        String::from_utf8_lossy(&r.body)
+    );
     assert_eq!(
         r.json()["message"],
         "Request entity too large: The allowed maximum operations in a JSON patch is 10000, got 10001"
@@ -254,7 +331,12 @@ async fn service_cluster_ip_is_immutable() {
             Some(json!({"spec": {"clusterIP": "10.96.200.200", "clusterIPs": ["10.96.200.200"]}})),
         )
         .await;
-    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(
+        r.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        String::from_utf8_lossy(&r.body)
+    );
     assert_eq!(
         r.json()["message"],
         "Service \"s\" is invalid: spec.clusterIPs[0]: Invalid value: [\"10.96.200.200\"]: may not change once set"
