@@ -380,7 +380,10 @@ fn dispatch(ctx: &Ctx<'_>) -> Result<Response<Body>, Status> {
     if r.namespaced && i.namespace.is_empty() && !matches!(i.verb.as_str(), "list" | "watch") {
         return Err(Status::path_not_found());
     }
-    if !r.namespaced && !i.namespace.is_empty() && r.resource != "namespaces" {
+    // A cluster-scoped resource has no route under `namespaces/NS/` (`namespaces/a/namespaces/b`
+    // was authorized in `a` and would act on `b`).
+    if !r.namespaced && (i.in_namespace || (!i.namespace.is_empty() && r.resource != "namespaces"))
+    {
         return Err(Status::path_not_found());
     }
     if !i.subresource.is_empty() {

@@ -92,6 +92,19 @@ pub(super) fn apply(ctx: &Ctx<'_>, existing: Option<&Value>) -> Result<Patched, 
         PatchType::Json => {
             let ops: json_patch::Patch = serde_json::from_value(patch)
                 .map_err(|e| Status::bad_request(format!("error decoding patch: {e}")))?;
+            // `maxJSONPatchOperations` of `endpoints/handlers/patch.go`.
+            const MAX_OPS: usize = 10_000;
+            if ops.0.len() > MAX_OPS {
+                return Err(Status::new(
+                    413,
+                    "RequestEntityTooLarge",
+                    format!(
+                        "Request entity too large: The allowed maximum operations in a JSON patch is {MAX_OPS}, got {}",
+                        ops.0.len()
+                    ),
+                    None,
+                ));
+            }
             json_patch::patch(&mut object, &ops).map_err(|e| {
                 Status::new(
                     422,

@@ -38,6 +38,9 @@ pub(super) struct RequestInfo {
     pub(super) subresource: String,
     pub(super) namespace: String,
     pub(super) name: String,
+    /// The path named a resource inside a namespace (`namespaces/NS/RESOURCE[/...]`), not a
+    /// namespace itself (`namespaces/NAME[/status|finalize]`).
+    pub(super) in_namespace: bool,
 }
 
 impl RequestInfo {
@@ -74,6 +77,9 @@ impl RequestInfo {
             [r, n, s] => (String::new(), r.clone(), n.clone(), s.clone()),
             _ => return None,
         };
+        let in_namespace = segments[0] == "namespaces"
+            && (segments.len() >= 4
+                || (segments.len() == 3 && !matches!(segments[2].as_str(), "status" | "finalize")));
         let watch = query.flag("watch");
         let verb = match *method {
             Method::GET | Method::HEAD if watch => "watch",
@@ -94,6 +100,7 @@ impl RequestInfo {
             subresource,
             namespace,
             name,
+            in_namespace,
         })
     }
 }

@@ -72,6 +72,25 @@ pub(super) fn on_update(r: &ResourceType, obj: &mut Value, old: &Value) -> Resul
                     obj["spec"][f] = old["spec"][f].clone();
                 }
             }
+            // `validateUpgradeDowngradeClusterIPs` (`pkg/apis/core/validation`): the primary
+            // cluster IP may not change (unless either side is ExternalName); a changed
+            // `clusterIP` alone moves `clusterIPs[0]` with it first.
+            let external = |o: &Value| o["spec"]["type"] == "ExternalName";
+            if let Some(old_ip) = old["spec"]["clusterIP"].as_str().filter(|s| !s.is_empty())
+                && !external(old)
+                && !external(obj)
+            {
+                let new_ip = obj["spec"]["clusterIP"].as_str().unwrap_or("").to_owned();
+                if new_ip != old_ip && obj["spec"]["clusterIPs"] == old["spec"]["clusterIPs"] {
+                    obj["spec"]["clusterIPs"][0] = json!(new_ip);
+                }
+                if obj["spec"]["clusterIPs"][0].as_str() != Some(old_ip) {
+                    return Err(vec![format!(
+                        "spec.clusterIPs[0]: Invalid value: {}: may not change once set",
+                        obj["spec"]["clusterIPs"]
+                    )]);
+                }
+            }
             service(obj, 0);
         }
         ("apps", _) => workload(r, obj),

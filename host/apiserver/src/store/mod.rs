@@ -624,7 +624,27 @@ impl Store {
             let g = old["metadata"]["generation"].as_i64().unwrap_or(0);
             meta::set(&mut obj, "generation", json!(g + 1));
         }
-        let errs = meta::validate(r, &obj);
+        let mut errs = meta::validate(r, &obj);
+        if meta::is_deleting(&old) {
+            // `ValidateNoNewFinalizers` (apimachinery `objectmeta.go`).
+            let had = meta::finalizers(&old);
+            let mut extra: Vec<String> = meta::finalizers(&obj)
+                .into_iter()
+                .filter(|f| !had.contains(f))
+                .collect();
+            extra.sort();
+            extra.dedup();
+            if !extra.is_empty() {
+                let list: Vec<String> = extra
+                    .iter()
+                    .map(|f| pod_introspect_kube::go_quote::quote(f))
+                    .collect();
+                errs.push(format!(
+                    "metadata.finalizers: Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers []string{{{}}}",
+                    list.join(", ")
+                ));
+            }
+        }
         if !errs.is_empty() {
             return Err(errors::invalid(r, name, &errs));
         }
@@ -776,13 +796,18 @@ impl Store {
         meta::set(&mut obj, "deletionTimestamp", ts);
         meta::set(&mut obj, "deletionGracePeriodSeconds", json!(grace));
         if namespace_finalizer {
+            obj["status"]["phase"] = json!("Terminating");
+            if dry_run {
+                // Nothing is stored: the namespace controller never sees the deletion.
+                return Ok(if finalizers.is_empty() {
+                    Deleted::Gone(obj)
+                } else {
+                    Deleted::Pending(obj)
+                });
+            }
             // The namespace controller empties the namespace, then removes its finalizer.
             self.delete_namespace_contents(name);
-            obj["status"]["phase"] = json!("Terminating");
             if finalizers.is_empty() {
-                if dry_run {
-                    return Ok(Deleted::Gone(obj));
-                }
                 return self.remove(r, &key, obj).map(Deleted::Gone);
             }
         }

@@ -4,6 +4,7 @@ mod common;
 
 mod api;
 mod apply;
+mod break_probe;
 mod concurrency;
 mod kubectl;
 mod kubectl_resources;
