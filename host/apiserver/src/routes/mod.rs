@@ -320,6 +320,21 @@ impl Ctx<'_> {
         )
     }
 
+    /// [`crate::rbac::confirm_no_escalation`] for an RBAC object about to be stored.
+    fn confirm_no_escalation(&self, store: &Store, obj: &Value) -> Result<(), Status> {
+        if self.resource.group != "rbac.authorization.k8s.io" {
+            return Ok(());
+        }
+        crate::rbac::confirm_no_escalation(
+            store,
+            &self.shared.rbac,
+            self.user,
+            self.resource.resource,
+            self.ns(),
+            obj,
+        )
+    }
+
     /// Records the write of `new` (replacing `old`) in `new`'s `managedFields` as an `Update`
     /// by [`Ctx::manager`] ([`crate::apply::record_update`]).
     fn record_update(&self, old: Option<&Value>, new: &mut Value) {

@@ -429,7 +429,10 @@ fn create(ctx: &Ctx<'_>) -> Result<Response<Body>, Status> {
     let dry_run = ctx.dry_run()?;
     let mut obj = views::from_view(ctx.resource, given);
     ctx.record_update(None, &mut obj);
-    let created = lock(ctx.shared).create(storage(ctx), ctx.ns(), obj, dry_run)?;
+    let mut store = lock(ctx.shared);
+    ctx.confirm_no_escalation(&store, &obj)?;
+    let created = store.create(storage(ctx), ctx.ns(), obj, dry_run)?;
+    drop(store);
     let created = views::to_view(ctx.resource, created);
     Ok(with_warnings(
         object_response(ctx, StatusCode::CREATED, created),
@@ -447,6 +450,7 @@ fn update(ctx: &Ctx<'_>, part: Part) -> Result<Response<Body>, Status> {
     let mut store = lock(ctx.shared);
     let old = store.get(storage(ctx), ctx.ns(), &i.name).cloned();
     ctx.record_update(old.as_ref(), &mut obj);
+    ctx.confirm_no_escalation(&store, &obj)?;
     let updated = store.update(storage(ctx), ctx.ns(), &i.name, obj, part, dry_run)?;
     drop(store);
     let updated = views::to_view(ctx.resource, updated);
@@ -470,6 +474,7 @@ fn patch(ctx: &Ctx<'_>, part: Part) -> Result<Response<Body>, Status> {
         let old = existing.clone().map(|o| views::from_view(ctx.resource, o));
         ctx.record_update(old.as_ref(), &mut obj);
     }
+    ctx.confirm_no_escalation(&store, &obj)?;
     let (code, result) = if existing.is_none() {
         // Only server-side apply creates (`patch.go` `applyPatcher` with create-on-update).
         let created = store.create(storage(ctx), ctx.ns(), obj, dry_run)?;
