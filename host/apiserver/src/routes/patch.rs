@@ -105,14 +105,38 @@ pub(super) fn apply(ctx: &Ctx<'_>, existing: Option<&Value>) -> Result<Patched, 
                     None,
                 ));
             }
-            json_patch::patch(&mut object, &ops).map_err(|e| {
+            let invalid = |e: String| {
                 Status::new(
                     422,
                     "Invalid",
                     format!("the server rejected our request due to an error in our request: {e}"),
                     None,
                 )
-            })?;
+            };
+            // evanphx/json-patch's `AccumulatedCopySizeLimit`, which kube-apiserver sets to the
+            // request body limit: doubling `copy` operations cannot grow an object without bound.
+            let mut copied = 0usize;
+            for op in &ops.0 {
+                if let json_patch::PatchOperation::Copy(c) = op {
+                    let size = object
+                        .pointer(c.from.as_str())
+                        .map_or(0, |v| serde_json::to_vec(v).map_or(0, |b| b.len()));
+                    copied += size;
+                    if copied > super::MAX_BODY {
+                        return Err(Status::new(
+                            413,
+                            "RequestEntityTooLarge",
+                            format!(
+                                "Request entity too large: the accumulated size of copied values in the JSON patch exceeds {} bytes",
+                                super::MAX_BODY
+                            ),
+                            None,
+                        ));
+                    }
+                }
+                json_patch::patch(&mut object, std::slice::from_ref(op))
+                    .map_err(|e| invalid(e.to_string()))?;
+            }
         }
         PatchType::Merge => {
             if !patch.is_object() {

@@ -520,3 +520,41 @@ async fn writes_record_their_field_manager() {
     assert_eq!(mf[1]["fieldsV1"], json!({"f:data": {}}));
     cluster.shutdown().await;
 }
+
+#[tokio::test]
+async fn json_patch_copies_cannot_grow_an_object_without_bound() {
+    let cluster = start_default().await;
+    let c = Client::admin(&cluster);
+    let base = "/api/v1/namespaces/default/configmaps";
+    let mut o = cm("grow");
+    o["data"] = json!({"a": "x".repeat(512 * 1024)});
+    assert_eq!(
+        c.request(Method::POST, base, &[], Some(o)).await.status,
+        StatusCode::CREATED
+    );
+    // Each copy doubles the data: 30 copies would be 512 KiB x 2^30.
+    let ops: Vec<Value> = (0..30)
+        .map(|i| json!({"op": "copy", "from": "/data", "path": format!("/data/c{i}")}))
+        .collect();
+    let r = c
+        .request(
+            Method::PATCH,
+            &format!("{base}/grow"),
+            &[("content-type", "application/json-patch+json")],
+            Some(Value::Array(ops)),
+        )
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "{}",
+        String::from_utf8_lossy(&r.body)
+    );
+    assert!(
+        r.json()["message"]
+            .as_str()
+            .unwrap()
+            .contains("accumulated size of copied values")
+    );
+    cluster.shutdown().await;
+}
