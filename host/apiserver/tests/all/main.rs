@@ -4,8 +4,8 @@ mod common;
 
 mod api;
 mod apply;
-mod break_probe;
 mod concurrency;
+mod guards;
 mod kubectl;
 mod kubectl_resources;
 mod python_client;

@@ -1,4 +1,6 @@
-//! Adversarial probes: each asserts what kube-apiserver answers where dev-cluster differed.
+//! The guards kube-apiserver keeps and an adversarial pass found missing: RBAC escalation
+//! prevention, dry runs that store nothing, no cluster-scoped object under `namespaces/NS/`, no
+//! new finalizers while deleting, the JSON patch operation limit, an immutable cluster IP.
 
 use std::time::Duration;
 
