@@ -33,8 +33,8 @@ def mem(pid, key):
 class Api:
     def __init__(self, state):
         text = open(os.path.join(state, "kubeconfig")).read()
-        self.token = re.search(r"token: (\S+)", text).group(1)
-        server = re.search(r"server: https://([^:/]+):(\d+)", text)
+        self.token = re.search(r"token: \"?([^\"\s]+)", text).group(1)
+        server = re.search(r"server: \"?https://([^:/]+):(\d+)", text)
         self.host, self.port = server.group(1), int(server.group(2))
         self.ctx = ssl.create_default_context(cafile=os.path.join(state, "ca.crt"))
 
