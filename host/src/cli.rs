@@ -59,8 +59,9 @@ pub enum Command {
     /// document (watch: per event) unless --pretty.
     Api(ApiArgs),
     /// Serve a Kubernetes API-server emulator over HTTPS (for tests, demos and local development):
-    /// pods get/list/watch/create/delete, ServiceAccount tokens, RBAC, discovery. kubectl works
-    /// against it with the kubeconfig it writes.
+    /// the built-in core, apps, RBAC, coordination, discovery and events resources with every verb
+    /// (patch and server-side apply included), watch, discovery, OpenAPI, ServiceAccount tokens
+    /// and RBAC. kubectl works against it with the kubeconfig it writes.
     DevCluster(DevClusterArgs),
     /// A drop-in for `kubectl proxy` in a pod (ambassador sidecar): serves the Kubernetes API on
     /// loopback HTTP with kubectl proxy's flags, defaults and request filter, and forwards to the

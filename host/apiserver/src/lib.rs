@@ -2,12 +2,14 @@
 //!
 //! [`DevCluster::start`] serves HTTPS (rustls, HTTP/1.1 and HTTP/2) with a generated cluster
 //! CA, bearer-token authentication (ServiceAccount JWTs shaped like the kubelet's bound tokens,
-//! plus an admin token), RBAC-like authorization with the real denial messages, and the core
-//! `v1` pieces pod-level clients use: pods (get, list with label/field selectors and
-//! `limit`/`continue`, watch with bookmarks and 410 handling, create, update, delete),
-//! ServiceAccounts, TokenRequest and namespaces, plus discovery and `/version`. The real
-//! `kubectl` works against it (`get pods`, `get pod NAME -o json`, `get --raw /version`,
-//! `get pods -w`), using server-side `Table` printing like kube-apiserver.
+//! plus an admin token), RBAC (legacy rules and RBAC objects, with escalation prevention) with
+//! the real denial messages, and the built-in resources of the [resource table](resources)
+//! (core, apps, RBAC, coordination, discovery, events) in one generic [store]: every verb
+//! (get, list with selectors and `limit`/`continue`, watch with bookmarks, 410 and streaming
+//! lists, create, update, the four patch types, delete, deletecollection), discovery (legacy
+//! and aggregated), [OpenAPI](openapi), server-side [`Table`](table) printing, ServiceAccount
+//! TokenRequest and SelfSubjectAccessReview. The real kubectl (1.27 to 1.33) and the Python
+//! `kubernetes` client work against it.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), pod_introspect_apiserver::ClusterError> {
@@ -60,7 +62,7 @@ pub struct ClusterOptions {
     /// Address to listen on; port 0 picks a free port. Default `127.0.0.1:0`.
     pub listen: SocketAddr,
     /// Where the CA key and certificate (`ca.key`, `ca.crt`), the token signing key
-    /// (`sa-signing.key`), the registered ServiceAccounts, the pods (`pods.json`, written within
+    /// (`sa-signing.key`), every object (`objects.json`, written within
     /// half a second of a change and at shutdown) and the admin `kubeconfig` persist, so a
     /// restart on the same directory keeps serving the tokens it issued, bound ones included.
     /// A restart with the same directory keeps `ca.crt`, the admin token and issued tokens
@@ -75,7 +77,7 @@ pub struct ClusterOptions {
     /// Test knob: the serving certificate carries only the listen IP as SAN (no DNS names,
     /// no extra loopback IPs). Default false.
     pub serving_ip_sans_only: bool,
-    /// How many pod events are kept for watch resumption and consistent `continue`; older
+    /// How many events (of all resources) are kept for watch resumption and consistent `continue`; older
     /// resourceVersions get 410. Default 1000.
     pub watch_history: usize,
     /// Interval between `BOOKMARK` events on watches with `allowWatchBookmarks=true`.
@@ -197,7 +199,7 @@ impl DevCluster {
         }
         let (shutdown, shutdown_rx) = tokio::sync::watch::channel(false);
         if state_dir.is_some() {
-            tokio::spawn(save_pods_periodically(shared.clone(), shutdown_rx.clone()));
+            tokio::spawn(save_periodically(shared.clone(), shutdown_rx.clone()));
         }
         let task = tokio::spawn(server::serve(listener, tls, shared.clone(), shutdown_rx));
         tracing::info!(url = %url_for(local_addr), "dev cluster listening");
@@ -359,17 +361,17 @@ impl DevCluster {
     }
 }
 
-/// How often changed pods are written to `state_dir`.
-const SAVE_PODS_INTERVAL: Duration = Duration::from_millis(500);
+/// How often changed objects are written to `state_dir`.
+const SAVE_INTERVAL: Duration = Duration::from_millis(500);
 
-/// Writes changed pods to `state_dir` every [`SAVE_PODS_INTERVAL`] until shutdown.
-async fn save_pods_periodically(
+/// Writes changed objects to `state_dir` every [`SAVE_INTERVAL`] until shutdown.
+async fn save_periodically(
     shared: Arc<server::Shared>,
     mut shutdown: tokio::sync::watch::Receiver<bool>,
 ) {
     loop {
         tokio::select! {
-            _ = tokio::time::sleep(SAVE_PODS_INTERVAL) => {}
+            _ = tokio::time::sleep(SAVE_INTERVAL) => {}
             _ = shutdown.changed() => return,
         }
         let mut store = match shared.store.lock() {
