@@ -156,7 +156,7 @@ fn path_segment(name: &str) -> Vec<String> {
 }
 
 /// Validates `metadata` of a new or updated object as `ValidateObjectMeta` does: the name
-/// (per kind, see [`name_errors`]), label keys and values, annotation keys and their total
+/// (per kind: `name_errors`), label keys and values, annotation keys and their total
 /// size. Returns the field errors as kube-apiserver prints them
 /// (`metadata.name: Invalid value: "X": MSG`).
 pub fn validate(r: &ResourceType, obj: &Value) -> Vec<String> {

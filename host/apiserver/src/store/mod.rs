@@ -16,7 +16,7 @@
 //! finalizers left, deletes it; `Delete` checks `preconditions` (uid, resourceVersion), and an
 //! object with finalizers only gets `deletionTimestamp` and stays until they are removed.
 //! With `dry_run` every check runs and nothing is stored. Type-specific defaults are in
-//! [`defaults`], the status a controller would write for the apps workloads in [`workloads`].
+//! `defaults.rs`, the status a controller would write for the apps workloads in `workloads.rs`.
 
 mod defaults;
 pub mod meta;
