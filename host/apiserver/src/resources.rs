@@ -161,6 +161,20 @@ impl ResourceType {
         self.group == "apps" || (self.group.is_empty() && self.resource == "pods")
     }
 
+    /// True when a `PUT` of a missing object creates it (`AllowCreateOnUpdate` of the type's
+    /// strategy): leases (`pkg/registry/coordination/lease/strategy.go`), endpoints, events and
+    /// the RBAC kinds; every other resource answers 404.
+    pub fn allows_create_on_update(&self) -> bool {
+        matches!(
+            (self.group, self.resource),
+            ("coordination.k8s.io", "leases")
+                | ("", "endpoints")
+                | ("", "events")
+                | ("events.k8s.io", "events")
+                | ("rbac.authorization.k8s.io", _)
+        )
+    }
+
     /// True when a write to the main resource keeps the stored `status` (the type has a
     /// `status` subresource: `PrepareForUpdate` resets `newObj.Status = oldObj.Status`).
     pub fn has_status(&self) -> bool {

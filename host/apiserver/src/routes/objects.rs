@@ -120,6 +120,12 @@ fn list(ctx: &Ctx<'_>) -> Result<Response<Body>, Status> {
     let r = ctx.resource;
     let (rv, objects) = {
         let store = lock(ctx.shared);
+        // A resourceVersion the server has not reached yet: the watch cache waits for it, then
+        // answers 504 `Too large resource version` (`storage.NewTooLargeResourceVersionError`);
+        // this store is never behind, so the answer is at once.
+        if let Some(want) = requested.filter(|rv| *rv > store.resource_version()) {
+            return Err(too_large_resource_version(want, store.resource_version()));
+        }
         let at = match (&cont, requested) {
             (Some(c), _) => Some(c.rv),
             (None, Some(rv)) if exact => Some(rv),
@@ -170,6 +176,25 @@ fn list(ctx: &Ctx<'_>) -> Result<Response<Body>, Status> {
             "items": page,
         }),
     ))
+}
+
+/// 504 `Timeout` for a resourceVersion newer than the store's
+/// (`staging/src/k8s.io/apiserver/pkg/storage/errors.go` `NewTooLargeResourceVersionError`), with
+/// the `ResourceVersionTooLarge` cause clients look for.
+fn too_large_resource_version(requested: u64, current: u64) -> Status {
+    Status::new(
+        504,
+        "Timeout",
+        format!("Too large resource version: {requested}, current: {current}"),
+        Some(crate::status::StatusDetails {
+            causes: vec![crate::status::StatusCause {
+                reason: "ResourceVersionTooLarge".into(),
+                message: "Too large resource version".into(),
+                field: String::new(),
+            }],
+            ..Default::default()
+        }),
+    )
 }
 
 /// 422 for bad list options (`pkg/apis/meta/internalversion/validation/validation.go`
@@ -451,13 +476,31 @@ fn update(ctx: &Ctx<'_>, part: Part) -> Result<Response<Body>, Status> {
     let old = store.get(storage(ctx), ctx.ns(), &i.name).cloned();
     ctx.record_update(old.as_ref(), &mut obj);
     ctx.confirm_no_escalation(&store, &obj)?;
-    let updated = store.update(storage(ctx), ctx.ns(), &i.name, obj, part, dry_run)?;
+    let (code, stored) =
+        if old.is_none() && part == Part::Main && ctx.resource.allows_create_on_update() {
+            if meta::name(&obj).is_empty() {
+                meta::set(&mut obj, "name", json!(i.name));
+            }
+            if meta::name(&obj) != i.name {
+                return Err(Status::bad_request(format!(
+                    "the name of the object ({}) does not match the name on the URL ({})",
+                    meta::name(&obj),
+                    i.name
+                )));
+            }
+            (
+                StatusCode::CREATED,
+                store.create(storage(ctx), ctx.ns(), obj, dry_run)?,
+            )
+        } else {
+            (
+                StatusCode::OK,
+                store.update(storage(ctx), ctx.ns(), &i.name, obj, part, dry_run)?,
+            )
+        };
     drop(store);
-    let updated = views::to_view(ctx.resource, updated);
-    Ok(with_warnings(
-        object_response(ctx, StatusCode::OK, updated),
-        &unknown,
-    ))
+    let stored = views::to_view(ctx.resource, stored);
+    Ok(with_warnings(object_response(ctx, code, stored), &unknown))
 }
 
 fn patch(ctx: &Ctx<'_>, part: Part) -> Result<Response<Body>, Status> {

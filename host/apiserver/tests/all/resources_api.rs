@@ -558,3 +558,67 @@ async fn json_patch_copies_cannot_grow_an_object_without_bound() {
     );
     cluster.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_resource_version_from_the_future_is_too_large() {
+    let cluster = start_default().await;
+    let c = Client::admin(&cluster);
+    let current = cluster.resource_version();
+    let r = c
+        .get(&format!(
+            "/api/v1/namespaces/default/configmaps?resourceVersion={}&resourceVersionMatch=Exact",
+            current + 100
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::GATEWAY_TIMEOUT);
+    let v = r.json();
+    assert_eq!(v["reason"], "Timeout");
+    assert_eq!(
+        v["message"],
+        format!(
+            "Too large resource version: {}, current: {current}",
+            current + 100
+        )
+    );
+    assert_eq!(
+        v["details"]["causes"][0]["reason"],
+        "ResourceVersionTooLarge"
+    );
+    let ok = c.get(&format!("/api/v1/namespaces/default/configmaps?resourceVersion={current}&resourceVersionMatch=NotOlderThan")).await;
+    assert_eq!(ok.status, StatusCode::OK);
+    cluster.shutdown().await;
+}
+
+#[tokio::test]
+async fn put_creates_a_missing_lease_but_not_a_missing_configmap() {
+    let cluster = start_default().await;
+    let c = Client::admin(&cluster);
+    let lease = json!({"apiVersion": "coordination.k8s.io/v1", "kind": "Lease", "metadata": {"name": "leader"},
+                       "spec": {"holderIdentity": "a", "leaseDurationSeconds": 15}});
+    let r = c
+        .request(
+            Method::PUT,
+            "/apis/coordination.k8s.io/v1/namespaces/default/leases/leader",
+            &[],
+            Some(lease),
+        )
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::CREATED,
+        "{}",
+        String::from_utf8_lossy(&r.body)
+    );
+    assert_eq!(r.json()["spec"]["holderIdentity"], "a");
+    let r = c
+        .request(
+            Method::PUT,
+            "/api/v1/namespaces/default/configmaps/none",
+            &[],
+            Some(cm("none")),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert_eq!(r.json()["message"], "configmaps \"none\" not found");
+    cluster.shutdown().await;
+}
