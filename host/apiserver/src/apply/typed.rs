@@ -32,12 +32,6 @@ use serde_json::{Map, Value};
 
 use super::fieldpath::{Path, PathElement, Set};
 
-/// Reference prefixes of `$ref` (OpenAPI v3, Swagger 2.0).
-const REF_PREFIXES: [&str; 2] = ["#/components/schemas/", "#/definitions/"];
-
-/// Bound on `$ref` / single-`allOf` hops while resolving one node.
-const MAX_HOPS: usize = 32;
-
 /// The definitions marked `+structType=atomic` in their Go types (k8s.io/api v0.33
 /// `core/v1/types.go`, k8s.io/apimachinery `pkg/apis/meta/v1/types.go`), which kube's OpenAPI
 /// marks `x-kubernetes-map-type: atomic` and [`crate::openapi::definitions`] does not.
@@ -123,32 +117,7 @@ impl<'a> Ty<'a> {
 
     /// The node with `$ref`s and one-element `allOf`s followed, and the last definition name.
     fn resolved(self) -> Option<(&'a Map<String, Value>, Option<&'a str>)> {
-        let mut node = self.node?;
-        let mut name = None;
-        for _ in 0..MAX_HOPS {
-            let obj = node.as_object()?;
-            if let Some(reference) = obj.get("$ref").and_then(Value::as_str) {
-                let n = REF_PREFIXES
-                    .iter()
-                    .find_map(|prefix| reference.strip_prefix(prefix))?;
-                let (key, def) = self.defs.get_key_value(n)?;
-                name = Some(key.as_str());
-                node = def;
-                continue;
-            }
-            let own = ["properties", "items", "additionalProperties", "type"]
-                .iter()
-                .any(|k| obj.contains_key(*k));
-            if !own
-                && let Some(Value::Array(all)) = obj.get("allOf")
-                && let [single] = all.as_slice()
-            {
-                node = single;
-                continue;
-            }
-            return Some((obj, name));
-        }
-        None
+        crate::openapi::resolve(self.defs, self.node?)
     }
 
     /// The node's shape for a value `v` (undescribed nodes are deduced from the value).

@@ -245,6 +245,52 @@ pub fn v2() -> &'static Document {
     &V2_DOC
 }
 
+/// How a `$ref` names a definition: OpenAPI v3 (`#/components/schemas/NAME`), Swagger 2.0
+/// (`#/definitions/NAME`) or JSON Schema 2020-12 (`#/$defs/NAME`).
+const REF_PREFIXES: [&str; 3] = ["#/components/schemas/", "#/definitions/", "#/$defs/"];
+
+/// Bound on `$ref` / single-`allOf` hops while resolving one node (a cycle ends as `None`).
+const MAX_REF_HOPS: usize = 32;
+
+/// The schema object `node` stands for, in `defs` (definitions keyed by name, as
+/// [`definitions`] returns them): `$ref`s followed, and a single-element `allOf` without a shape
+/// of its own (`properties`, `items`, `additionalProperties`, `type`) unwrapped, which is how
+/// OpenAPI v3 puts a description or default beside a reference. With it, the name of the last
+/// definition a `$ref` reached. `None` for a dangling reference, a non-object node or a cycle.
+/// The one resolver the strategic merge patch and server-side apply both read schemas with
+/// (`k8s.io/kube-openapi/pkg/util/proto`'s reference resolution).
+pub fn resolve<'a>(
+    defs: &'a Map<String, Value>,
+    node: &'a Value,
+) -> Option<(&'a Map<String, Value>, Option<&'a str>)> {
+    let mut node = node;
+    let mut name = None;
+    for _ in 0..MAX_REF_HOPS {
+        let obj = node.as_object()?;
+        if let Some(reference) = obj.get("$ref").and_then(Value::as_str) {
+            let n = REF_PREFIXES
+                .iter()
+                .find_map(|prefix| reference.strip_prefix(prefix))?;
+            let (key, def) = defs.get_key_value(n)?;
+            name = Some(key.as_str());
+            node = def;
+            continue;
+        }
+        let own_shape = ["properties", "items", "additionalProperties", "type"]
+            .iter()
+            .any(|k| obj.contains_key(*k));
+        if !own_shape
+            && let Some(Value::Array(all)) = obj.get("allOf")
+            && let [single] = all.as_slice()
+        {
+            node = single;
+            continue;
+        }
+        return Some((obj, name));
+    }
+    None
+}
+
 /// True when an `Accept` header value admits `application/json` (`application/json`,
 /// `application/*`, `*/*`, with a non-zero `q`), or is absent or empty (kube-openapi reads
 /// that as `*/*`). kube-openapi also serves protobuf; this server never does, so a header

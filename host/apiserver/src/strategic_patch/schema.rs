@@ -14,12 +14,6 @@ use serde_json::{Map, Value};
 
 use super::{StrategicPatchError, gofmt};
 
-/// Reference prefixes accepted in `$ref`: OpenAPI v3, Swagger 2.0 and JSON Schema 2020-12.
-const REF_PREFIXES: [&str; 3] = ["#/components/schemas/", "#/definitions/", "#/$defs/"];
-
-/// Bound on `$ref` / single-`allOf` hops while resolving one node (cycles end as "unknown").
-const MAX_HOPS: usize = 64;
-
 /// `x-kubernetes-patch-strategy` (`types.go` `patchStrategyOpenapiextensionKey`).
 const PATCH_STRATEGY: &str = "x-kubernetes-patch-strategy";
 /// `x-kubernetes-patch-merge-key` (`types.go` `patchMergeKeyOpenapiextensionKey`).
@@ -67,29 +61,7 @@ impl<'a> Schema<'a> {
     /// The node with `$ref`s and single-element `allOf` wrappers (OpenAPI v3's way to put a
     /// description or default next to a reference) followed.
     fn resolved(self) -> Option<&'a Map<String, Value>> {
-        let mut node = self.node?;
-        for _ in 0..MAX_HOPS {
-            let obj = node.as_object()?;
-            if let Some(reference) = obj.get("$ref").and_then(Value::as_str) {
-                let name = REF_PREFIXES
-                    .iter()
-                    .find_map(|prefix| reference.strip_prefix(prefix))?;
-                node = self.defs.get(name)?;
-                continue;
-            }
-            let own_shape = ["properties", "items", "additionalProperties"]
-                .iter()
-                .any(|k| obj.contains_key(*k));
-            if !own_shape
-                && let Some(Value::Array(all)) = obj.get("allOf")
-                && let [single] = all.as_slice()
-            {
-                node = single;
-                continue;
-            }
-            return Some(obj);
-        }
-        None
+        crate::openapi::resolve(self.defs, self.node?).map(|(obj, _)| obj)
     }
 
     /// The schema and patch metadata of field `key` of this object
