@@ -65,6 +65,50 @@ pub fn conflict(r: &ResourceType, name: &str, why: &str) -> Status {
     )
 }
 
+/// 409 `Conflict` for a failed `uid` precondition (`registry/generic/registry/store.go`
+/// `checkPreconditions` via `storage.Preconditions.Check`): `Precondition failed: UID in
+/// precondition: GIVEN, UID in object meta: ACTUAL`.
+pub fn uid_precondition_failed(r: &ResourceType, name: &str, given: &str, actual: &str) -> Status {
+    conflict(
+        r,
+        name,
+        &format!("Precondition failed: UID in precondition: {given}, UID in object meta: {actual}"),
+    )
+}
+
+/// 409 `Conflict` for a failed `resourceVersion` precondition: `Precondition failed:
+/// ResourceVersion in precondition: GIVEN, ResourceVersion in object meta: ACTUAL`.
+pub fn resource_version_precondition_failed(
+    r: &ResourceType,
+    name: &str,
+    given: &str,
+    actual: &str,
+) -> Status {
+    conflict(
+        r,
+        name,
+        &format!(
+            "Precondition failed: ResourceVersion in precondition: {given}, ResourceVersion in object meta: {actual}"
+        ),
+    )
+}
+
+/// 422 `Invalid` for bad request options (`ListOptions`, `DeleteOptions`, `PatchOptions`, the
+/// `meta.k8s.io` kinds their validators name): `KIND.meta.k8s.io "" is invalid: CAUSE`
+/// (`errors.NewInvalid(schema.GroupKind{Group: metav1.GroupName, Kind: KIND}, "", errs)`).
+pub fn options_invalid(kind: &str, cause: &str) -> Status {
+    Status::new(
+        422,
+        "Invalid",
+        format!("{kind}.meta.k8s.io \"\" is invalid: {cause}"),
+        Some(StatusDetails {
+            group: "meta.k8s.io".into(),
+            kind: kind.to_owned(),
+            ..Default::default()
+        }),
+    )
+}
+
 /// 422 `Invalid`: `ConfigMap "x" is invalid: CAUSES` (`errors.NewInvalid`; `causes` is the
 /// field errors joined as `ToAggregate` prints them: one as is, several as `[a, b]`).
 pub fn invalid(r: &ResourceType, name: &str, causes: &[String]) -> Status {

@@ -562,7 +562,7 @@ fn time(bytes: &[u8]) -> Result<Value, ProtobufError> {
     }
     let ts = k8s_openapi::jiff::Timestamp::from_second(seconds)
         .map_err(|_| err("a Time out of range"))?;
-    Ok(json!(ts.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()))
+    Ok(json!(crate::store::format_time(ts)))
 }
 
 /// `IntOrString` (`type` = 1: 0 int, 1 string; `intVal` = 2; `strVal` = 3).

@@ -163,16 +163,7 @@ fn validate_manager(manager: &str) -> Result<(), Status> {
     } else {
         return Ok(());
     };
-    Err(Status::new(
-        422,
-        "Invalid",
-        format!("PatchOptions.meta.k8s.io \"\" is invalid: {cause}"),
-        Some(StatusDetails {
-            group: "meta.k8s.io".into(),
-            kind: "PatchOptions".into(),
-            ..Default::default()
-        }),
-    ))
+    Err(crate::errors::options_invalid("PatchOptions", &cause))
 }
 
 /// The schema root of `r`'s objects.

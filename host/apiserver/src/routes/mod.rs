@@ -335,15 +335,21 @@ impl Ctx<'_> {
         )
     }
 
+    /// The subresource field managers are recorded for: `status`, or `""` for the main
+    /// resource (and for `scale`, which writes the main resource's `spec.replicas`).
+    fn field_manager_subresource(&self) -> &'static str {
+        if self.info.subresource == "status" {
+            "status"
+        } else {
+            ""
+        }
+    }
+
     /// Records the write of `new` (replacing `old`) in `new`'s `managedFields` as an `Update`
     /// by [`Ctx::manager`] ([`crate::apply::record_update`]).
     fn record_update(&self, old: Option<&Value>, new: &mut Value) {
         let time = crate::store::now_string();
-        let sub = if self.info.subresource == "status" {
-            "status"
-        } else {
-            ""
-        };
+        let sub = self.field_manager_subresource();
         crate::apply::record_update(
             crate::resources::storage_of(self.resource),
             old,

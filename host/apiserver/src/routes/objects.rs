@@ -198,19 +198,9 @@ fn too_large_resource_version(requested: u64, current: u64) -> Status {
 }
 
 /// 422 for bad list options (`pkg/apis/meta/internalversion/validation/validation.go`
-/// `ValidateListOptions`, reported as `ListOptions.meta.k8s.io "" is invalid`).
+/// `ValidateListOptions`).
 fn list_options_invalid(cause: &str) -> Status {
-    Status::new(
-        422,
-        "Invalid",
-        format!("ListOptions.meta.k8s.io \"\" is invalid: {cause}"),
-        Some(crate::status::StatusDetails {
-            name: String::new(),
-            group: "meta.k8s.io".into(),
-            kind: "ListOptions".into(),
-            ..Default::default()
-        }),
-    )
+    crate::errors::options_invalid("ListOptions", cause)
 }
 
 fn watch_objects(ctx: &Ctx<'_>) -> Result<Response<Body>, Status> {
@@ -550,18 +540,11 @@ fn delete_options(ctx: &Ctx<'_>) -> Result<DeleteOptions, Status> {
     if let Some(p) = propagation.as_deref()
         && !matches!(p, "Orphan" | "Background" | "Foreground")
     {
-        return Err(Status::new(
-            422,
-            "Invalid",
-            format!(
-                "DeleteOptions.meta.k8s.io \"\" is invalid: propagationPolicy: Unsupported value: \"{p}\": supported values: \"Foreground\", \"Background\", \"Orphan\", \"nil\""
+        return Err(crate::errors::options_invalid(
+            "DeleteOptions",
+            &format!(
+                "propagationPolicy: Unsupported value: \"{p}\": supported values: \"Foreground\", \"Background\", \"Orphan\", \"nil\""
             ),
-            Some(crate::status::StatusDetails {
-                name: String::new(),
-                group: "meta.k8s.io".into(),
-                kind: "DeleteOptions".into(),
-                ..Default::default()
-            }),
         ));
     }
     let grace = match body["gracePeriodSeconds"].as_i64() {

@@ -67,11 +67,7 @@ pub(super) fn apply(ctx: &Ctx<'_>, existing: Option<&Value>) -> Result<Patched, 
             &crate::apply::ApplyOptions {
                 manager: ctx.query.get("fieldManager").unwrap_or(""),
                 force: ctx.query.flag("force"),
-                subresource: if ctx.info.subresource == "status" {
-                    "status"
-                } else {
-                    ""
-                },
+                subresource: ctx.field_manager_subresource(),
                 time: time.as_str().unwrap_or(""),
             },
         )?;

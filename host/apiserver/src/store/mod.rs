@@ -144,6 +144,12 @@ pub fn now_time() -> Time {
     )
 }
 
+/// A `meta/v1` `Time` as kube-apiserver writes it (`Time.MarshalJSON`): RFC 3339 in UTC,
+/// whole seconds (`2026-01-02T03:04:05Z`).
+pub fn format_time(t: k8s_openapi::jiff::Timestamp) -> String {
+    t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
 /// [`now_time`] as the JSON string the API server writes (`2026-01-02T03:04:05Z`).
 pub fn now_string() -> Value {
     serde_json::to_value(now_time()).unwrap_or(Value::Null)
@@ -575,13 +581,11 @@ impl Store {
         }
         let given_uid = meta::uid(&obj);
         if !given_uid.is_empty() && given_uid != meta::uid(&old) {
-            return Err(errors::conflict(
+            return Err(errors::uid_precondition_failed(
                 r,
                 name,
-                &format!(
-                    "Precondition failed: UID in precondition: {given_uid}, UID in object meta: {}",
-                    meta::uid(&old)
-                ),
+                given_uid,
+                meta::uid(&old),
             ));
         }
         match part {
@@ -751,25 +755,21 @@ impl Store {
         if let Some(uid) = opts.uid.as_deref()
             && uid != meta::uid(&old)
         {
-            return Err(errors::conflict(
+            return Err(errors::uid_precondition_failed(
                 r,
                 name,
-                &format!(
-                    "Precondition failed: UID in precondition: {uid}, UID in object meta: {}",
-                    meta::uid(&old)
-                ),
+                uid,
+                meta::uid(&old),
             ));
         }
         if let Some(rv) = opts.resource_version.as_deref()
             && rv != meta::resource_version(&old)
         {
-            return Err(errors::conflict(
+            return Err(errors::resource_version_precondition_failed(
                 r,
                 name,
-                &format!(
-                    "Precondition failed: ResourceVersion in precondition: {rv}, ResourceVersion in object meta: {}",
-                    meta::resource_version(&old)
-                ),
+                rv,
+                meta::resource_version(&old),
             ));
         }
         let finalizers = meta::finalizers(&old);
@@ -791,7 +791,7 @@ impl Store {
         let grace = opts.grace_period_seconds.unwrap_or(0).max(0);
         let at = now_unix() + u64::try_from(grace).unwrap_or(0);
         let ts = k8s_openapi::jiff::Timestamp::from_second(i64::try_from(at).unwrap_or(0))
-            .map(|t| json!(t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()))
+            .map(|t| json!(format_time(t)))
             .unwrap_or(Value::Null);
         meta::set(&mut obj, "deletionTimestamp", ts);
         meta::set(&mut obj, "deletionGracePeriodSeconds", json!(grace));

@@ -383,7 +383,7 @@ fn default_row(obj: &Value, _now: Timestamp) -> Row {
         .and_then(|m| m.get("creationTimestamp"))
         .and_then(Value::as_str)
         .and_then(|t| t.parse::<Timestamp>().ok())
-        .map(|t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string())
+        .map(crate::store::format_time)
         .unwrap_or_else(|| "0001-01-01T00:00:00Z".to_owned());
     Row::cells(vec![json!(name), json!(created)])
 }
