@@ -305,8 +305,8 @@ pub fn granting_binding(
             .and_then(|r| r["rules"].as_array())
             .is_some_and(|rules| rules.iter().any(|rule| rule_allows(rule, attrs)))
     };
-    for b in store.list(crb, None, None).unwrap_or_default() {
-        if subjects_match(&b, user, "")
+    for b in store.objects(crb, None) {
+        if subjects_match(b, user, "")
             && b["roleRef"]["kind"] == "ClusterRole"
             && let Some(name) = b["roleRef"]["name"].as_str()
             && rules_allow(store.get(cr, "", name))
@@ -323,11 +323,8 @@ pub fn granting_binding(
     if attrs.namespace.is_empty() {
         return None;
     }
-    for b in store
-        .list(rb, Some(attrs.namespace), None)
-        .unwrap_or_default()
-    {
-        if !subjects_match(&b, user, attrs.namespace) {
+    for b in store.objects(rb, Some(attrs.namespace)) {
+        if !subjects_match(b, user, attrs.namespace) {
             continue;
         }
         let Some(name) = b["roleRef"]["name"].as_str() else {

@@ -371,6 +371,22 @@ impl Store {
             .get(&(namespace.to_owned(), name.to_owned()))
     }
 
+    /// The current objects of `r` in `namespace` (all when `None`), sorted by namespace/name,
+    /// borrowed: for readers that need no copy (the authorizer reads every binding on every
+    /// request).
+    pub fn objects<'a>(
+        &'a self,
+        r: &'static ResourceType,
+        namespace: Option<&'a str>,
+    ) -> impl Iterator<Item = &'a Value> + 'a {
+        self.objects
+            .get(&rkey(r))
+            .into_iter()
+            .flat_map(|m| m.iter())
+            .filter(move |(k, _)| namespace.is_none_or(|n| n == k.0))
+            .map(|(_, v)| v)
+    }
+
     /// The objects of `r` in `namespace` (all when `None`), sorted by namespace/name, as of
     /// resourceVersion `at` (the latest when `None`). `Err(())` when `at` is older than
     /// [`Store::floor`].
@@ -385,14 +401,7 @@ impl Store {
         let in_ns = |k: &Key| namespace.is_none_or(|n| n == k.0);
         let current = self.objects.get(&key);
         let Some(at) = at.filter(|at| *at < self.rv) else {
-            return Ok(current
-                .map(|m| {
-                    m.iter()
-                        .filter(|(k, _)| in_ns(k))
-                        .map(|(_, v)| v.clone())
-                        .collect()
-                })
-                .unwrap_or_default());
+            return Ok(self.objects(r, namespace).cloned().collect());
         };
         if at < self.floor {
             return Err(());
