@@ -4,6 +4,9 @@
 //! pod-introspect-guest.wasm [info] [--pretty] [--strict] [--api]
 //! pod-introspect-guest.wasm api [--pretty] version
 //! pod-introspect-guest.wasm api [--pretty] get PATH [--query NAME=VALUE]...
+//! pod-introspect-guest.wasm api [--pretty] get RESOURCE NAME [-n NAMESPACE]
+//! pod-introspect-guest.wasm api [--pretty] label|annotate self KEY=VALUE|KEY-...
+//! pod-introspect-guest.wasm api [--pretty] event --reason R --message M [--type Normal|Warning]
 //! pod-introspect-guest.wasm api [--pretty] pods [-n NAMESPACE | -A] [-l SELECTOR] [--field-selector SELECTOR] [--limit N] [--continue TOKEN]
 //! pod-introspect-guest.wasm api [--pretty] self
 //! pod-introspect-guest.wasm api [--pretty] watch pods [-n NAMESPACE | -A] [-l SELECTOR] [--field-selector SELECTOR] [--resource-version RV] [--bookmarks] [--timeout-seconds N] [--max-events N]
@@ -15,7 +18,7 @@
 //! API source found at all. The output is rendered by [`pod_introspect_kube::cli_output`] and
 //! [`crate::report`], as the host's `pod-introspect info` / `api` render it.
 
-use crate::api::{self, ApiError, Client, ListOptions, PodWatch, Transport, WatchOptions};
+use crate::api::{self, ApiError, Client, ListOptions, ObjectWatch, Transport, WatchOptions};
 use crate::resolve::Context;
 use pod_introspect_kube::cli_output::{self, WatchEventType};
 use serde_json::Value;
@@ -40,6 +43,9 @@ const USAGE: &str = "usage:
   pod-introspect-guest.wasm [info] [--pretty] [--strict] [--api]
   pod-introspect-guest.wasm api [--pretty] version
   pod-introspect-guest.wasm api [--pretty] get PATH [--query NAME=VALUE]...
+  pod-introspect-guest.wasm api [--pretty] get RESOURCE NAME [-n NAMESPACE]
+  pod-introspect-guest.wasm api [--pretty] label|annotate self KEY=VALUE|KEY-...
+  pod-introspect-guest.wasm api [--pretty] event --reason R --message M [--type Normal|Warning]
   pod-introspect-guest.wasm api [--pretty] pods [-n NAMESPACE | -A] [-l SELECTOR] [--field-selector SELECTOR] [--limit N] [--continue TOKEN]
   pod-introspect-guest.wasm api [--pretty] self
   pod-introspect-guest.wasm api [--pretty] watch pods [-n NAMESPACE | -A] [-l SELECTOR] [--field-selector SELECTOR] [--resource-version RV] [--bookmarks] [--timeout-seconds N] [--max-events N]
@@ -159,6 +165,8 @@ fn api_command<T: Transport>(
             .and_then(|mut c| c.get_json("/version"))
             .map(|v| print_json(&v, pretty)),
         "get" => return api_get(rest, pretty_first, client),
+        "label" | "annotate" => return api_patch_self(sub, rest, pretty_first, client),
+        "event" => return api_event(rest, pretty_first, client),
         "pods" => return api_pods(rest, pretty_first, client),
         "self" if bare => client().and_then(|mut c| {
             let info = Context::from_process().info();
@@ -190,6 +198,8 @@ fn api_get<T: Transport>(
     client: &mut dyn FnMut() -> Result<Client<T>, ApiError>,
 ) -> bool {
     let mut path = None;
+    let mut words: Vec<String> = Vec::new();
+    let mut namespace = None;
     let mut query = Vec::new();
     let mut i = 0;
     while i < args.len() {
@@ -200,17 +210,43 @@ fn api_get<T: Transport>(
                 Ok(None) => return usage_error("--query takes NAME=VALUE"),
                 Err(e) => return usage_error(&e),
             },
-            p if p.starts_with('/') && path.is_none() => path = Some(p.to_string()),
+            "-n" | "--namespace" => match value(args, &mut i, "--namespace") {
+                Ok(v) => namespace = Some(v.to_string()),
+                Err(e) => return usage_error(&e),
+            },
+            p if p.starts_with('/') && path.is_none() && words.is_empty() => {
+                path = Some(p.to_string())
+            }
+            w if !w.starts_with('-') && path.is_none() && words.len() < 2 => words.push(w.into()),
             other => {
                 return usage_error(&format!(
-                    "api get: unexpected {other:?} (PATH must start with /)"
+                    "api get: unexpected {other:?} (give PATH starting with /, or RESOURCE NAME)"
                 ));
             }
         }
         i += 1;
     }
+    if let [resource, name] = words.as_slice() {
+        let r = client().and_then(|mut c| {
+            let found = c.resolve(resource)?;
+            let ns = found.namespaced.then(|| {
+                namespace
+                    .clone()
+                    .or_else(default_namespace)
+                    .unwrap_or_else(|| "default".into())
+            });
+            c.get_object(&found.gvr(), ns.as_deref(), name, None, None)
+        });
+        return match r {
+            Ok(v) => {
+                print_json(&v, pretty);
+                true
+            }
+            Err(e) => print_api_error(&e, pretty),
+        };
+    }
     let Some(path) = path else {
-        return usage_error("api get needs a PATH such as /api/v1/namespaces");
+        return usage_error("api get needs a PATH such as /api/v1/namespaces, or RESOURCE NAME");
     };
     match client().and_then(|mut c| c.get_raw(&api::path_with_query(&path, &query))) {
         Ok((status, body)) => {
@@ -330,7 +366,7 @@ fn api_watch<T: Transport>(
         Ok(c) => c,
         Err(e) => return print_api_error(&e, pretty),
     };
-    let mut watch = PodWatch::new(opts);
+    let mut watch = ObjectWatch::pods(opts);
     let mut seen = 0u64;
     while max_events.is_none_or(|m| seen < m) {
         match watch.next(&mut c) {
@@ -348,4 +384,103 @@ fn api_watch<T: Transport>(
         }
     }
     true
+}
+
+/// `api label self KEY=VALUE|KEY-...` and `api annotate self ...`: one merge patch on this
+/// pod's labels or annotations ([`crate::self_pod::patch_map`]).
+fn api_patch_self<T: Transport>(
+    sub: &str,
+    args: &[String],
+    mut pretty: bool,
+    client: &mut dyn FnMut() -> Result<Client<T>, ApiError>,
+) -> bool {
+    let mut changes = Vec::new();
+    let mut target = None;
+    for a in args {
+        match a.as_str() {
+            "--pretty" => pretty = true,
+            "self" if target.is_none() => target = Some(()),
+            kv => match kv.split_once('=') {
+                Some((k, v)) if !k.is_empty() => changes.push((k.to_string(), Some(v.to_string()))),
+                _ => match kv.strip_suffix('-').filter(|k| !k.is_empty()) {
+                    Some(k) => changes.push((k.to_string(), None)),
+                    None => {
+                        return usage_error(&format!(
+                            "api {sub}: {kv:?}: give self, then KEY=VALUE to set or KEY- to remove"
+                        ));
+                    }
+                },
+            },
+        }
+    }
+    if target.is_none() {
+        return usage_error(&format!("api {sub} takes self: api {sub} self KEY=VALUE"));
+    }
+    let field = if sub == "label" {
+        pod_introspect_kube::fields::METADATA_LABELS
+    } else {
+        pod_introspect_kube::fields::METADATA_ANNOTATIONS
+    };
+    let info = Context::from_process().info();
+    match client().and_then(|mut c| crate::self_pod::patch_map(&mut c, &info, field, &changes)) {
+        Ok(pod) => {
+            print_json(&pod, pretty);
+            true
+        }
+        Err(e) => print_api_error(&e, pretty),
+    }
+}
+
+/// `api event --reason R --message M [--type Normal|Warning]`
+/// ([`crate::event_recorder::record`]).
+fn api_event<T: Transport>(
+    args: &[String],
+    mut pretty: bool,
+    client: &mut dyn FnMut() -> Result<Client<T>, ApiError>,
+) -> bool {
+    let (mut reason, mut message, mut warning) = (None, None, false);
+    let mut i = 0;
+    while i < args.len() {
+        let r = match args[i].as_str() {
+            "--pretty" => {
+                pretty = true;
+                Ok(())
+            }
+            "--reason" => value(args, &mut i, "--reason").map(|v| reason = Some(v.to_string())),
+            "--message" => value(args, &mut i, "--message").map(|v| message = Some(v.to_string())),
+            "--type" => match value(args, &mut i, "--type") {
+                Ok("Normal") => Ok(()),
+                Ok("Warning") => {
+                    warning = true;
+                    Ok(())
+                }
+                Ok(other) => Err(format!("--type {other:?}: Normal or Warning")),
+                Err(e) => Err(e),
+            },
+            other => Err(format!("api event: unknown argument {other:?}")),
+        };
+        if let Err(e) = r {
+            return usage_error(&e);
+        }
+        i += 1;
+    }
+    let (Some(reason), Some(note)) = (reason, message) else {
+        return usage_error("api event needs --reason R and --message M");
+    };
+    let request = crate::event_recorder::EventRequest {
+        reason,
+        note,
+        warning,
+        action: None,
+        reporting_controller: None,
+        reporting_instance: None,
+    };
+    let info = Context::from_process().info();
+    match client().and_then(|mut c| crate::event_recorder::record(&mut c, &info, &request)) {
+        Ok(event) => {
+            print_json(&event, pretty);
+            true
+        }
+        Err(e) => print_api_error(&e, pretty),
+    }
 }

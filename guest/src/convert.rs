@@ -1,11 +1,14 @@
 //! Conversions between the guest's model ([`crate::model`], [`crate::api`],
 //! [`crate::config_store`]) and the WIT types of [`crate::world`], one function per type.
 
-use crate::api::{self, ApiError, ListOptions, WatchOptions};
+use crate::api::{
+    self, ApiError, DeleteOptions, ListOptions, PatchType, WatchOptions, WriteOptions,
+};
 use crate::config_store::StoreError;
 use crate::model::{PodInfo, Problem, ResourceValue, Source};
 use crate::world::exports::pod_introspect::pod::pod_introspect as wit;
 use crate::world::exports::wasi::config::store as config;
+use pod_introspect_kube::discovery::{ApiResource, GroupVersionResource};
 
 /// WIT `source`.
 pub fn source(s: Source) -> wit::Source {
@@ -104,6 +107,23 @@ pub fn api_status(s: api::ApiStatus) -> wit::ApiStatus {
         code: s.code,
         reason: s.reason,
         message: s.message,
+        details: s.details.map(|d| wit::StatusDetails {
+            name: d.name,
+            group: d.group,
+            kind: d.kind,
+            uid: d.uid,
+            causes: d
+                .causes
+                .into_iter()
+                .map(|c| wit::StatusCause {
+                    reason: c.reason,
+                    message: c.message,
+                    field: c.field,
+                })
+                .collect(),
+            retry_after_seconds: d.retry_after_seconds,
+        }),
+        status: s.status.into(),
     }
 }
 
@@ -117,6 +137,7 @@ pub fn api_error(e: ApiError) -> wit::ApiError {
         ApiError::NotFound(s) => wit::ApiError::NotFound(api_status(s)),
         ApiError::Gone(s) => wit::ApiError::Gone(api_status(s)),
         ApiError::Conflict(s) => wit::ApiError::Conflict(api_status(s)),
+        ApiError::Rejected(s) => wit::ApiError::Rejected(api_status(s)),
         ApiError::ServerError(s) => wit::ApiError::ServerError(api_status(s)),
         ApiError::Transport(m) => wit::ApiError::Transport(m),
         ApiError::Tls(m) => wit::ApiError::Tls(m),
@@ -133,6 +154,8 @@ pub fn list_options(o: wit::ListOptions) -> ListOptions {
         limit: o.limit,
         continue_token: o.continue_token,
         resource_version: o.resource_version,
+        resource_version_match: o.resource_version_match,
+        timeout_seconds: o.timeout_seconds,
     }
 }
 
@@ -169,5 +192,77 @@ pub fn watch_event(ev: api::WatchEvent) -> wit::WatchEvent {
         },
         object: ev.object,
         resource_version: ev.resource_version,
+    }
+}
+
+/// WIT `object-list`.
+pub fn object_list(list: api::PodList) -> wit::ObjectList {
+    wit::ObjectList {
+        items: list.items,
+        resource_version: list.resource_version,
+        continue_token: list.continue_token,
+        remaining_item_count: list.remaining_item_count,
+    }
+}
+
+/// The resource type of WIT `group-version-resource`.
+pub fn gvr(g: wit::GroupVersionResource) -> GroupVersionResource {
+    GroupVersionResource {
+        group: g.group,
+        version: g.version,
+        resource: g.resource,
+    }
+}
+
+/// WIT `api-resource`.
+pub fn api_resource(r: ApiResource) -> wit::ApiResource {
+    wit::ApiResource {
+        gvr: wit::GroupVersionResource {
+            group: r.group,
+            version: r.version,
+            resource: r.resource,
+        },
+        kind: r.kind,
+        singular_name: r.singular,
+        namespaced: r.namespaced,
+        verbs: r.verbs,
+        short_names: r.short_names,
+        subresources: r.subresources,
+    }
+}
+
+/// The client's write options from WIT `write-options`.
+pub fn write_options(o: wit::WriteOptions) -> WriteOptions {
+    WriteOptions {
+        dry_run: o.dry_run,
+        field_manager: o.field_manager,
+        field_validation: o.field_validation,
+        subresource: o.subresource,
+        force: o.force,
+    }
+}
+
+/// The client's patch type from WIT `patch-type`.
+pub fn patch_type(t: wit::PatchType) -> PatchType {
+    match t {
+        wit::PatchType::Json => PatchType::Json,
+        wit::PatchType::Merge => PatchType::Merge,
+        wit::PatchType::Strategic => PatchType::Strategic,
+        wit::PatchType::Apply => PatchType::Apply,
+    }
+}
+
+/// The client's delete options from WIT `delete-options`.
+pub fn delete_options(o: wit::DeleteOptions) -> DeleteOptions {
+    DeleteOptions {
+        grace_period_seconds: o.grace_period_seconds,
+        propagation_policy: o.propagation_policy.map(|p| match p {
+            wit::PropagationPolicy::Orphan => "Orphan",
+            wit::PropagationPolicy::Background => "Background",
+            wit::PropagationPolicy::Foreground => "Foreground",
+        }),
+        precondition_uid: o.precondition_uid,
+        precondition_resource_version: o.precondition_resource_version,
+        dry_run: o.dry_run,
     }
 }

@@ -92,11 +92,7 @@ impl wit::Guest for Component {
                 "path {path:?} must start with /"
             )));
         }
-        let (status, body) = with_wit_client(|c| c.get_raw(&api::path_with_query(&path, &query)))?;
-        Ok(wit::ApiResponse {
-            status,
-            body: String::from_utf8_lossy(&body).into_owned(),
-        })
+        Self::request("GET".into(), path, query, Vec::new(), None)
     }
 
     fn get_pod(namespace: String, name: String) -> Result<String, wit::ApiError> {
@@ -113,6 +109,192 @@ impl wit::Guest for Component {
         let info = Context::from_process().info();
         with_wit_client(|c| crate::self_pod::fetch(c, &info)).map(|(_, pod)| pod.to_string())
     }
+
+    type ObjectWatch = ObjectWatchResource;
+    type LeaderElector = crate::leader::LeaderElector;
+
+    fn resolve_resource(name: String) -> Result<wit::ApiResource, wit::ApiError> {
+        with_wit_client(|c| c.resolve(&name)).map(convert::api_resource)
+    }
+
+    fn get_object(
+        gvr: wit::GroupVersionResource,
+        namespace: Option<String>,
+        name: String,
+        options: wit::GetOptions,
+    ) -> Result<String, wit::ApiError> {
+        with_wit_client(|c| {
+            c.get_object(
+                &convert::gvr(gvr),
+                namespace.as_deref(),
+                &name,
+                options.subresource.as_deref(),
+                options.resource_version.as_deref(),
+            )
+        })
+        .map(|v| v.to_string())
+    }
+
+    fn list_objects(
+        gvr: wit::GroupVersionResource,
+        options: wit::ListOptions,
+    ) -> Result<wit::ObjectList, wit::ApiError> {
+        let options = convert::list_options(options);
+        with_wit_client(|c| c.list_objects(&convert::gvr(gvr), &options)).map(convert::object_list)
+    }
+
+    fn create_object(
+        gvr: wit::GroupVersionResource,
+        namespace: Option<String>,
+        object: String,
+        options: wit::WriteOptions,
+    ) -> Result<String, wit::ApiError> {
+        let options = convert::write_options(options);
+        with_wit_client(|c| {
+            c.create_object(
+                &convert::gvr(gvr),
+                namespace.as_deref(),
+                object.as_bytes(),
+                &options,
+            )
+        })
+        .map(|v| v.to_string())
+    }
+
+    fn replace_object(
+        gvr: wit::GroupVersionResource,
+        namespace: Option<String>,
+        name: String,
+        object: String,
+        options: wit::WriteOptions,
+    ) -> Result<String, wit::ApiError> {
+        let options = convert::write_options(options);
+        with_wit_client(|c| {
+            c.replace_object(
+                &convert::gvr(gvr),
+                namespace.as_deref(),
+                &name,
+                object.as_bytes(),
+                &options,
+            )
+        })
+        .map(|v| v.to_string())
+    }
+
+    fn patch_object(
+        gvr: wit::GroupVersionResource,
+        namespace: Option<String>,
+        name: String,
+        patch_type: wit::PatchType,
+        patch: String,
+        options: wit::WriteOptions,
+    ) -> Result<String, wit::ApiError> {
+        let options = convert::write_options(options);
+        with_wit_client(|c| {
+            c.patch_object(
+                &convert::gvr(gvr),
+                namespace.as_deref(),
+                &name,
+                convert::patch_type(patch_type),
+                patch.as_bytes(),
+                &options,
+            )
+        })
+        .map(|v| v.to_string())
+    }
+
+    fn delete_object(
+        gvr: wit::GroupVersionResource,
+        namespace: Option<String>,
+        name: String,
+        options: wit::DeleteOptions,
+    ) -> Result<String, wit::ApiError> {
+        let options = convert::delete_options(options);
+        with_wit_client(|c| {
+            c.delete_object(&convert::gvr(gvr), namespace.as_deref(), &name, &options)
+        })
+        .map(|v| v.to_string())
+    }
+
+    fn delete_collection(
+        gvr: wit::GroupVersionResource,
+        selection: wit::ListOptions,
+        options: wit::DeleteOptions,
+    ) -> Result<String, wit::ApiError> {
+        let selection = convert::list_options(selection);
+        let options = convert::delete_options(options);
+        with_wit_client(|c| c.delete_collection(&convert::gvr(gvr), &selection, &options))
+            .map(|v| v.to_string())
+    }
+
+    fn request(
+        method: String,
+        path: String,
+        query: Vec<(String, String)>,
+        headers: Vec<(String, String)>,
+        body: Option<String>,
+    ) -> Result<wit::ApiResponse, wit::ApiError> {
+        if !path.starts_with('/') {
+            return Err(wit::ApiError::Invalid(format!(
+                "path {path:?} must start with /"
+            )));
+        }
+        let mut headers: Vec<(String, String)> = headers
+            .into_iter()
+            .map(|(k, v)| (k.to_ascii_lowercase(), v))
+            .collect();
+        if body.is_some() && !headers.iter().any(|(k, _)| k == "content-type") {
+            headers.push(("content-type".into(), "application/json".into()));
+        }
+        let method = method.to_ascii_uppercase();
+        with_wit_client(|c| {
+            let mut r = c.send(
+                &method,
+                &api::path_with_query(&path, &query),
+                &headers,
+                body.as_deref().map(str::as_bytes),
+            )?;
+            let bytes = api::read_all(r.body.as_mut(), api::MAX_BODY)?;
+            Ok(wit::ApiResponse {
+                status: r.status,
+                headers: std::mem::take(&mut r.headers),
+                body: String::from_utf8_lossy(&bytes).into_owned(),
+            })
+        })
+    }
+
+    fn patch_self_labels(changes: Vec<(String, Option<String>)>) -> Result<String, wit::ApiError> {
+        patch_self(fields::METADATA_LABELS, changes)
+    }
+
+    fn patch_self_annotations(
+        changes: Vec<(String, Option<String>)>,
+    ) -> Result<String, wit::ApiError> {
+        patch_self(fields::METADATA_ANNOTATIONS, changes)
+    }
+
+    fn record_event(event: wit::EventOptions) -> Result<String, wit::ApiError> {
+        let info = Context::from_process().info();
+        let event = crate::event_recorder::EventRequest {
+            reason: event.reason,
+            note: event.note,
+            warning: matches!(event.event_type, wit::EventType::Warning),
+            action: event.action,
+            reporting_controller: event.reporting_controller,
+            reporting_instance: event.reporting_instance,
+        };
+        with_wit_client(|c| crate::event_recorder::record(c, &info, &event)).map(|v| v.to_string())
+    }
+}
+
+/// `patch-self-labels` / `patch-self-annotations`: one merge patch on this pod's `field`.
+fn patch_self(
+    field: &str,
+    changes: Vec<(String, Option<String>)>,
+) -> Result<String, wit::ApiError> {
+    let info = Context::from_process().info();
+    with_wit_client(|c| crate::self_pod::patch_map(c, &info, field, &changes))
+        .map(|v| v.to_string())
 }
 
 impl config::Guest for Component {
@@ -138,11 +320,33 @@ impl world::exports::wasi::cli::run::Guest for Component {
 }
 
 /// The `pod-watch` resource.
-pub struct WatchResource(RefCell<api::PodWatch>);
+pub struct WatchResource(RefCell<api::ObjectWatch>);
 
 impl wit::GuestPodWatch for WatchResource {
     fn new(o: wit::WatchOptions) -> Self {
-        WatchResource(RefCell::new(api::PodWatch::new(convert::watch_options(o))))
+        WatchResource(RefCell::new(api::ObjectWatch::pods(
+            convert::watch_options(o),
+        )))
+    }
+
+    fn next(&self) -> Result<wit::WatchEvent, wit::ApiError> {
+        with_wit_client(|c| self.0.borrow_mut().next(c)).map(convert::watch_event)
+    }
+
+    fn resource_version(&self) -> Option<String> {
+        self.0.borrow().resource_version()
+    }
+}
+
+/// The `object-watch` resource.
+pub struct ObjectWatchResource(RefCell<api::ObjectWatch>);
+
+impl wit::GuestObjectWatch for ObjectWatchResource {
+    fn new(gvr: wit::GroupVersionResource, o: wit::WatchOptions) -> Self {
+        ObjectWatchResource(RefCell::new(api::ObjectWatch::new(
+            convert::gvr(gvr),
+            convert::watch_options(o),
+        )))
     }
 
     fn next(&self) -> Result<wit::WatchEvent, wit::ApiError> {

@@ -13,6 +13,7 @@
 pub mod api;
 pub mod command;
 pub mod config_store;
+pub mod event_recorder;
 pub mod field_table;
 pub mod hints;
 pub mod model;
@@ -26,13 +27,16 @@ pub mod volume;
 mod tests;
 
 // The component glue, wasm32 only, layered without cycles: `world` (generated bindings) ← `wasi_http`
-// (the transport) ← `instance_client`; `world` ← `convert` (model ↔ WIT); `exports` uses them all.
+// (the transport) ← `instance_client`; `world` ← `convert` (model ↔ WIT); `leader` (the
+// `leader-elector` resource) uses both; `exports` uses them all.
 #[cfg(target_arch = "wasm32")]
 mod convert;
 #[cfg(target_arch = "wasm32")]
 mod exports;
 #[cfg(target_arch = "wasm32")]
 mod instance_client;
+#[cfg(target_arch = "wasm32")]
+mod leader;
 #[cfg(target_arch = "wasm32")]
 mod wasi_http;
 #[cfg(target_arch = "wasm32")]

@@ -53,3 +53,47 @@ pub fn complete<T: Transport>(client: &mut Client<T>, info: &mut PodInfo) {
         }),
     }
 }
+
+/// Sets (`Some`) and removes (`None`) keys of this pod's `metadata.labels` or
+/// `metadata.annotations` (`field`, a fieldPath of [`fields`]) with one JSON merge patch
+/// (RFC 7386: a `null` value removes the key), as `kubectl label` / `kubectl annotate` send.
+/// Returns the patched Pod. Errors: [`identity`]'s, and the API server's (a label value that is
+/// not valid is `rejected` with its 422 Status).
+pub fn patch_map<T: Transport>(
+    client: &mut Client<T>,
+    info: &PodInfo,
+    field: &str,
+    changes: &[(String, Option<String>)],
+) -> Result<Value, ApiError> {
+    let key = field
+        .strip_prefix("metadata.")
+        .filter(|k| matches!(*k, "labels" | "annotations"))
+        .ok_or_else(|| {
+            ApiError::Invalid(format!(
+                "{field}: only metadata.labels and metadata.annotations can be patched this way"
+            ))
+        })?;
+    if changes.is_empty() {
+        return Err(ApiError::Invalid(format!(
+            "no {key} to set or remove: give at least one KEY=VALUE or KEY-"
+        )));
+    }
+    let map: serde_json::Map<String, Value> = changes
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone().map_or(Value::Null, Value::String)))
+        .collect();
+    let patch = serde_json::json!({ "metadata": { key: map } }).to_string();
+    let (name, namespace) = identity(info)?;
+    client.patch_object(
+        &pod_introspect_kube::discovery::GroupVersionResource {
+            group: String::new(),
+            version: "v1".into(),
+            resource: "pods".into(),
+        },
+        Some(&namespace),
+        &name,
+        crate::api::PatchType::Merge,
+        patch.as_bytes(),
+        &crate::api::WriteOptions::default(),
+    )
+}

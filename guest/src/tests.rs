@@ -185,27 +185,25 @@ mod api_client {
     }
 
     impl Transport for Fake {
-        fn get(
-            &mut self,
-            url: &str,
-            headers: &[(&str, String)],
-        ) -> Result<(u16, Box<dyn BodyStream>), ApiError> {
-            let auth = headers
+        fn send(&mut self, req: Request<'_>) -> Result<Response, ApiError> {
+            let auth = req
+                .headers
                 .iter()
-                .find(|(k, _)| *k == "authorization")
+                .find(|(k, _)| k == "authorization")
                 .map(|(_, v)| v.clone());
-            self.seen.borrow_mut().push((url.to_string(), auth));
+            self.seen.borrow_mut().push((req.url.to_string(), auth));
             let (status, chunks) = self
                 .script
                 .borrow_mut()
                 .pop_front()
                 .ok_or_else(|| ApiError::Transport("connection refused".into()))?;
-            Ok((
+            Ok(Response {
                 status,
-                Box::new(Chunks(
+                headers: vec![("content-type".into(), "application/json".into())],
+                body: Box::new(Chunks(
                     chunks.into_iter().map(|c| c.as_bytes().to_vec()).collect(),
                 )),
-            ))
+            })
         }
     }
 
@@ -251,8 +249,19 @@ mod api_client {
         );
         assert!(matches!(status_error(503, b""), ApiError::ServerError(s) if s.code == 503));
         assert!(
-            matches!(status_error(400, br#"{"kind":"Status","code":400,"reason":"BadRequest","message":"unable to parse requirement"}"#), ApiError::Invalid(m) if m == "400 BadRequest: unable to parse requirement")
+            matches!(status_error(400, br#"{"kind":"Status","code":400,"reason":"BadRequest","message":"unable to parse requirement"}"#), ApiError::Rejected(s) if s.reason == "BadRequest" && s.message == "unable to parse requirement" && s.status.contains("\"kind\":\"Status\""))
         );
+        // A 422 keeps the whole Status: its causes name each invalid field.
+        let invalid = br#"{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"ConfigMap \"Bad\" is invalid: metadata.name: Invalid value: \"Bad\": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters","reason":"Invalid","details":{"name":"Bad","kind":"ConfigMap","causes":[{"reason":"FieldValueInvalid","message":"Invalid value: \"Bad\": a lowercase RFC 1123 subdomain","field":"metadata.name"}]},"code":422}"#;
+        match status_error(422, invalid) {
+            ApiError::Rejected(s) => {
+                let d = s.details.expect("details");
+                assert_eq!((d.name.as_str(), d.kind.as_str()), ("Bad", "ConfigMap"));
+                assert_eq!(d.causes[0].field, "metadata.name");
+                assert_eq!(d.causes[0].reason, "FieldValueInvalid");
+            }
+            other => panic!("422 is rejected, got {other:?}"),
+        }
         assert!(matches!(status_error(409, b"{}"), ApiError::Conflict(_)));
         assert!(matches!(
             status_error(401, b"{}"),
@@ -325,7 +334,7 @@ mod api_client {
             (200, vec![r#"{"type":"DELETED","object":{"metadata":{"name":"a","resourceVersion":"9"}}}"#, "\n"]),
         ]);
         let mut c = client(&fake, &["t"], true);
-        let mut w = PodWatch::new(WatchOptions {
+        let mut w = ObjectWatch::pods(WatchOptions {
             namespace: Some("demo".into()),
             allow_bookmarks: true,
             resource_version: Some("4".into()),
@@ -355,7 +364,7 @@ mod api_client {
         let fake = Fake::default();
         fake.script.borrow_mut().push_back((200, vec![r#"{"type":"ERROR","object":{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"too old resource version: 5 (12)","reason":"Expired","code":410}}"#, "\n"]));
         let mut c = client(&fake, &["t"], true);
-        let mut w = PodWatch::new(WatchOptions {
+        let mut w = ObjectWatch::pods(WatchOptions {
             resource_version: Some("5".into()),
             ..Default::default()
         });
@@ -368,7 +377,7 @@ mod api_client {
             vec![r#"{"kind":"Status","code":410,"reason":"Expired","message":"too old"}"#],
         ));
         let mut c = client(&fake, &["t"], true);
-        let mut w = PodWatch::new(WatchOptions {
+        let mut w = ObjectWatch::pods(WatchOptions {
             resource_version: Some("5".into()),
             ..Default::default()
         });
@@ -383,7 +392,7 @@ mod api_client {
             (200, vec![r#"{"type":"ADDED","object":{"metadata":{"name":"b","resourceVersion":"21"}}}"#, "\n"]),
         ]);
         let mut c = client(&fake, &["t"], true);
-        let mut w = PodWatch::new(WatchOptions {
+        let mut w = ObjectWatch::pods(WatchOptions {
             namespace: Some("demo".into()),
             ..Default::default()
         });
@@ -407,7 +416,7 @@ mod api_client {
             .borrow_mut()
             .extend([(200, vec![]), (200, vec![]), (200, vec![])]);
         let mut c = client(&fake, &["t"], true);
-        let mut w = PodWatch::new(WatchOptions {
+        let mut w = ObjectWatch::pods(WatchOptions {
             resource_version: Some("1".into()),
             ..Default::default()
         });

@@ -1,7 +1,7 @@
 //! [`Transport`] over `wasi:http/outgoing-handler` (WASI 0.2), the only network import the guest
 //! has: the runtime decides TLS trust and which hosts may be reached.
 
-use crate::api::{ApiError, BodyStream, Transport};
+use crate::api::{ApiError, BodyStream, Request, Response, Transport};
 use crate::world::wasi::http::outgoing_handler;
 use crate::world::wasi::http::types::{
     ErrorCode, Fields, IncomingBody, IncomingResponse, Method, OutgoingBody, OutgoingRequest,
@@ -108,16 +108,30 @@ fn error_code(code: ErrorCode, authority: &str) -> ApiError {
     }
 }
 
+/// The wasi:http method for an upper-case method name.
+fn method(name: &str) -> Method {
+    match name {
+        "GET" => Method::Get,
+        "HEAD" => Method::Head,
+        "POST" => Method::Post,
+        "PUT" => Method::Put,
+        "DELETE" => Method::Delete,
+        "CONNECT" => Method::Connect,
+        "OPTIONS" => Method::Options,
+        "TRACE" => Method::Trace,
+        "PATCH" => Method::Patch,
+        other => Method::Other(other.to_string()),
+    }
+}
+
 impl Transport for WasiHttp {
-    fn get(
-        &mut self,
-        url: &str,
-        headers: &[(&str, String)],
-    ) -> Result<(u16, Box<dyn BodyStream>), ApiError> {
+    fn send(&mut self, req: Request<'_>) -> Result<Response, ApiError> {
+        let url = req.url;
         let (scheme, authority, path) = split_url(url)?;
-        let entries: Vec<(String, Vec<u8>)> = headers
+        let entries: Vec<(String, Vec<u8>)> = req
+            .headers
             .iter()
-            .map(|(k, v)| (k.to_string(), v.clone().into_bytes()))
+            .map(|(k, v)| (k.clone(), v.clone().into_bytes()))
             .collect();
         let fields = Fields::from_list(&entries).map_err(|e| {
             ApiError::Invalid(format!("request headers refused by the runtime: {e:?}"))
@@ -125,7 +139,7 @@ impl Transport for WasiHttp {
         let request = OutgoingRequest::new(fields);
         let invalid = |what: &str| ApiError::Invalid(format!("{url}: invalid {what}"));
         request
-            .set_method(&Method::Get)
+            .set_method(&method(req.method))
             .map_err(|()| invalid("method"))?;
         request
             .set_scheme(Some(&scheme))
@@ -137,12 +151,24 @@ impl Transport for WasiHttp {
             .set_path_with_query(Some(path))
             .map_err(|()| invalid("path"))?;
         let body = request.body().map_err(|()| invalid("body"))?;
-        OutgoingBody::finish(body, None).map_err(|e| error_code(e, authority))?;
         let options = RequestOptions::new();
         // Not every runtime supports setting timeouts; theirs apply then.
-        let _ = options.set_connect_timeout(Some(CONNECT_TIMEOUT_NS));
+        let timeout_ns = req
+            .timeout
+            .map(|t| u64::try_from(t.as_nanos()).unwrap_or(u64::MAX).max(1));
+        let _ = options.set_connect_timeout(Some(
+            timeout_ns.map_or(CONNECT_TIMEOUT_NS, |t| t.min(CONNECT_TIMEOUT_NS)),
+        ));
+        if let Some(t) = timeout_ns {
+            let _ = options.set_first_byte_timeout(Some(t));
+            let _ = options.set_between_bytes_timeout(Some(t));
+        }
         let future = outgoing_handler::handle(request, Some(options))
             .map_err(|e| error_code(e, authority))?;
+        if let Some(bytes) = req.body {
+            write_body(&body, bytes, url)?;
+        }
+        OutgoingBody::finish(body, None).map_err(|e| error_code(e, authority))?;
         let response = loop {
             match future.get() {
                 Some(Ok(Ok(r))) => break r,
@@ -156,20 +182,61 @@ impl Transport for WasiHttp {
             }
         };
         let status = response.status();
+        let headers = response
+            .headers()
+            .entries()
+            .into_iter()
+            .map(|(k, v)| {
+                (
+                    k.to_ascii_lowercase(),
+                    String::from_utf8_lossy(&v).into_owned(),
+                )
+            })
+            .collect();
         let body = response
             .consume()
             .map_err(|()| ApiError::Transport(format!("{url}: no response body")))?;
         let stream = body
             .stream()
             .map_err(|()| ApiError::Transport(format!("{url}: no body stream")))?;
-        Ok((
+        Ok(Response {
             status,
-            Box::new(WasiBody {
+            headers,
+            body: Box::new(WasiBody {
                 stream: Some(stream),
                 body: Some(body),
                 _response: response,
                 url: url.to_string(),
             }),
-        ))
+        })
     }
+}
+
+/// Writes a request body through the outgoing body's stream, in pieces the stream accepts
+/// (`check-write`), blocking as wasi:io asks.
+fn write_body(body: &OutgoingBody, bytes: &[u8], url: &str) -> Result<(), ApiError> {
+    let stream = body
+        .write()
+        .map_err(|()| ApiError::Transport(format!("{url}: no request body stream")))?;
+    let failed = |e: StreamError| {
+        let detail = match e {
+            StreamError::Closed => "the stream was closed".to_string(),
+            StreamError::LastOperationFailed(e) => e
+                .to_debug_string()
+                .lines()
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_string(),
+        };
+        ApiError::Transport(format!(
+            "sending the request body to {url} failed: {detail}"
+        ))
+    };
+    // `blocking-write-and-flush` takes at most 4096 bytes per call (wasi:io/streams).
+    for chunk in bytes.chunks(4096) {
+        stream.blocking_write_and_flush(chunk).map_err(failed)?;
+    }
+    drop(stream);
+    Ok(())
 }

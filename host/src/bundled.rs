@@ -128,6 +128,27 @@ impl BundledGuest {
         })
     }
 
+    /// Any call of the guest's `pod-introspect` exports: `f` gets the interface's typed functions
+    /// and the store, e.g. `guest.call(async |g, s| g.call_resolve_resource(s, "deploy").await)`.
+    /// A trap is explained as for the named calls below.
+    pub async fn call<R>(
+        &mut self,
+        f: impl AsyncFnOnce(&wit::Guest, &mut Store<HostState>) -> wasmtime::Result<R>,
+    ) -> Result<R> {
+        let r = f(
+            self.guest.pod_introspect_pod_pod_introspect(),
+            &mut self.store,
+        )
+        .await;
+        r.map_err(|e| explain_trap(e, self.limits))
+    }
+
+    /// Drops a guest resource (a watch, a leader elector), running its destructor.
+    pub async fn drop_resource(&mut self, resource: ResourceAny) -> Result<()> {
+        let r = resource.resource_drop_async(&mut self.store).await;
+        r.map_err(|e| explain_trap(e, self.limits))
+    }
+
     /// `info`: everything the pod exposes.
     pub async fn info(&mut self) -> Result<wit::PodInfo> {
         let r = self
@@ -250,6 +271,7 @@ pub fn failure(e: &wit::ApiError) -> ApiFailure<'_> {
         E::NotFound(s) => (ApiErrorKind::NotFound, Ok(s)),
         E::Gone(s) => (ApiErrorKind::Gone, Ok(s)),
         E::Conflict(s) => (ApiErrorKind::Conflict, Ok(s)),
+        E::Rejected(s) => (ApiErrorKind::Rejected, Ok(s)),
         E::ServerError(s) => (ApiErrorKind::ServerError, Ok(s)),
         E::Transport(m) => (ApiErrorKind::Transport, Err(m)),
         E::Tls(m) => (ApiErrorKind::Tls, Err(m)),
@@ -260,6 +282,7 @@ pub fn failure(e: &wit::ApiError) -> ApiFailure<'_> {
             code: s.code,
             reason: &s.reason,
             message: &s.message,
+            status: &s.status,
         },
         Err(m) => FailureDetail::Message(m),
     };

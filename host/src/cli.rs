@@ -86,26 +86,232 @@ pub struct ApiArgs {
     pub call: ApiCall,
 }
 
-/// The API calls.
+/// The API calls. RESOURCE is a kubectl-style name resolved through discovery: plural
+/// (`deployments`), singular, short name (`deploy`), kind, `RESOURCE.GROUP`
+/// (`leases.coordination.k8s.io`) or `RESOURCE.VERSION.GROUP`.
 #[derive(Debug, Subcommand)]
 pub enum ApiCall {
     /// GET /version.
     Version,
-    /// GET any API path, e.g. /api/v1/namespaces/default/pods.
-    Get {
-        /// The path, starting with /.
-        path: String,
-        /// A query parameter NAME=VALUE. Repeatable.
-        #[arg(long = "query", value_name = "NAME=VALUE")]
-        query: Vec<String>,
-    },
+    /// Get one object (RESOURCE NAME), list a resource (RESOURCE), or GET any API path
+    /// (a PATH starting with /, e.g. /api/v1/namespaces/default/pods, printed as
+    /// {"status", "body"}).
+    Get(GetArgs),
+    /// List a resource (every page, as kubectl get does, unless --limit).
+    List(ListArgs),
     /// List pods (in this pod's namespace unless -n or -A).
     Pods(PodsArgs),
     /// This pod's own object, found by the name and namespace the Downward API gives.
     #[command(name = "self")]
     SelfPod,
-    /// Watch a resource; `pods` is supported.
+    /// Watch a resource: list, then watch from the list's resourceVersion; a 410 Gone on a
+    /// reconnect lists again and goes on (client-go's reflector). With --resource-version a 410
+    /// is reported (kind gone, status 1) for the caller to list again. One JSON line per event.
     Watch(WatchArgs),
+    /// Create the object in FILE (YAML or JSON).
+    Create(FileArgs),
+    /// Replace (PUT) the object in FILE; with metadata.resourceVersion set, a stale one fails
+    /// with a conflict.
+    Replace(FileArgs),
+    /// Server-side apply the object in FILE.
+    Apply(ApplyArgs),
+    /// Patch an object.
+    Patch(PatchArgs),
+    /// Delete an object (RESOURCE NAME), or every object a selector matches (RESOURCE -l SEL
+    /// or --all: deletecollection).
+    Delete(DeleteArgs),
+    /// Set (KEY=VALUE) or remove (KEY-) labels of this pod, as `kubectl label`.
+    Label(SelfMapArgs),
+    /// Set (KEY=VALUE) or remove (KEY-) annotations of this pod, as `kubectl annotate`.
+    Annotate(SelfMapArgs),
+    /// Take part in leader election on a coordination.k8s.io/v1 Lease (client-go
+    /// tools/leaderelection): one JSON line per transition, until SIGTERM or SIGINT, then the
+    /// Lease is released if held.
+    LeaderElect(LeaderElectArgs),
+    /// Record an events.k8s.io/v1 Event about this pod (a repeat updates the existing Event's
+    /// series instead of adding one).
+    Event(EventArgs),
+}
+
+/// `api get` flags.
+#[derive(Debug, Args)]
+pub struct GetArgs {
+    /// RESOURCE, or an API PATH starting with /.
+    #[arg(value_name = "RESOURCE|PATH")]
+    pub target: String,
+    /// The object's name (with RESOURCE); without it the resource is listed.
+    pub name: Option<String>,
+    /// A query parameter NAME=VALUE (with PATH). Repeatable.
+    #[arg(long = "query", value_name = "NAME=VALUE")]
+    pub query: Vec<String>,
+    /// The namespace and selector flags (with RESOURCE).
+    #[command(flatten)]
+    pub select: SelectorArgs,
+    /// A subresource to get, e.g. status or scale.
+    #[arg(long, value_name = "NAME")]
+    pub subresource: Option<String>,
+}
+
+/// `api list` flags.
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// The resource.
+    pub resource: String,
+    /// The namespace and selector flags.
+    #[command(flatten)]
+    pub select: SelectorArgs,
+    /// One page of at most N objects; the output's metadata.continue fetches the next.
+    #[arg(long, value_name = "N", conflicts_with = "chunk_size")]
+    pub limit: Option<u32>,
+    /// The continue token of the previous page (with --limit).
+    #[arg(long = "continue", value_name = "TOKEN", requires = "limit")]
+    pub continue_token: Option<String>,
+    /// Page size when fetching every page (kubectl's --chunk-size).
+    #[arg(long, value_name = "N", default_value_t = 500)]
+    pub chunk_size: u32,
+    /// resourceVersion of the list (0: from the server's cache).
+    #[arg(long, value_name = "RV")]
+    pub resource_version: Option<String>,
+}
+
+/// The file of `create`, `replace` and `apply`, and the flags they share.
+#[derive(Debug, Args, Clone)]
+pub struct FileArgs {
+    /// The object, YAML or JSON; `-` reads stdin.
+    #[arg(short = 'f', long = "filename", value_name = "FILE")]
+    pub file: PathBuf,
+    /// The namespace, when the object names none (default: this pod's namespace).
+    #[arg(short = 'n', long, value_name = "NAMESPACE")]
+    pub namespace: Option<String>,
+    /// Validate and admit, do not store (dryRun=All).
+    #[arg(long)]
+    pub dry_run: bool,
+    /// The field manager recorded in managedFields.
+    #[arg(long, value_name = "NAME")]
+    pub field_manager: Option<String>,
+}
+
+/// `api apply` flags.
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// The file and the shared flags; --field-manager is required.
+    #[command(flatten)]
+    pub file: FileArgs,
+    /// Take fields other managers own instead of failing with a conflict (force=true).
+    #[arg(long)]
+    pub force_conflicts: bool,
+}
+
+/// `api patch` flags.
+#[derive(Debug, Args)]
+pub struct PatchArgs {
+    /// The resource.
+    pub resource: String,
+    /// The object's name.
+    pub name: String,
+    /// The patch type, as kubectl's --type.
+    #[arg(long = "type", value_name = "TYPE", default_value = "strategic", value_parser = ["json", "merge", "strategic"])]
+    pub patch_type: String,
+    /// The patch, JSON.
+    #[arg(short = 'p', long = "patch", value_name = "JSON")]
+    pub patch: String,
+    /// The namespace (default: this pod's namespace).
+    #[arg(short = 'n', long, value_name = "NAMESPACE")]
+    pub namespace: Option<String>,
+    /// A subresource to patch, e.g. status or scale.
+    #[arg(long, value_name = "NAME")]
+    pub subresource: Option<String>,
+    /// Validate and admit, do not store (dryRun=All).
+    #[arg(long)]
+    pub dry_run: bool,
+    /// The field manager recorded in managedFields.
+    #[arg(long, value_name = "NAME")]
+    pub field_manager: Option<String>,
+}
+
+/// `api delete` flags.
+#[derive(Debug, Args)]
+pub struct DeleteArgs {
+    /// The resource.
+    pub resource: String,
+    /// The object's name; without it, -l, --field-selector or --all delete a collection.
+    pub name: Option<String>,
+    /// The namespace and selector flags.
+    #[command(flatten)]
+    pub select: SelectorArgs,
+    /// Delete every object of the resource in the namespace (with no NAME).
+    #[arg(long, conflicts_with = "name")]
+    pub all: bool,
+    /// gracePeriodSeconds (0: at once).
+    #[arg(long, value_name = "SECONDS", allow_negative_numbers = true)]
+    pub grace_period: Option<i64>,
+    /// propagationPolicy, as kubectl's --cascade: background, foreground or orphan.
+    #[arg(long, value_name = "POLICY", value_parser = ["background", "foreground", "orphan"])]
+    pub cascade: Option<String>,
+    /// Delete only if the object still has this UID (preconditions.uid).
+    #[arg(long, value_name = "UID")]
+    pub uid: Option<String>,
+    /// Delete only if the object is unchanged since this resourceVersion
+    /// (preconditions.resourceVersion).
+    #[arg(long, value_name = "RV")]
+    pub resource_version: Option<String>,
+    /// Do not delete, only check (dryRun=All).
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// `api label` / `api annotate` arguments.
+#[derive(Debug, Args)]
+pub struct SelfMapArgs {
+    /// The object: `self`, this pod.
+    #[arg(value_parser = ["self"])]
+    pub target: String,
+    /// KEY=VALUE to set, KEY- to remove. One or more.
+    #[arg(required = true, value_name = "KEY=VALUE|KEY-")]
+    pub changes: Vec<String>,
+}
+
+/// `api leader-elect` flags.
+#[derive(Debug, Args)]
+pub struct LeaderElectArgs {
+    /// The Lease's name.
+    #[arg(long, value_name = "NAME")]
+    pub lease: String,
+    /// The Lease's namespace (default: this pod's namespace).
+    #[arg(short = 'n', long, value_name = "NAMESPACE")]
+    pub namespace: Option<String>,
+    /// holderIdentity (default: this pod's name).
+    #[arg(long, value_name = "ID")]
+    pub identity: Option<String>,
+    /// leaseDuration, a Go duration.
+    #[arg(long, value_name = "DURATION", default_value = "15s")]
+    pub lease_duration: String,
+    /// renewDeadline (default: 2/3 of --lease-duration).
+    #[arg(long, value_name = "DURATION")]
+    pub renew_deadline: Option<String>,
+    /// retryPeriod (default: 1/5 of --lease-duration).
+    #[arg(long, value_name = "DURATION")]
+    pub retry_period: Option<String>,
+}
+
+/// `api event` flags.
+#[derive(Debug, Args)]
+pub struct EventArgs {
+    /// reason, e.g. ConfigReloaded.
+    #[arg(long, value_name = "REASON")]
+    pub reason: String,
+    /// The message (the Event's note).
+    #[arg(long, value_name = "TEXT")]
+    pub message: String,
+    /// The Event's type.
+    #[arg(long = "type", value_name = "TYPE", default_value = "Normal", value_parser = ["Normal", "Warning"])]
+    pub event_type: String,
+    /// action (default: the reason).
+    #[arg(long, value_name = "ACTION")]
+    pub action: Option<String>,
+    /// reportingController (default: pod-introspect.dev/component).
+    #[arg(long, value_name = "NAME")]
+    pub reporting_controller: Option<String>,
 }
 
 /// Namespace and selector flags, as kubectl's.
@@ -142,8 +348,7 @@ pub struct PodsArgs {
 /// `api watch` flags.
 #[derive(Debug, Args)]
 pub struct WatchArgs {
-    /// The resource: pods.
-    #[arg(value_parser = ["pods"])]
+    /// The resource, e.g. pods, configmaps, leases.coordination.k8s.io.
     pub resource: String,
     /// The namespace and selector flags.
     #[command(flatten)]

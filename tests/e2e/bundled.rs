@@ -172,13 +172,18 @@ fn api_errors_are_one_line_unless_pretty() {
     let pod = InClusterPod::new(&cluster, "shop", "web-0");
     let forbidden = api_both(&pod, &["pods", "-n", "kube-system"], 1);
     assert!(
-        forbidden.starts_with("{\"error\":{\"code\":403,\"kind\":\"forbidden\","),
+        // The Status's details come along (which resource), keys sorted as serde_json prints.
+        forbidden.starts_with(
+            "{\"error\":{\"code\":403,\"details\":{\"kind\":\"pods\"},\"kind\":\"forbidden\","
+        ),
         "{forbidden}"
     );
     assert_eq!(forbidden.lines().count(), 1);
     let pretty = api_both(&pod, &["pods", "-n", "kube-system", "--pretty"], 1);
     assert!(
-        pretty.starts_with("{\n  \"error\": {\n    \"code\": 403,\n    \"kind\": \"forbidden\","),
+        pretty.starts_with(
+            "{\n  \"error\": {\n    \"code\": 403,\n    \"details\": {\n      \"kind\": \"pods\"\n    },\n    \"kind\": \"forbidden\","
+        ),
         "{pretty}"
     );
     let missing = api_both(&pod, &["get", "/api/v1/namespaces/shop/pods/nope"], 1);

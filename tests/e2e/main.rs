@@ -8,12 +8,15 @@ mod cluster;
 mod harness;
 
 mod api;
+mod api_events;
+mod api_verbs;
 mod bundled;
 mod commands;
 mod downward_mounts;
 mod downward_volume;
 mod examples;
 mod kubectl;
+mod leader_election;
 mod proxy;
 mod proxy_api;
 mod proxy_credentials;

@@ -331,7 +331,7 @@ fn wasmtime_cli_prints_the_same_json_and_invokes_exports() {
     assert_eq!(
         wasmtime_run(&[
             "--invoke",
-            "pod-introspect:pod/pod-introspect.get-pod@0.1.1(\"a\", \"b\")"
+            "pod-introspect:pod/pod-introspect.get-pod@0.2.0(\"a\", \"b\")"
         ])
         .trim_end(),
         "err(not-in-cluster(\"not running in a cluster: KUBERNETES_SERVICE_HOST is not set (the \
@@ -564,7 +564,7 @@ fn cargo_component_build_makes_an_equivalent_component() {
     assert_eq!(
         exports,
         [
-            "export pod-introspect:pod/pod-introspect@0.1.1;",
+            "export pod-introspect:pod/pod-introspect@0.2.0;",
             "export wasi:cli/run@0.2.12;",
             "export wasi:config/store@0.2.0-rc.1;",
         ]
@@ -595,7 +595,7 @@ fn wit_package_validates_with_wasm_tools() {
             .arg(workspace().join("wit")),
     );
     assert!(
-        wit.starts_with("package pod-introspect:pod@0.1.1;"),
+        wit.starts_with("package pod-introspect:pod@0.2.0;"),
         "{wit}"
     );
     for world in [
@@ -725,13 +725,13 @@ fn link_says_which_import_cannot_be_satisfied_and_why() {
             get: func(key: string) -> result<option<string>, error>;\n\
         }\n";
     // The right name and version, the wrong types (`label` returning a string error).
-    let wrong_pod = "package pod-introspect:pod@0.1.0;\n\
+    let wrong_pod = "package pod-introspect:pod@0.2.0;\n\
         interface pod-introspect {\n\
             label: func(key: string) -> result<option<string>, string>;\n\
         }\n";
     // The right types for a subset of the interface, which links: the mixed case below names
     // only its other import.
-    let subset_pod = "package pod-introspect:pod@0.1.0;\n\
+    let subset_pod = "package pod-introspect:pod@0.2.0;\n\
         interface pod-introspect {\n\
             info-json: func() -> string;\n\
         }\n";
@@ -747,14 +747,14 @@ fn link_says_which_import_cannot_be_satisfied_and_why() {
         (
             "wrong",
             &[("pod", wrong_pod)],
-            "import pod-introspect:pod/pod-introspect@0.1.0;",
-            "pod-introspect:pod/pod-introspect@0.1.0 expects other types than the guest's \
-                 pod-introspect:pod/pod-introspect@0.1.1 has",
+            "import pod-introspect:pod/pod-introspect@0.2.0;",
+            "pod-introspect:pod/pod-introspect@0.2.0 expects other types than the guest's \
+                 pod-introspect:pod/pod-introspect@0.2.0 has",
         ),
         (
             "mixed",
             &[("pod", subset_pod), ("config", draft_store)],
-            "import pod-introspect:pod/pod-introspect@0.1.0; import wasi:config/store@0.2.0-draft;",
+            "import pod-introspect:pod/pod-introspect@0.2.0; import wasi:config/store@0.2.0-draft;",
             // Only the import that failed is named.
             "into DIR/mixed.wasm: wasi:config/store@0.2.0-draft is not semver-compatible with \
                  the guest's wasi:config/store@0.2.0-rc.1. Build it",

@@ -31,6 +31,8 @@ pub enum ApiErrorKind {
     Gone,
     /// `conflict`: 409.
     Conflict,
+    /// `rejected`: 400, 405, 413, 415, 422: the server refused the request itself.
+    Rejected,
     /// `server-error`: 5xx or another unexpected status.
     ServerError,
     /// `transport`: the connection failed.
@@ -52,6 +54,7 @@ impl ApiErrorKind {
             ApiErrorKind::NotFound => "not-found",
             ApiErrorKind::Gone => "gone",
             ApiErrorKind::Conflict => "conflict",
+            ApiErrorKind::Rejected => "rejected",
             ApiErrorKind::ServerError => "server-error",
             ApiErrorKind::Transport => "transport",
             ApiErrorKind::Tls => "tls",
@@ -74,6 +77,9 @@ pub enum FailureDetail<'a> {
         reason: &'a str,
         /// `message`, e.g. the RBAC denial.
         message: &'a str,
+        /// The whole Status as JSON (`""` when the response had none): its `details` are
+        /// printed.
+        status: &'a str,
     },
 }
 
@@ -96,6 +102,7 @@ impl fmt::Display for ApiFailure<'_> {
                 code,
                 reason,
                 message,
+                ..
             } => write!(f, "{code} {reason}: {message}"),
         }
     }
@@ -103,7 +110,8 @@ impl fmt::Display for ApiFailure<'_> {
 
 impl ApiFailure<'_> {
     /// `{"error": {"kind": ..., "message": ...}}`, plus `code` and `reason` for a `Status` (whose
-    /// `message` is then the server's alone).
+    /// `message` is then the server's alone) and its `details` when it has them (the causes of
+    /// a 422, the conflicting fields of an apply).
     pub fn json(&self) -> Value {
         let obj = match self.detail {
             FailureDetail::Message(m) => json!({"kind": self.kind.name(), "message": m}),
@@ -111,12 +119,22 @@ impl ApiFailure<'_> {
                 code,
                 reason,
                 message,
-            } => json!({
-                "kind": self.kind.name(),
-                "code": code,
-                "reason": reason,
-                "message": message,
-            }),
+                status,
+            } => {
+                let mut obj = json!({
+                    "kind": self.kind.name(),
+                    "code": code,
+                    "reason": reason,
+                    "message": message,
+                });
+                if let Some(details) = serde_json::from_str::<Value>(status)
+                    .ok()
+                    .and_then(|s| s.get("details").cloned())
+                {
+                    obj["details"] = details;
+                }
+                obj
+            }
         };
         json!({ "error": obj })
     }
@@ -281,3 +299,25 @@ pub fn info_outcome(
 
 #[cfg(test)]
 mod tests;
+
+/// kubectl's `label` / `annotate` rule without `--overwrite` (kubectl `pkg/cmd/label/label.go`,
+/// `validateNoOverwrites`; `annotate.go` likewise): setting a key that already has a different
+/// value is refused, naming it: `'app' already has a value (web), and --overwrite is false`
+/// (several joined with `, `, in the order given). `existing` is the object's
+/// `metadata.labels` (or `annotations`) map; removals (`None`) never conflict.
+pub fn overwrite_conflicts(
+    existing: &Value,
+    changes: &[(String, Option<String>)],
+) -> Option<String> {
+    let conflicts: Vec<String> = changes
+        .iter()
+        .filter_map(|(key, value)| {
+            let value = value.as_deref()?;
+            let current = existing.get(key)?.as_str()?;
+            (current != value).then(|| {
+                format!("'{key}' already has a value ({current}), and --overwrite is false")
+            })
+        })
+        .collect();
+    (!conflicts.is_empty()).then(|| conflicts.join(", "))
+}

@@ -19,9 +19,13 @@
 //!   guest's `wasi:cli/run` alike).
 //! - [`status`]: the API server's `Status` error body, written and read.
 //! - [`watch`]: one line of a watch response, read.
+//! - [`discovery`]: API discovery (aggregated and legacy) read, a resource name resolved as
+//!   kubectl resolves it, and the request paths of a resource.
+//! - [`leader_election`]: client-go's leader election over a Lease, as a state machine.
+//! - [`events`]: an `events.k8s.io/v1` Event about a pod, its repeats and their series patch.
 //! - [`names`]: apimachinery's name and label validation, with the API server's messages.
 //! - [`percent`], [`gopath`], [`duration`]: Go's URL unescaping, `path.Clean` and
-//!   `time.ParseDuration`.
+//!   `time.ParseDuration`; [`micro_time`]: `metav1.Time` / `MicroTime` text.
 //! - `kubeconfig` (feature `kubeconfig`): reading the current context of a kubeconfig, and
 //!   rendering one.
 #![deny(missing_docs)]
@@ -30,14 +34,18 @@ pub mod atomic_writer;
 pub mod cli_output;
 pub mod contract;
 pub mod credential_file;
+pub mod discovery;
 pub mod duration;
+pub mod events;
 pub mod fields;
 pub mod go_quote;
 pub mod gopath;
 pub mod incluster;
 #[cfg(feature = "kubeconfig")]
 pub mod kubeconfig;
+pub mod leader_election;
 pub mod map_file;
+pub mod micro_time;
 pub mod names;
 pub mod percent;
 pub mod quantity;

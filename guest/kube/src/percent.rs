@@ -1,4 +1,5 @@
-//! Percent-decoding as Go's `net/url` does it, for request paths and query strings.
+//! Percent-decoding as Go's `net/url` does it, for request paths and query strings, and the one
+//! percent-encoder for path segments and query components ([`encode_component`]).
 //!
 //! Upstream: Go `net/url/url.go` (`unescape` with `encodePath` and `encodeQueryComponent`,
 //! `PathUnescape`, `QueryUnescape`, `ParseQuery`). A `%` must be followed by two hex digits,
@@ -68,9 +69,39 @@ pub fn parse_query(query: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+/// Percent-encodes one path segment or query key/value: the RFC 3986 unreserved characters
+/// (`A-Z a-z 0-9 - . _ ~`) stay as they are, every other byte becomes `%XX` (uppercase hex), a
+/// space included (`%20`, never `+`). For example `system:node/a b` becomes
+/// `system%3Anode%2Fa%20b`.
+///
+/// This escapes more than Go's `url.PathEscape` (which keeps `:` `@` `=` and a few more); the API
+/// server unescapes either the same way, so the request reaches the same object.
+pub fn encode_component(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn encodes_components() {
+        assert_eq!(encode_component("web-0.x_y~"), "web-0.x_y~");
+        assert_eq!(encode_component("system:node/a b"), "system%3Anode%2Fa%20b");
+        assert_eq!(encode_component("é"), "%C3%A9");
+        assert_eq!(
+            path_unescape(&encode_component("a/b%c d")).unwrap(),
+            "a/b%c d"
+        );
+    }
 
     #[test]
     fn paths() {

@@ -21,10 +21,16 @@ pub struct StatusDetails {
     /// The resource (plural, e.g. `pods`), as the real server puts it in `kind`.
     #[serde(skip_serializing_if = "String::is_empty")]
     pub kind: String,
+    /// The object's UID, omitted when empty.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub uid: String,
     /// `causes`: the individual problems (a server-side apply conflict lists one per field),
     /// omitted when empty.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub causes: Vec<StatusCause>,
+    /// `retryAfterSeconds`: when to retry (429, some 5xx), omitted when unset.
+    #[serde(rename = "retryAfterSeconds", skip_serializing_if = "Option::is_none")]
+    pub retry_after_seconds: Option<u32>,
 }
 
 /// One entry of `details.causes` (`meta/v1` `StatusCause`); empty fields are omitted.
@@ -122,6 +128,10 @@ impl Status {
                 name: text(&v["details"], "name"),
                 group: text(&v["details"], "group"),
                 kind: text(&v["details"], "kind"),
+                uid: text(&v["details"], "uid"),
+                retry_after_seconds: v["details"]["retryAfterSeconds"]
+                    .as_u64()
+                    .and_then(|n| u32::try_from(n).ok()),
                 causes: v["details"]["causes"]
                     .as_array()
                     .map(|causes| {
@@ -153,7 +163,7 @@ impl Status {
             name: name.to_owned(),
             group: String::new(),
             kind: resource.to_owned(),
-            causes: Vec::new(),
+            ..StatusDetails::default()
         })
     }
 

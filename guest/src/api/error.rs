@@ -3,10 +3,10 @@
 //! [`pod_introspect_kube::status`], mapped to [`ApiError`] by HTTP code.
 
 use pod_introspect_kube::cli_output::{ApiErrorKind, ApiFailure, FailureDetail};
-use pod_introspect_kube::status::Status;
+use pod_introspect_kube::status::{Status, StatusDetails};
 use std::fmt;
 
-/// A `Status` the API server answered with.
+/// A `Status` the API server answered with (WIT `api-status`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiStatus {
     /// HTTP code.
@@ -15,6 +15,10 @@ pub struct ApiStatus {
     pub reason: String,
     /// `message`.
     pub message: String,
+    /// `details`, when the Status has them (boxed: errors travel in `Result`s).
+    pub details: Option<Box<StatusDetails>>,
+    /// The whole Status object as compact JSON; empty when the response had no Status body.
+    pub status: Box<str>,
 }
 
 /// Why an API call failed (WIT `api-error`).
@@ -32,8 +36,10 @@ pub enum ApiError {
     NotFound(ApiStatus),
     /// 410.
     Gone(ApiStatus),
-    /// 409.
+    /// 409 (`Conflict`, `AlreadyExists`).
     Conflict(ApiStatus),
+    /// 400, 405, 413, 415, 422: the server refused the request itself.
+    Rejected(ApiStatus),
     /// 5xx or other.
     ServerError(ApiStatus),
     /// Connection problems.
@@ -67,6 +73,7 @@ impl ApiError {
             ApiError::NotFound(s) => (ApiErrorKind::NotFound, Ok(s)),
             ApiError::Gone(s) => (ApiErrorKind::Gone, Ok(s)),
             ApiError::Conflict(s) => (ApiErrorKind::Conflict, Ok(s)),
+            ApiError::Rejected(s) => (ApiErrorKind::Rejected, Ok(s)),
             ApiError::ServerError(s) => (ApiErrorKind::ServerError, Ok(s)),
             ApiError::Transport(m) => (ApiErrorKind::Transport, Err(m)),
             ApiError::Tls(m) => (ApiErrorKind::Tls, Err(m)),
@@ -77,6 +84,7 @@ impl ApiError {
                 code: s.code,
                 reason: &s.reason,
                 message: &s.message,
+                status: &s.status,
             },
             Err(m) => FailureDetail::Message(m),
         };
@@ -91,6 +99,11 @@ pub fn status_error(code: u16, body: &[u8]) -> ApiError {
             code: s.code,
             reason: s.reason,
             message: s.message,
+            details: s.details,
+            status: serde_json::from_slice::<serde_json::Value>(body)
+                .map(|v| v.to_string())
+                .unwrap_or_default()
+                .into(),
         },
         None => ApiStatus {
             code,
@@ -98,34 +111,34 @@ pub fn status_error(code: u16, body: &[u8]) -> ApiError {
             message: String::from_utf8_lossy(&body[..body.len().min(512)])
                 .trim()
                 .to_string(),
+            details: None,
+            status: "".into(),
         },
     };
     status_to_error(status)
 }
 
+/// The case for a Status, by HTTP code (client-go `errors.FromObject` reads the same codes);
+/// an empty `reason` gets the one apimachinery's `errors.go` uses for the code.
 fn status_to_error(mut status: ApiStatus) -> ApiError {
-    if matches!(status.code, 400 | 422) {
-        // BadRequest (a malformed selector, continue token, field label) and Invalid: the request
-        // is wrong, not the server.
-        let reason = if status.reason.is_empty() {
-            "BadRequest"
-        } else {
-            status.reason.as_str()
-        };
-        return ApiError::Invalid(format!("{} {reason}: {}", status.code, status.message));
-    }
     if status.reason.is_empty() {
         status.reason = match status.code {
+            400 => "BadRequest",
             401 => "Unauthorized",
             403 => "Forbidden",
             404 => "NotFound",
+            405 => "MethodNotAllowed",
             409 => "Conflict",
             410 => "Gone",
+            413 => "RequestEntityTooLarge",
+            415 => "UnsupportedMediaType",
+            422 => "Invalid",
             _ => "Unknown",
         }
         .to_string();
     }
     match status.code {
+        400 | 405 | 413 | 415 | 422 => ApiError::Rejected(status),
         401 => ApiError::Unauthorized(status),
         403 => ApiError::Forbidden(status),
         404 => ApiError::NotFound(status),

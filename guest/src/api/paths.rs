@@ -1,19 +1,8 @@
 //! Request paths and query strings.
 
-/// Percent-encodes a query component (RFC 3986 unreserved characters stay as they are).
-pub fn encode_component(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
+pub use pod_introspect_kube::percent::encode_component;
 
-/// `path?k=v&...` with encoded values.
+/// `path?k=v&...` with encoded values; a `path` that already has a query gets `&k=v...`.
 pub fn path_with_query(path: &str, query: &[(String, String)]) -> String {
     if query.is_empty() {
         return path.to_string();
@@ -22,7 +11,8 @@ pub fn path_with_query(path: &str, query: &[(String, String)]) -> String {
         .iter()
         .map(|(k, v)| format!("{}={}", encode_component(k), encode_component(v)))
         .collect();
-    format!("{path}?{}", q.join("&"))
+    let join = if path.contains('?') { '&' } else { '?' };
+    format!("{path}{join}{}", q.join("&"))
 }
 
 /// `/api/v1/namespaces/{ns}/pods` or `/api/v1/pods`.

@@ -1,4 +1,4 @@
-//! The pod watch: newline-delimited `{"type": ..., "object": ...}` events (k8s.io/apimachinery
+//! The watch over any resource (pods for `pod-watch`): newline-delimited `{"type": ..., "object": ...}` events (k8s.io/apimachinery
 //! `pkg/watch/json/types.go`); a 410 as an HTTP status or as an in-stream `ERROR` event becomes
 //! [`ApiError::Gone`]; when a request ends the watch re-connects from the last resourceVersion.
 
@@ -7,7 +7,9 @@ use pod_introspect_kube::watch::{self, WatchLine};
 use serde_json::Value;
 use std::time::Duration;
 
-use super::paths::{path_with_query, pods_path, push};
+use pod_introspect_kube::discovery::{GroupVersionResource, collection_path};
+
+use super::paths::{path_with_query, push};
 use super::{ApiError, BodyStream, Client, ListOptions, Transport, read_all, status_error};
 
 /// Watch event kinds (WIT `watch-event-kind`).
@@ -73,10 +75,11 @@ pub fn parse_event(line: &[u8]) -> Result<WatchEvent, ApiError> {
     }
 }
 
-/// A resuming watch over pods. Without a starting resourceVersion it first lists (reporting each
-/// pod as ADDED) and watches from the list's resourceVersion, as client-go's reflector does, so
-/// a resume never replays history from before the watch began.
-pub struct PodWatch {
+/// A resuming watch over one resource. Without a starting resourceVersion it first lists
+/// (reporting each object as ADDED) and watches from the list's resourceVersion, as client-go's
+/// reflector does, so a resume never replays history from before the watch began.
+pub struct ObjectWatch {
+    gvr: GroupVersionResource,
     options: WatchOptions,
     /// Events produced by the initial list, not yet returned.
     pending: std::collections::VecDeque<WatchEvent>,
@@ -90,11 +93,24 @@ pub struct PodWatch {
     request: Option<(Duration, bool)>,
 }
 
-impl PodWatch {
-    /// A watch that has not sent its request yet.
-    pub fn new(options: WatchOptions) -> PodWatch {
+impl ObjectWatch {
+    /// A watch over pods (`pod-watch`) that has not sent its request yet.
+    pub fn pods(options: WatchOptions) -> ObjectWatch {
+        ObjectWatch::new(
+            GroupVersionResource {
+                group: String::new(),
+                version: "v1".into(),
+                resource: "pods".into(),
+            },
+            options,
+        )
+    }
+
+    /// A watch over `gvr` that has not sent its request yet.
+    pub fn new(gvr: GroupVersionResource, options: WatchOptions) -> ObjectWatch {
         let last_rv = options.resource_version.clone().filter(|rv| !rv.is_empty());
-        PodWatch {
+        ObjectWatch {
+            gvr,
             options,
             pending: std::collections::VecDeque::new(),
             last_rv,
@@ -121,18 +137,24 @@ impl PodWatch {
         if let Some(t) = self.options.timeout_seconds {
             q.push(("timeoutSeconds".into(), t.to_string()));
         }
-        path_with_query(&pods_path(self.options.namespace.as_deref()), &q)
+        path_with_query(
+            &collection_path(&self.gvr, self.options.namespace.as_deref()),
+            &q,
+        )
     }
 
     /// The next event, re-connecting from the last resourceVersion when a request ends.
     pub fn next<T: Transport>(&mut self, client: &mut Client<T>) -> Result<WatchEvent, ApiError> {
         if self.last_rv.is_none() && self.pending.is_empty() && self.body.is_none() {
-            let list = client.list_pods(&ListOptions {
-                namespace: self.options.namespace.clone(),
-                label_selector: self.options.label_selector.clone(),
-                field_selector: self.options.field_selector.clone(),
-                ..ListOptions::default()
-            })?;
+            let list = client.list_objects(
+                &self.gvr,
+                &ListOptions {
+                    namespace: self.options.namespace.clone(),
+                    label_selector: self.options.label_selector.clone(),
+                    field_selector: self.options.field_selector.clone(),
+                    ..ListOptions::default()
+                },
+            )?;
             for item in list.items {
                 let rv = serde_json::from_str::<Value>(&item)
                     .ok()

@@ -1,5 +1,4 @@
 use super::*;
-use crate::api::BodyStream;
 use pod_introspect_kube::contract::DOWNWARD_DIRS_ENV;
 use std::collections::BTreeMap;
 
@@ -7,11 +6,7 @@ use std::collections::BTreeMap;
 struct Unreachable;
 
 impl Transport for Unreachable {
-    fn get(
-        &mut self,
-        _url: &str,
-        _headers: &[(&str, String)],
-    ) -> Result<(u16, Box<dyn BodyStream>), ApiError> {
+    fn send(&mut self, _req: crate::api::Request<'_>) -> Result<crate::api::Response, ApiError> {
         Err(ApiError::Transport("unreachable".into()))
     }
 }

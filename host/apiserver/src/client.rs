@@ -3,8 +3,9 @@
 //! the end-to-end tests, and as the native baseline in benchmarks.
 //!
 //! Like client-go with a kubeconfig: the server URL, the cluster CA (only it is trusted) and a
-//! bearer token. One connection per request (HTTP/1.1), as the guest's wasi:http sender does, so
-//! comparisons are like for like.
+//! bearer token. One connection per request (HTTP/1.1): simple and enough for setting up tests.
+//! Latency comparisons with the guest, whose wasi:http sender pools connections, use a pooled
+//! client instead (`host/benches/api_latency.rs`).
 
 use bytes::Bytes;
 use http::{Method, Request, StatusCode, Uri};

@@ -119,6 +119,8 @@ fn every_api_error_case_maps_to_its_kind_and_status() {
         code: 403,
         reason: "Forbidden".into(),
         message: "no".into(),
+        details: None,
+        status: String::new(),
     };
     let cases = [
         (
@@ -137,6 +139,7 @@ fn every_api_error_case_maps_to_its_kind_and_status() {
         (wit::ApiError::NotFound(status()), ApiErrorKind::NotFound),
         (wit::ApiError::Gone(status()), ApiErrorKind::Gone),
         (wit::ApiError::Conflict(status()), ApiErrorKind::Conflict),
+        (wit::ApiError::Rejected(status()), ApiErrorKind::Rejected),
         (
             wit::ApiError::ServerError(status()),
             ApiErrorKind::ServerError,
@@ -161,6 +164,20 @@ fn every_api_error_case_maps_to_its_kind_and_status() {
         };
         assert_eq!(f.to_string(), want);
     }
+    // The Status's details reach the printed error: a 422's causes name the fields.
+    let rejected = wit::ApiError::Rejected(wit::ApiStatus {
+        code: 422,
+        reason: "Invalid".into(),
+        message: "ConfigMap \"Bad\" is invalid".into(),
+        details: None,
+        status: r#"{"kind":"Status","code":422,"reason":"Invalid","details":{"name":"Bad","kind":"ConfigMap","causes":[{"reason":"FieldValueInvalid","field":"metadata.name"}]}}"#.into(),
+    });
+    let json = failure(&rejected).json();
+    assert_eq!(json["error"]["kind"], "rejected");
+    assert_eq!(
+        json["error"]["details"]["causes"][0]["field"],
+        "metadata.name"
+    );
     assert_eq!(
         event_type(wit::WatchEventKind::Bookmark),
         WatchEventType::Bookmark

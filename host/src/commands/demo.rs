@@ -154,6 +154,8 @@ async fn show_guest(guest: &mut BundledGuest, url: &str, namespace: &str) -> Res
         limit: None,
         continue_token: None,
         resource_version: None,
+        resource_version_match: None,
+        timeout_seconds: None,
     };
     let list = api_result(guest.list_pods(&options).await?)?;
     println!(

@@ -11,8 +11,19 @@
 //! 2. `https`: rustls with ring, roots = every certificate in [`OutboundConfig::ca_file`] (re-read
 //!    when it changes), no web-PKI roots, ALPN `h2` then `http/1.1`; HTTP/2 when the server picks
 //!    `h2`. `http`: plain TCP and HTTP/1.1 (a `kubectl proxy` ambassador on loopback).
-//! 3. One new connection per request, like wasmtime's stock sender; the response body streams
-//!    and the connection is driven by the I/O future handed back to wasmtime.
+//! 3. Connections are pooled process-wide, shared by every guest store, per origin (scheme, host,
+//!    port) **and** trust: plain http, `insecure_skip_tls_verify`, or one generation of the CA
+//!    file (client-go's transport cache, `transport/cache.go`, likewise shares a transport per
+//!    TLS configuration). A changed CA bundle drops the pooled connections verified with the old
+//!    one; insecure connections are never shared with verified ones. HTTP/1.1 connections carry
+//!    one request at a time and are reused once the response body was read to the end (a body
+//!    dropped early closes the connection); an HTTP/2 connection is multiplexed. Idle
+//!    connections close after 90 s (Go `net/http.Transport.IdleConnTimeout` as client-go sets
+//!    it), at most 25 idle HTTP/1.1 connections per key (`MaxIdleConnsPerHost`). A pooled
+//!    connection found closed before the request was written is retried once on a new one. The
+//!    response body streams; connections run in their own tasks, so the I/O future handed back
+//!    to wasmtime is empty. The allow-list check and the CA file check happen for every request,
+//!    before the pool is consulted.
 //!
 //! Error mapping (wasi-http `error-code`): resolver failure `DNS-error`, no address
 //! `destination-not-found`, ECONNREFUSED `connection-refused`, connect/TLS/handshake slower than
@@ -23,6 +34,7 @@
 //! errors through wasmtime-wasi-http's `From<hyper::Error>`.
 
 mod policy;
+mod pool;
 mod send;
 mod tls;
 
@@ -99,8 +111,9 @@ impl Default for OutboundConfig {
 /// requests itself (see the module documentation for behaviour and error codes).
 ///
 /// Cheap to create per store (one `Arc` of the configuration); the rustls `ClientConfig` is
-/// cached process-wide per CA file and shared while the file's content is unchanged. The
-/// forbidden-header list is wasmtime-wasi-http's default.
+/// cached process-wide per CA file and shared while the file's content is unchanged, and so are
+/// the connections (see point 3 of the module documentation). The forbidden-header list is
+/// wasmtime-wasi-http's default.
 #[derive(Debug, Clone)]
 pub struct OutboundPolicy {
     settings: Arc<OutboundConfig>,

@@ -1,15 +1,19 @@
-//! Sending one allowed request: resolve, connect, TLS, hyper HTTP/1.1 or HTTP/2 handshake, and a
-//! streamed response whose connection future is handed back to wasmtime to drive.
+//! Sending one allowed request: a connection from the pool ([`super::pool`]) or a new one
+//! (resolve, connect, TLS, hyper HTTP/1.1 or HTTP/2 handshake), then a streamed response that
+//! holds the connection's lease until its body ends.
 //!
-//! Same shape as wasmtime-wasi-http's stock `default_send_request` (a new connection per request,
-//! the connection driven while the response head is awaited, then returned as the I/O future),
-//! but with our trust configuration, ALPN-selected HTTP/2, precise error codes and timeouts that
-//! leave Kubernetes watch streams alone once their headers have arrived.
+//! Close to wasmtime-wasi-http's stock `default_send_request` for a new connection, but with our
+//! trust configuration, ALPN-selected HTTP/2, precise error codes, connection reuse, and
+//! timeouts that leave Kubernetes watch streams alone once their headers have arrived. The
+//! connect timeout covers getting a connection (waiting for a pooled one to become ready, or
+//! for another request's dial of an HTTP/2 connection, included); the first-byte timeout runs
+//! from the request being sent.
 
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
-use std::pin::{Pin, pin};
+use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
@@ -25,23 +29,16 @@ use wasmtime_wasi_http::{Error, RequestOptions, WasiBody};
 
 use super::OutboundConfig;
 use super::policy::{HostPort, Scheme, Target, describe, is_watch};
+use super::pool::{Dialled, Key, Lease, TrustKey, pool};
 use super::tls;
+use crate::credential_files::CredentialPath;
 
 /// The I/O future returned next to a response, as `WasiHttpHooks::send_request` wants it.
 pub(crate) type IoFuture = Box<dyn Future<Output = Result<(), Error>> + Send>;
 
-/// A hyper client connection, type-erased over HTTP/1.1 and HTTP/2.
-type ConnFuture = Pin<Box<dyn Future<Output = Result<(), hyper::Error>> + Send>>;
-
 /// A byte stream: plain TCP or TLS over TCP.
-trait Stream: AsyncRead + AsyncWrite + Send + Unpin + 'static {}
+pub(crate) trait Stream: AsyncRead + AsyncWrite + Send + Unpin + 'static {}
 impl<T: AsyncRead + AsyncWrite + Send + Unpin + 'static> Stream for T {}
-
-/// The sending side of a hyper client connection.
-enum Sender {
-    Http1(hyper::client::conn::http1::SendRequest<WasiBody>),
-    Http2(hyper::client::conn::http2::SendRequest<WasiBody>),
-}
 
 /// Sends `req` if its origin is allowed by `settings`; see the module docs of `outbound` for the
 /// behaviour and error mapping.
@@ -84,93 +81,139 @@ pub(crate) async fn send(
         "outgoing HTTP request"
     );
 
-    let tls_config = match target.scheme {
-        Scheme::Https => Some(
-            tls::client_config(
+    let (tls_config, trust) = match target.scheme {
+        Scheme::Https => {
+            let (config, trust) = tls::client_config(
                 settings.ca_file.as_ref(),
                 settings.insecure_skip_tls_verify,
                 &target,
             )
-            .await?,
-        ),
-        Scheme::Http => None,
+            .await?;
+            (Some(config), trust)
+        }
+        Scheme::Http => (None, TrustKey::Plain),
+    };
+    let key = Key {
+        scheme: target.scheme,
+        host: target.host.clone(),
+        port: target.port,
+        trust,
     };
 
-    let (sender, conn) = tokio::time::timeout(connect_timeout, async {
-        let tcp = connect_tcp(&target).await?;
-        match tls_config {
-            None => handshake(Box::new(tcp), false).await,
-            Some(config) => {
-                let name = tls::server_name(&target)?;
-                let tls = tokio_rustls::TlsConnector::from(config)
-                    .connect(name, tcp)
-                    .await
-                    .map_err(|e| tls::handshake_error(e, &target, settings.ca_file.as_ref()))?;
-                let h2 = tls.get_ref().1.alpn_protocol() == Some(b"h2".as_slice());
-                handshake(Box::new(tls), h2).await
-            }
-        }
-    })
-    .await
-    .map_err(|_| {
-        tracing::warn!(
-            target = %target,
-            "outgoing HTTP request: no connection within {connect_timeout:?}"
-        );
-        Error::ConnectionTimeout
-    })??;
-
-    let mut conn = Some(conn);
-    let response = match sender {
-        Sender::Http1(mut sender) => {
+    let mut fresh = false;
+    let (response, lease) = loop {
+        let dial = || connect(&target, tls_config.clone(), settings.ca_file.as_ref());
+        let mut lease = tokio::time::timeout(connect_timeout, pool().acquire(&key, fresh, dial))
+            .await
+            .map_err(|_| {
+                tracing::warn!(
+                    target = %target,
+                    "outgoing HTTP request: no connection within {connect_timeout:?}"
+                );
+                Error::ConnectionTimeout
+            })??;
+        // Kept for a retry, which may land on the other protocol.
+        let absolute = req.uri().clone();
+        if lease.is_http2() {
+            // HTTP/2 takes scheme and authority from the absolute URI (:scheme, :authority); a
+            // Host header would duplicate :authority.
+            req.headers_mut().remove(http::header::HOST);
+            *req.version_mut() = Version::HTTP_2;
+        } else {
             // hyper writes the URI as given; HTTP/1.1 origin servers want the origin form.
-            let origin_form = req
-                .uri()
+            let origin_form = absolute
                 .path_and_query()
                 .map_or("/", |pq| pq.as_str())
                 .parse::<Uri>()
                 .map_err(|_| Error::HttpRequestUriInvalid)?;
             *req.uri_mut() = origin_form;
             *req.version_mut() = Version::HTTP_11;
-            let response = sender.send_request(req);
-            tokio::time::timeout(first_byte_timeout, drive(response, &mut conn)).await
         }
-        Sender::Http2(mut sender) => {
-            // HTTP/2 takes scheme and authority from the absolute URI (:scheme, :authority); a
-            // Host header would duplicate :authority.
-            req.headers_mut().remove(http::header::HOST);
-            *req.version_mut() = Version::HTTP_2;
-            let response = sender.send_request(req);
-            tokio::time::timeout(first_byte_timeout, drive(response, &mut conn)).await
+        match tokio::time::timeout(first_byte_timeout, lease.send(req)).await {
+            Err(_) => {
+                tracing::warn!(
+                    target = %target,
+                    "outgoing HTTP request: no response headers within {first_byte_timeout:?}"
+                );
+                return Err(Error::HttpResponseTimeout);
+            }
+            Ok(Ok(response)) => break (response, lease),
+            Ok(Err(mut e)) => match e.take_message() {
+                // A pooled connection closed before the request was written: once more on a new
+                // connection (hyper-util's `retry_canceled_requests`).
+                Some(mut unsent) if lease.reused => {
+                    tracing::debug!(
+                        target = %target,
+                        "a pooled connection was closed before the request was sent ({}); \
+                         retrying on a new connection",
+                        e.error()
+                    );
+                    *unsent.uri_mut() = absolute;
+                    req = unsent;
+                    fresh = true;
+                }
+                _ => return Err(hyper_error(e.into_error())),
+            },
         }
     };
-    let response = response.map_err(|_| {
-        tracing::warn!(
-            target = %target,
-            "outgoing HTTP request: no response headers within {first_byte_timeout:?}"
-        );
-        Error::HttpResponseTimeout
-    })??;
 
+    let mut lease = Some(lease);
+    if response.body().is_end_stream()
+        && let Some(lease) = lease.take()
+    {
+        lease.finish();
+    }
     let response = response.map(|incoming| {
         ResponseBody {
             incoming,
             idle_timeout,
             idle: idle_timeout.map(|d| Box::pin(tokio::time::sleep(d))),
+            lease,
         }
         .boxed_unsync()
     });
-    let io: IoFuture = Box::new(async move {
-        let Some(conn) = conn else { return Ok(()) };
-        conn.await.map_err(|e| {
-            if e.is_timeout() {
-                Error::HttpResponseTimeout
-            } else {
-                Error::from(e)
-            }
-        })
-    });
+    // The connection runs in its own task (it outlives the request): nothing for wasmtime to
+    // drive.
+    let io: IoFuture = Box::new(async { Ok(()) });
     Ok((response, io))
+}
+
+/// A hyper error as a wasi-http error code; hyper's own timeouts (an HTTP/2 ping unanswered)
+/// are `HTTP-response-timeout`.
+fn hyper_error(e: hyper::Error) -> Error {
+    if e.is_timeout() {
+        Error::HttpResponseTimeout
+    } else {
+        Error::from(e)
+    }
+}
+
+/// Opens a new connection: TCP, TLS with `tls_config` when https, then the hyper handshake
+/// (HTTP/2 when ALPN selected `h2`). The caller bounds the time.
+async fn connect(
+    target: &Target,
+    tls_config: Option<Arc<rustls::ClientConfig>>,
+    ca_file: Option<&CredentialPath>,
+) -> Result<Dialled, Error> {
+    let tcp = connect_tcp(target).await?;
+    let dialled = match tls_config {
+        None => handshake(Box::new(tcp), false).await?,
+        Some(config) => {
+            let name = tls::server_name(target)?;
+            let tls = tokio_rustls::TlsConnector::from(config)
+                .connect(name, tcp)
+                .await
+                .map_err(|e| tls::handshake_error(e, target, ca_file))?;
+            let h2 = tls.get_ref().1.alpn_protocol() == Some(b"h2".as_slice());
+            handshake(Box::new(tls), h2).await?
+        }
+    };
+    tracing::debug!(
+        target = %target,
+        http2 = matches!(dialled, Dialled::Http2(..)),
+        "opened an outbound connection"
+    );
+    Ok(dialled)
 }
 
 /// The smaller of our limit and the guest's optional one.
@@ -237,7 +280,7 @@ const H2_PING_INTERVAL: std::time::Duration = std::time::Duration::from_secs(30)
 const H2_PING_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
 
 /// The hyper client handshake: HTTP/2 when ALPN selected `h2`, else HTTP/1.1.
-async fn handshake(stream: Box<dyn Stream>, h2: bool) -> Result<(Sender, ConnFuture), Error> {
+async fn handshake(stream: Box<dyn Stream>, h2: bool) -> Result<Dialled, Error> {
     let io = TokioIo::new(stream);
     if h2 {
         // client-go's HTTP/2 health check (ReadIdleTimeout 30 s, PingTimeout 15 s): a connection
@@ -250,46 +293,25 @@ async fn handshake(stream: Box<dyn Stream>, h2: bool) -> Result<(Sender, ConnFut
             .keep_alive_while_idle(true)
             .handshake::<_, WasiBody>(io)
             .await?;
-        Ok((Sender::Http2(sender), Box::pin(conn)))
+        Ok(Dialled::Http2(sender, conn))
     } else {
         let (sender, conn) = hyper::client::conn::http1::Builder::new()
             .handshake::<_, WasiBody>(io)
             .await?;
-        Ok((Sender::Http1(sender), Box::pin(conn)))
+        Ok(Dialled::Http1(sender, Box::new(conn)))
     }
-}
-
-/// Awaits the response head while polling the connection that produces it. When the
-/// connection ends first with an error, that error is the result; a connection that ends
-/// cleanly is dropped from `conn` and the response future decides.
-async fn drive(
-    response: impl Future<Output = Result<Response<Incoming>, hyper::Error>>,
-    conn: &mut Option<ConnFuture>,
-) -> Result<Response<Incoming>, Error> {
-    let mut response = pin!(response);
-    std::future::poll_fn(|cx| {
-        if let Poll::Ready(r) = response.as_mut().poll(cx) {
-            return Poll::Ready(r.map_err(Error::from));
-        }
-        let Some(c) = conn.as_mut() else {
-            return Poll::Pending;
-        };
-        let done = ready!(c.as_mut().poll(cx));
-        *conn = None;
-        match done {
-            Err(e) => Poll::Ready(Err(Error::from(e))),
-            Ok(()) => response.as_mut().poll(cx).map_err(Error::from),
-        }
-    })
-    .await
 }
 
 /// A streamed response body that fails with `ConnectionReadTimeout` when no frame arrives within
 /// `idle_timeout` (none: wait forever).
+///
+/// It holds the connection's [`Lease`] until the body ends: read to the end, an HTTP/1.1
+/// connection goes back to the pool; dropped before, the connection is closed.
 struct ResponseBody {
     incoming: Incoming,
     idle_timeout: Option<Duration>,
     idle: Option<Pin<Box<tokio::time::Sleep>>>,
+    lease: Option<Lease>,
 }
 
 impl Body for ResponseBody {
@@ -306,13 +328,23 @@ impl Body for ResponseBody {
                 if let (Some(idle), Some(d)) = (this.idle.as_mut(), this.idle_timeout) {
                     idle.as_mut().reset(tokio::time::Instant::now() + d);
                 }
+                if this.incoming.is_end_stream()
+                    && let Some(lease) = this.lease.take()
+                {
+                    lease.finish();
+                }
                 Poll::Ready(Some(Ok(frame)))
             }
-            Poll::Ready(Some(Err(e))) if e.is_timeout() => {
-                Poll::Ready(Some(Err(Error::HttpResponseTimeout)))
+            Poll::Ready(Some(Err(e))) => {
+                this.lease = None;
+                Poll::Ready(Some(Err(hyper_error(e))))
             }
-            Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(Error::from(e)))),
-            Poll::Ready(None) => Poll::Ready(None),
+            Poll::Ready(None) => {
+                if let Some(lease) = this.lease.take() {
+                    lease.finish();
+                }
+                Poll::Ready(None)
+            }
             Poll::Pending => match this.idle.as_mut() {
                 Some(idle) => {
                     ready!(idle.as_mut().poll(cx));

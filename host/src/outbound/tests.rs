@@ -107,12 +107,58 @@ enum Mode {
 struct Server {
     port: u16,
     accepts: Arc<AtomicUsize>,
+    /// Connections whose serving ended (the client closed them).
+    closed: Arc<AtomicUsize>,
+    /// The certificate presented to new TLS connections (none for plain http).
+    cert: Option<Arc<SwapCert>>,
 }
 
 impl Server {
     fn accepts(&self) -> usize {
         self.accepts.load(Ordering::SeqCst)
     }
+
+    fn closed(&self) -> usize {
+        self.closed.load(Ordering::SeqCst)
+    }
+
+    /// Waits (up to 5 s) until `n` connections were closed.
+    async fn wait_closed(&self, n: usize) {
+        let start = Instant::now();
+        while self.closed() < n && start.elapsed() < Duration::from_secs(5) {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    /// Presents `leaf` to connections accepted from now on.
+    fn rekey(&self, leaf: &Leaf) {
+        *self.cert.as_ref().unwrap().0.lock().unwrap() = certified(leaf);
+    }
+}
+
+/// A server certificate that a test can replace (re-keying the server).
+#[derive(Debug)]
+struct SwapCert(Mutex<Arc<rustls::sign::CertifiedKey>>);
+
+impl rustls::server::ResolvesServerCert for SwapCert {
+    fn resolve(
+        &self,
+        _hello: rustls::server::ClientHello<'_>,
+    ) -> Option<Arc<rustls::sign::CertifiedKey>> {
+        Some(self.0.lock().unwrap().clone())
+    }
+}
+
+fn certified(leaf: &Leaf) -> Arc<rustls::sign::CertifiedKey> {
+    let provider = rustls::crypto::ring::default_provider();
+    Arc::new(
+        rustls::sign::CertifiedKey::from_der(
+            leaf.chain.clone(),
+            PrivateKeyDer::Pkcs8(leaf.key.clone_key()),
+            &provider,
+        )
+        .unwrap(),
+    )
 }
 
 /// A body fed from a channel, to control when chunks arrive.
@@ -178,15 +224,12 @@ async fn listen(ip: IpAddr) -> io::Result<TcpListener> {
 /// An HTTPS server on `listener` presenting `leaf`; offers ALPN h2 when `h2`.
 fn tls_server(listener: TcpListener, leaf: &Leaf, h2: bool, mode: Mode) -> Server {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let cert = Arc::new(SwapCert(Mutex::new(certified(leaf))));
     let mut config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .unwrap()
         .with_no_client_auth()
-        .with_single_cert(
-            leaf.chain.clone(),
-            PrivateKeyDer::Pkcs8(leaf.key.clone_key()),
-        )
-        .unwrap();
+        .with_cert_resolver(cert.clone());
     config.alpn_protocols = if h2 {
         vec![b"h2".to_vec(), b"http/1.1".to_vec()]
     } else {
@@ -195,11 +238,13 @@ fn tls_server(listener: TcpListener, leaf: &Leaf, h2: bool, mode: Mode) -> Serve
     let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
     let port = listener.local_addr().unwrap().port();
     let accepts = Arc::new(AtomicUsize::new(0));
-    let counter = accepts.clone();
+    let closed = Arc::new(AtomicUsize::new(0));
+    let (counter, closed_counter) = (accepts.clone(), closed.clone());
     tokio::spawn(async move {
         while let Ok((tcp, _)) = listener.accept().await {
             counter.fetch_add(1, Ordering::SeqCst);
             let acceptor = acceptor.clone();
+            let closed = closed_counter.clone();
             tokio::spawn(async move {
                 if mode == Mode::StallHandshake {
                     let _keep = tcp;
@@ -209,10 +254,16 @@ fn tls_server(listener: TcpListener, leaf: &Leaf, h2: bool, mode: Mode) -> Serve
                 if let Ok(tls) = acceptor.accept(tcp).await {
                     serve(tls, mode).await;
                 }
+                closed.fetch_add(1, Ordering::SeqCst);
             });
         }
     });
-    Server { port, accepts }
+    Server {
+        port,
+        accepts,
+        closed,
+        cert: Some(cert),
+    }
 }
 
 /// An HTTPS server on 127.0.0.1.
@@ -226,14 +277,24 @@ async fn http_server(mode: Mode) -> Server {
     let listener = listen(IpAddr::V4(Ipv4Addr::LOCALHOST)).await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let accepts = Arc::new(AtomicUsize::new(0));
-    let counter = accepts.clone();
+    let closed = Arc::new(AtomicUsize::new(0));
+    let (counter, closed_counter) = (accepts.clone(), closed.clone());
     tokio::spawn(async move {
         while let Ok((tcp, _)) = listener.accept().await {
             counter.fetch_add(1, Ordering::SeqCst);
-            tokio::spawn(serve(tcp, mode));
+            let closed = closed_counter.clone();
+            tokio::spawn(async move {
+                serve(tcp, mode).await;
+                closed.fetch_add(1, Ordering::SeqCst);
+            });
         }
     });
-    Server { port, accepts }
+    Server {
+        port,
+        accepts,
+        closed,
+        cert: None,
+    }
 }
 
 // ---------- client ----------
@@ -801,6 +862,204 @@ async fn http1_request_is_origin_form_with_host() {
             head.contains(&format!("host: 127.0.0.1:{port}\r\n")),
             "{head}"
         );
+    })
+    .await;
+}
+
+// ---------- connection pool ----------
+
+/// Pool (1): sequential requests to one origin, from one policy and from fresh ones built from
+/// clones of the configuration (guest instances), use ONE connection, over https and plain
+/// http.
+#[tokio::test]
+async fn sequential_requests_share_one_connection() {
+    bounded(async {
+        let dir = tempfile::tempdir().unwrap();
+        let ca = Ca::new("cluster CA");
+        let ca_file = dir.path().join("ca.crt");
+        write_ca_file(&ca_file, &[&ca.pem]);
+        let server = https_server(&ca.leaf(&["127.0.0.1"]), false, Mode::Respond).await;
+        let url = format!("https://127.0.0.1:{}", server.port);
+        let cfg = config(std::slice::from_ref(&url), Some(ca_file));
+
+        // One policy (one guest instance), three requests.
+        let mut policy = OutboundPolicy::new(&cfg);
+        for path in ["/version", "/api", "/apis"] {
+            let fut = policy.send_request(
+                request(&format!("{url}{path}")),
+                None,
+                Box::new(async { Ok(()) }),
+            );
+            let (response, io) = Pin::from(fut).await.unwrap();
+            tokio::spawn(Pin::from(io));
+            assert_eq!(response.status(), StatusCode::OK);
+            let body = response.into_body().collect().await.unwrap().to_bytes();
+            assert_eq!(body, format!("HTTP/1.1 {path} auth=true").as_bytes());
+        }
+        // Other instances (a clone of the configuration each).
+        for _ in 0..2 {
+            let (version, _) = ok(get(&cfg.clone(), &format!("{url}/version")).await);
+            assert_eq!(version, Version::HTTP_11);
+        }
+        assert_eq!(server.accepts(), 1);
+        assert_eq!(server.closed(), 0);
+
+        let plain = http_server(Mode::Respond).await;
+        let url = format!("http://127.0.0.1:{}", plain.port);
+        let cfg = config(std::slice::from_ref(&url), None);
+        for _ in 0..3 {
+            ok(get(&cfg, &format!("{url}/version")).await);
+        }
+        assert_eq!(plain.accepts(), 1);
+    })
+    .await;
+}
+
+/// Pool: a response whose body was not read to the end does not give its HTTP/1.1 connection
+/// back; the next request opens a new one (and the abandoned one is closed).
+#[tokio::test]
+async fn unread_body_is_not_reused() {
+    bounded(async {
+        let server = http_server(Mode::SlowBody).await;
+        let url = format!("http://127.0.0.1:{}", server.port);
+        let cfg = config(std::slice::from_ref(&url), None);
+        let response = send(&cfg, &format!("{url}/api/v1/pods"), None)
+            .await
+            .unwrap();
+        drop(response);
+        let (_, body) = ok(get(&cfg, &format!("{url}/api/v1/pods")).await);
+        assert_eq!(body, "first\nsecond\n");
+        assert_eq!(server.accepts(), 2);
+        server.wait_closed(1).await;
+        assert_eq!(server.closed(), 1);
+        // The fully read one is pooled.
+        ok(get(&cfg, &format!("{url}/api/v1/pods")).await);
+        assert_eq!(server.accepts(), 2);
+    })
+    .await;
+}
+
+/// Pool (2): after the CA file is replaced with another CA, the pooled connection (verified
+/// with the old CA) is closed and not reused: the next request to the server still presenting
+/// the old CA's certificate dials anew and fails with `TlsCertificateError`; once the server is
+/// re-keyed with the new CA, requests succeed and share a new connection.
+#[tokio::test]
+async fn ca_change_drops_pooled_connections() {
+    bounded(async {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (Ca::new("CA A"), Ca::new("CA B"));
+        let ca_file = dir.path().join("ca.crt");
+        write_ca_file(&ca_file, &[&a.pem]);
+        let server = https_server(&a.leaf(&["127.0.0.1"]), true, Mode::Respond).await;
+        let url = format!("https://127.0.0.1:{}", server.port);
+        let cfg = config(std::slice::from_ref(&url), Some(ca_file.clone()));
+
+        for _ in 0..2 {
+            let (version, _) = ok(get(&cfg, &format!("{url}/version")).await);
+            assert_eq!(version, Version::HTTP_2);
+        }
+        assert_eq!(server.accepts(), 1);
+
+        write_ca_file(&ca_file, &[&b.pem]);
+        let err = get(&cfg, &format!("{url}/version")).await.unwrap_err();
+        assert!(matches!(err, Error::TlsCertificateError), "{err:?}");
+        assert_eq!(server.accepts(), 2, "the old connection must not be reused");
+        // The pooled connection of CA A was dropped, so the client closed it; the failed
+        // handshake is the second closed connection.
+        server.wait_closed(2).await;
+        assert_eq!(server.closed(), 2);
+
+        server.rekey(&b.leaf(&["127.0.0.1"]));
+        for _ in 0..2 {
+            ok(get(&cfg, &format!("{url}/version")).await);
+        }
+        assert_eq!(server.accepts(), 3);
+
+        // Back to CA A: the connection verified with B is not reused either.
+        write_ca_file(&ca_file, &[&a.pem]);
+        let err = get(&cfg, &format!("{url}/version")).await.unwrap_err();
+        assert!(matches!(err, Error::TlsCertificateError), "{err:?}");
+        assert_eq!(server.accepts(), 4);
+    })
+    .await;
+}
+
+/// Pool: verified and `insecure_skip_tls_verify` connections to the same origin are never
+/// shared.
+#[tokio::test]
+async fn insecure_connections_are_not_shared_with_verified_ones() {
+    bounded(async {
+        let dir = tempfile::tempdir().unwrap();
+        let (ca, other) = (Ca::new("cluster CA"), Ca::new("other CA"));
+        let ca_file = dir.path().join("ca.crt");
+        write_ca_file(&ca_file, &[&other.pem]);
+        let server = https_server(&ca.leaf(&["127.0.0.1"]), false, Mode::Respond).await;
+        let url = format!("https://127.0.0.1:{}", server.port);
+        let verified = config(std::slice::from_ref(&url), Some(ca_file));
+        let mut insecure = verified.clone();
+        insecure.insecure_skip_tls_verify = true;
+
+        ok(get(&insecure, &url).await);
+        ok(get(&insecure, &url).await);
+        assert_eq!(server.accepts(), 1);
+        let err = get(&verified, &url).await.unwrap_err();
+        assert!(matches!(err, Error::TlsCertificateError), "{err:?}");
+        assert_eq!(server.accepts(), 2);
+    })
+    .await;
+}
+
+/// Pool (3): HTTP/2 multiplexes: two requests started together (no connection yet) and one
+/// sent while both bodies are still streaming all share one connection.
+#[tokio::test]
+async fn http2_concurrent_requests_share_one_connection() {
+    bounded(async {
+        let dir = tempfile::tempdir().unwrap();
+        let ca = Ca::new("cluster CA");
+        let ca_file = dir.path().join("ca.crt");
+        write_ca_file(&ca_file, &[&ca.pem]);
+        let server = https_server(&ca.leaf(&["127.0.0.1"]), true, Mode::SlowBody).await;
+        let url = format!("https://127.0.0.1:{}", server.port);
+        let cfg = config(std::slice::from_ref(&url), Some(ca_file));
+
+        let target = format!("{url}/api/v1/pods");
+        let (r1, r2) = tokio::join!(send(&cfg, &target, None), send(&cfg, &target, None));
+        let (r1, r2) = (r1.unwrap(), r2.unwrap());
+        assert_eq!(
+            (r1.version(), r2.version()),
+            (Version::HTTP_2, Version::HTTP_2)
+        );
+        // Both bodies are still open (the second chunk comes after 700 ms): a third request.
+        let r3 = send(&cfg, &target, None).await.unwrap();
+        assert_eq!(server.accepts(), 1);
+        let start = Instant::now();
+        let (b1, b2, b3) = tokio::join!(
+            r1.into_body().collect(),
+            r2.into_body().collect(),
+            r3.into_body().collect()
+        );
+        for b in [b1, b2, b3] {
+            assert_eq!(b.unwrap().to_bytes(), "first\nsecond\n");
+        }
+        // Concurrent, not one after the other (3 x 700 ms).
+        assert!(
+            start.elapsed() < Duration::from_millis(1500),
+            "{:?}",
+            start.elapsed()
+        );
+        assert_eq!(server.accepts(), 1);
+
+        // HTTP/1.1 for comparison: two requests in flight need two connections.
+        let h1 = http_server(Mode::SlowBody).await;
+        let url = format!("http://127.0.0.1:{}", h1.port);
+        let cfg = config(std::slice::from_ref(&url), None);
+        let r1 = send(&cfg, &url, None).await.unwrap();
+        let r2 = send(&cfg, &url, None).await.unwrap();
+        assert_eq!(h1.accepts(), 2);
+        let _ = tokio::join!(r1.into_body().collect(), r2.into_body().collect());
+        ok(get(&cfg, &url).await);
+        ok(get(&cfg, &url).await);
+        assert_eq!(h1.accepts(), 2);
     })
     .await;
 }

@@ -9,6 +9,7 @@ use crate::credential_files::CredentialPath;
 use crate::trust::{self, ALPN, CaWatcher, Verify};
 use std::collections::HashMap;
 use std::io;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use rustls::ClientConfig;
@@ -16,12 +17,22 @@ use rustls_pki_types::ServerName;
 use wasmtime_wasi_http::Error;
 
 use super::policy::Target;
+use super::pool::TrustKey;
+
+/// The configuration built from one version of a CA file and its generation: unique in the
+/// process, larger for each newly built bundle. The connection pool keys connections by it, so
+/// a connection verified with an older bundle is never reused after the file changed.
+#[derive(Clone)]
+struct Verified {
+    config: Arc<ClientConfig>,
+    generation: u64,
+}
 
 /// CA file path → its watcher.
-type Watchers = Mutex<HashMap<CredentialPath, Arc<CaWatcher<Arc<ClientConfig>>>>>;
+type Watchers = Mutex<HashMap<CredentialPath, Arc<CaWatcher<Verified>>>>;
 
 /// Process-wide: CA file path → its watcher, shared by every guest store of the process.
-fn watcher(path: &CredentialPath) -> Arc<CaWatcher<Arc<ClientConfig>>> {
+fn watcher(path: &CredentialPath) -> Arc<CaWatcher<Verified>> {
     static WATCHERS: OnceLock<Watchers> = OnceLock::new();
     let mut map = WATCHERS
         .get_or_init(Default::default)
@@ -32,7 +43,8 @@ fn watcher(path: &CredentialPath) -> Arc<CaWatcher<Arc<ClientConfig>>> {
         .clone()
 }
 
-/// The rustls client configuration for an https request.
+/// The rustls client configuration for an https request, and the trust it stands for in the
+/// connection pool ([`TrustKey::Insecure`], or [`TrustKey::Ca`] with the bundle's generation).
 ///
 /// With `insecure` the shared accept-any-certificate configuration (a warning is logged the first
 /// time it is used in the process). Otherwise a configuration whose only roots are the PEM
@@ -45,9 +57,9 @@ pub(crate) async fn client_config(
     ca_file: Option<&CredentialPath>,
     insecure: bool,
     target: &Target,
-) -> Result<Arc<ClientConfig>, Error> {
+) -> Result<(Arc<ClientConfig>, TrustKey), Error> {
     if insecure {
-        return insecure_config();
+        return insecure_config().map(|config| (config, TrustKey::Insecure));
     }
     let Some(path) = ca_file else {
         tracing::warn!(
@@ -57,8 +69,20 @@ pub(crate) async fn client_config(
         );
         return Err(Error::TlsCertificateError);
     };
+    static GENERATION: AtomicU64 = AtomicU64::new(0);
     watcher(path)
-        .current(|roots| trust::client_config(&Verify::Roots(roots), None, ALPN))
+        .current(|roots| {
+            let config = trust::client_config(&Verify::Roots(roots), None, ALPN)?;
+            let generation = GENERATION.fetch_add(1, Ordering::Relaxed) + 1;
+            Ok(Verified { config, generation })
+        })
+        .map(|v| {
+            let trust = TrustKey::Ca {
+                file: path.clone(),
+                generation: v.generation,
+            };
+            (v.config, trust)
+        })
         .map_err(|what| {
             tracing::warn!(
                 target = %target,

@@ -8,11 +8,12 @@ fn api_errors_render_kind_status_and_summary() {
             code: 403,
             reason: "Forbidden",
             message: "pods is forbidden",
+            status: r#"{"kind":"Status","code":403,"reason":"Forbidden","details":{"kind":"pods"}}"#,
         },
     };
     assert_eq!(
         render(&forbidden.json(), false),
-        r#"{"error":{"code":403,"kind":"forbidden","message":"pods is forbidden","reason":"Forbidden"}}"#
+        r#"{"error":{"code":403,"details":{"kind":"pods"},"kind":"forbidden","message":"pods is forbidden","reason":"Forbidden"}}"#
     );
     assert_eq!(
         forbidden.summary(),
@@ -46,6 +47,7 @@ fn every_kind_has_its_wit_case_name() {
         (ApiErrorKind::NotFound, "not-found"),
         (ApiErrorKind::Gone, "gone"),
         (ApiErrorKind::Conflict, "conflict"),
+        (ApiErrorKind::Rejected, "rejected"),
         (ApiErrorKind::ServerError, "server-error"),
         (ApiErrorKind::Transport, "transport"),
         (ApiErrorKind::Tls, "tls"),
@@ -160,4 +162,26 @@ fn list_namespace_is_all_then_flag_then_own_then_default() {
     );
     assert_eq!(list_namespace(false, None, own), Some("shop".into()));
     assert_eq!(list_namespace(false, None, || None), Some("default".into()));
+}
+
+#[test]
+fn label_overwrites_are_refused_as_kubectl_refuses_them() {
+    let labels = json!({"app": "web", "tier": "gold"});
+    let set = |k: &str, v: Option<&str>| (k.to_string(), v.map(String::from));
+    assert_eq!(
+        overwrite_conflicts(
+            &labels,
+            &[
+                set("app", Some("api")),
+                set("tier", Some("gold")),
+                set("new", Some("x"))
+            ]
+        ),
+        Some("'app' already has a value (web), and --overwrite is false".into())
+    );
+    assert_eq!(overwrite_conflicts(&labels, &[set("app", None)]), None);
+    assert_eq!(
+        overwrite_conflicts(&Value::Null, &[set("app", Some("x"))]),
+        None
+    );
 }
