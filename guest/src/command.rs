@@ -67,6 +67,17 @@ fn print_api_error(e: &ApiError, pretty: bool) -> bool {
     false
 }
 
+/// Prints a call's document, or its error; false for exit status 1.
+fn print_outcome(r: Result<Value, ApiError>, pretty: bool) -> bool {
+    match r {
+        Ok(v) => {
+            print_json(&v, pretty);
+            true
+        }
+        Err(e) => print_api_error(&e, pretty),
+    }
+}
+
 fn print_json(v: &Value, pretty: bool) {
     out!("{}", cli_output::render(v, pretty));
 }
@@ -237,13 +248,7 @@ fn api_get<T: Transport>(
             });
             c.get_object(&found.gvr(), ns.as_deref(), name, None, None)
         });
-        return match r {
-            Ok(v) => {
-                print_json(&v, pretty);
-                true
-            }
-            Err(e) => print_api_error(&e, pretty),
-        };
+        return print_outcome(r, pretty);
     }
     let Some(path) = path else {
         return usage_error("api get needs a PATH such as /api/v1/namespaces, or RESOURCE NAME");
@@ -422,13 +427,10 @@ fn api_patch_self<T: Transport>(
         pod_introspect_kube::fields::METADATA_ANNOTATIONS
     };
     let info = Context::from_process().info();
-    match client().and_then(|mut c| crate::self_pod::patch_map(&mut c, &info, field, &changes)) {
-        Ok(pod) => {
-            print_json(&pod, pretty);
-            true
-        }
-        Err(e) => print_api_error(&e, pretty),
-    }
+    print_outcome(
+        client().and_then(|mut c| crate::self_pod::patch_map(&mut c, &info, field, &changes)),
+        pretty,
+    )
 }
 
 /// `api event --reason R --message M [--type Normal|Warning]`
@@ -476,11 +478,8 @@ fn api_event<T: Transport>(
         reporting_instance: None,
     };
     let info = Context::from_process().info();
-    match client().and_then(|mut c| crate::event_recorder::record(&mut c, &info, &request)) {
-        Ok(event) => {
-            print_json(&event, pretty);
-            true
-        }
-        Err(e) => print_api_error(&e, pretty),
-    }
+    print_outcome(
+        client().and_then(|mut c| crate::event_recorder::record(&mut c, &info, &request)),
+        pretty,
+    )
 }

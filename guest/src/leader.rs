@@ -94,6 +94,14 @@ impl LeaderElector {
     }
 }
 
+/// What is left until `deadline` on `c`'s clock, at least a millisecond (a zero timeout would
+/// mean none to some runtimes).
+fn left<T: Transport>(c: &Client<T>, deadline: Duration) -> Duration {
+    deadline
+        .saturating_sub(c.now())
+        .max(Duration::from_millis(1))
+}
+
 impl Candidate {
     /// One `tryAcquireOrRenew`. A 409 from the compare-and-swap (another candidate wrote first)
     /// is an outcome, not an error: the attempt failed and leadership is kept only within the
@@ -103,14 +111,9 @@ impl Candidate {
         // leader), as client-go's renew runs under a context with that deadline: a hung API
         // server cannot keep a leader believing it leads after the others may have taken over.
         let deadline = self.elector.renew_deadline_at(c.now());
-        c.set_timeout(Some(
-            deadline
-                .saturating_sub(c.now())
-                .max(Duration::from_millis(1)),
-        ));
-        let r = self.attempt_within(c, deadline);
-        c.set_timeout(None);
-        r
+        c.with_timeout(Some(left(c, deadline)), |c| {
+            self.attempt_within(c, deadline)
+        })
     }
 
     fn attempt_within<T: Transport>(
@@ -128,11 +131,8 @@ impl Candidate {
                 return Err(e);
             }
         };
-        c.set_timeout(Some(
-            deadline
-                .saturating_sub(c.now())
-                .max(Duration::from_millis(1)),
-        ));
+        // The PUT gets what the GET left.
+        c.set_timeout(Some(left(c, deadline)));
         let written = match self.elector.step(current.as_ref(), mono, &wall_now()) {
             Step::Create { lease } => c.create_object(
                 &leases(),
@@ -215,12 +215,7 @@ impl wit::GuestLeaderElector for LeaderElector {
 
     fn release(&self) -> Result<(), wit::ApiError> {
         self.with(|cand| {
-            with_client(|c| {
-                c.set_timeout(Some(cand.config.renew_deadline));
-                let r = cand.release(c);
-                c.set_timeout(None);
-                r
-            })
+            with_client(|c| c.with_timeout(Some(cand.config.renew_deadline), |c| cand.release(c)))
         })
     }
 
@@ -250,10 +245,7 @@ impl Drop for LeaderElector {
             && cand.elector.holds_observed()
         {
             let _ = with_client(|c| {
-                c.set_timeout(Some(cand.config.renew_deadline));
-                let r = cand.release(c);
-                c.set_timeout(None);
-                r
+                c.with_timeout(Some(cand.config.renew_deadline), |c| cand.release(c))
             });
         }
     }

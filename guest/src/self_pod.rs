@@ -2,18 +2,15 @@
 //! gives, and the Downward API fields filled from it (`info --api`, through
 //! [`crate::field_table::fill_from_api`]).
 
-use crate::api::{ApiError, Client, Transport, encode_component};
+use crate::api::{self, ApiError, Client, Transport};
 use crate::model::{FieldError, PodInfo, Problem};
+use pod_introspect_kube::discovery::object_path;
 use pod_introspect_kube::fields;
 use serde_json::Value;
 
-/// `/api/v1/namespaces/{namespace}/pods/{name}`.
+/// `/api/v1/namespaces/{namespace}/pods/{name}` ([`object_path`] of [`api::pods`]).
 pub fn pod_path(namespace: &str, name: &str) -> String {
-    format!(
-        "/api/v1/namespaces/{}/pods/{}",
-        encode_component(namespace),
-        encode_component(name)
-    )
+    object_path(&api::pods(), Some(namespace), name, None)
 }
 
 /// The name and namespace of this pod, or an error saying which Downward API field to expose.
@@ -85,11 +82,7 @@ pub fn patch_map<T: Transport>(
     let patch = serde_json::json!({ "metadata": { key: map } }).to_string();
     let (name, namespace) = identity(info)?;
     client.patch_object(
-        &pod_introspect_kube::discovery::GroupVersionResource {
-            group: String::new(),
-            version: "v1".into(),
-            resource: "pods".into(),
-        },
+        &api::pods(),
         Some(&namespace),
         &name,
         crate::api::PatchType::Merge,

@@ -63,6 +63,18 @@ impl<T: Transport> Client<T> {
         self.timeout = timeout;
     }
 
+    /// Runs `f` with [`Client::set_timeout`]`(timeout)`, then puts the previous timeout back.
+    pub fn with_timeout<R>(
+        &mut self,
+        timeout: Option<Duration>,
+        f: impl FnOnce(&mut Self) -> R,
+    ) -> R {
+        let before = std::mem::replace(&mut self.timeout, timeout);
+        let r = f(self);
+        self.timeout = before;
+        r
+    }
+
     /// Monotonic time since the client was made (the clock it was given).
     pub fn now(&self) -> Duration {
         (self.now)()

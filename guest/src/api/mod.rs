@@ -29,6 +29,6 @@ mod tests;
 pub use self::client::{Client, ListOptions, PodList, USER_AGENT, location_from_env};
 pub use self::dynamic::{DeleteOptions, PatchType, WriteOptions};
 pub use self::error::{ApiError, ApiStatus, status_error};
-pub use self::paths::{encode_component, path_with_query, pods_path};
+pub use self::paths::{encode_component, path_with_query, pods, pods_path};
 pub use self::transport::{BodyStream, MAX_BODY, Request, Response, Transport, read_all};
 pub use self::watch::{EventKind, ObjectWatch, WatchEvent, WatchOptions, parse_event};

@@ -1,5 +1,6 @@
 //! Request paths and query strings.
 
+use pod_introspect_kube::discovery::{GroupVersionResource, collection_path};
 pub use pod_introspect_kube::percent::encode_component;
 
 /// `path?k=v&...` with encoded values; a `path` that already has a query gets `&k=v...`.
@@ -15,12 +16,14 @@ pub fn path_with_query(path: &str, query: &[(String, String)]) -> String {
     format!("{path}{join}{}", q.join("&"))
 }
 
-/// `/api/v1/namespaces/{ns}/pods` or `/api/v1/pods`.
+/// The core group's `v1` `pods`.
+pub fn pods() -> GroupVersionResource {
+    GroupVersionResource::new("", "v1", "pods")
+}
+
+/// `/api/v1/namespaces/{ns}/pods` or `/api/v1/pods` ([`collection_path`] of [`pods`]).
 pub fn pods_path(namespace: Option<&str>) -> String {
-    match namespace {
-        Some(ns) => format!("/api/v1/namespaces/{}/pods", encode_component(ns)),
-        None => "/api/v1/pods".to_string(),
-    }
+    collection_path(&pods(), namespace)
 }
 
 /// Appends `k=v` to a query when `v` is set and non-empty.

@@ -96,14 +96,7 @@ pub struct ObjectWatch {
 impl ObjectWatch {
     /// A watch over pods (`pod-watch`) that has not sent its request yet.
     pub fn pods(options: WatchOptions) -> ObjectWatch {
-        ObjectWatch::new(
-            GroupVersionResource {
-                group: String::new(),
-                version: "v1".into(),
-                resource: "pods".into(),
-            },
-            options,
-        )
+        ObjectWatch::new(super::pods(), options)
     }
 
     /// A watch over `gvr` that has not sent its request yet.

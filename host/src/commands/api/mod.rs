@@ -128,6 +128,20 @@ async fn namespace(guest: &mut BundledGuest, s: &SelectorArgs) -> Result<Option<
     ))
 }
 
+/// The list options of the selector flags `s` in `namespace`; the rest unset.
+fn selection(namespace: Option<String>, s: &SelectorArgs) -> wit::ListOptions {
+    wit::ListOptions {
+        namespace,
+        label_selector: s.selector.clone(),
+        field_selector: s.field_selector.clone(),
+        limit: None,
+        continue_token: None,
+        resource_version: None,
+        resource_version_match: None,
+        timeout_seconds: None,
+    }
+}
+
 /// The namespace of one object of `resource`: none for a cluster-scoped resource, else `-n`,
 /// else this pod's own, else `default`.
 async fn object_namespace(

@@ -1,6 +1,6 @@
 //! `api version`, `self`, `get`, `list`, `pods` and `watch`.
 
-use super::{namespace, object_namespace, print, print_error, print_result, resolve};
+use super::{namespace, object_namespace, print, print_error, print_result, resolve, selection};
 use crate::bundled::{BundledGuest, event_type, print_stderr, print_stdout};
 use crate::cli::{ApiCall, GetArgs, ListArgs, SelectorArgs, WatchArgs};
 use crate::runtime::bindings::exports::pod_introspect::pod::pod_introspect as wit;
@@ -30,16 +30,7 @@ async fn list_options(
     } else {
         None
     };
-    Ok(wit::ListOptions {
-        namespace,
-        label_selector: s.selector.clone(),
-        field_selector: s.field_selector.clone(),
-        limit: None,
-        continue_token: None,
-        resource_version: None,
-        resource_version_match: None,
-        timeout_seconds: None,
-    })
+    Ok(selection(namespace, s))
 }
 
 pub(super) async fn call(
@@ -76,14 +67,9 @@ pub(super) async fn call(
         ApiCall::List(l) => list_all(guest, l, pretty).await?,
         ApiCall::Pods(p) => {
             let options = wit::ListOptions {
-                namespace: namespace(guest, &p.select).await?,
-                label_selector: p.select.selector.clone(),
-                field_selector: p.select.field_selector.clone(),
                 limit: p.limit,
                 continue_token: p.continue_token.clone(),
-                resource_version: None,
-                resource_version_match: None,
-                timeout_seconds: None,
+                ..selection(namespace(guest, &p.select).await?, &p.select)
             };
             match guest.list_pods(&options).await? {
                 Ok(list) => print(

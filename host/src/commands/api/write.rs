@@ -280,16 +280,7 @@ async fn delete(guest: &mut BundledGuest, d: &DeleteArgs, pretty: bool) -> Resul
             } else {
                 None
             };
-            let selection = wit::ListOptions {
-                namespace: ns,
-                label_selector: d.select.selector.clone(),
-                field_selector: d.select.field_selector.clone(),
-                limit: None,
-                continue_token: None,
-                resource_version: None,
-                resource_version_match: None,
-                timeout_seconds: None,
-            };
+            let selection = super::selection(ns, &d.select);
             guest
                 .call(async |x, s| {
                     x.call_delete_collection(s, &resource.gvr, &selection, &options)
