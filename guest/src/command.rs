@@ -5,7 +5,7 @@
 //! pod-introspect-guest.wasm api [--pretty] version
 //! pod-introspect-guest.wasm api [--pretty] get PATH [--query NAME=VALUE]...
 //! pod-introspect-guest.wasm api [--pretty] get RESOURCE NAME [-n NAMESPACE]
-//! pod-introspect-guest.wasm api [--pretty] label|annotate self KEY=VALUE|KEY-...
+//! pod-introspect-guest.wasm api [--pretty] label|annotate self [--overwrite] KEY=VALUE|KEY-...
 //! pod-introspect-guest.wasm api [--pretty] event --reason R --message M [--type Normal|Warning]
 //! pod-introspect-guest.wasm api [--pretty] pods [-n NAMESPACE | -A] [-l SELECTOR] [--field-selector SELECTOR] [--limit N] [--continue TOKEN]
 //! pod-introspect-guest.wasm api [--pretty] self
@@ -44,7 +44,7 @@ const USAGE: &str = "usage:
   pod-introspect-guest.wasm api [--pretty] version
   pod-introspect-guest.wasm api [--pretty] get PATH [--query NAME=VALUE]...
   pod-introspect-guest.wasm api [--pretty] get RESOURCE NAME [-n NAMESPACE]
-  pod-introspect-guest.wasm api [--pretty] label|annotate self KEY=VALUE|KEY-...
+  pod-introspect-guest.wasm api [--pretty] label|annotate self [--overwrite] KEY=VALUE|KEY-...
   pod-introspect-guest.wasm api [--pretty] event --reason R --message M [--type Normal|Warning]
   pod-introspect-guest.wasm api [--pretty] pods [-n NAMESPACE | -A] [-l SELECTOR] [--field-selector SELECTOR] [--limit N] [--continue TOKEN]
   pod-introspect-guest.wasm api [--pretty] self
@@ -391,8 +391,9 @@ fn api_watch<T: Transport>(
     true
 }
 
-/// `api label self KEY=VALUE|KEY-...` and `api annotate self ...`: one merge patch on this
-/// pod's labels or annotations ([`crate::self_pod::patch_map`]).
+/// `api label self [--overwrite] KEY=VALUE|KEY-...` and `api annotate self ...`: one merge
+/// patch on this pod's labels or annotations ([`crate::self_pod::patch_map`]); changing a value
+/// needs `--overwrite`, as with kubectl.
 fn api_patch_self<T: Transport>(
     sub: &str,
     args: &[String],
@@ -400,10 +401,11 @@ fn api_patch_self<T: Transport>(
     client: &mut dyn FnMut() -> Result<Client<T>, ApiError>,
 ) -> bool {
     let mut changes = Vec::new();
-    let mut target = None;
+    let (mut target, mut overwrite) = (None, false);
     for a in args {
         match a.as_str() {
             "--pretty" => pretty = true,
+            "--overwrite" => overwrite = true,
             "self" if target.is_none() => target = Some(()),
             kv => match kv.split_once('=') {
                 Some((k, v)) if !k.is_empty() => changes.push((k.to_string(), Some(v.to_string()))),
@@ -428,7 +430,9 @@ fn api_patch_self<T: Transport>(
     };
     let info = Context::from_process().info();
     print_outcome(
-        client().and_then(|mut c| crate::self_pod::patch_map(&mut c, &info, field, &changes)),
+        client().and_then(|mut c| {
+            crate::self_pod::patch_map(&mut c, &info, field, &changes, overwrite)
+        }),
         pretty,
     )
 }

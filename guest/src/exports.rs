@@ -293,7 +293,7 @@ fn patch_self(
     changes: Vec<(String, Option<String>)>,
 ) -> Result<String, wit::ApiError> {
     let info = Context::from_process().info();
-    with_wit_client(|c| crate::self_pod::patch_map(c, &info, field, &changes))
+    with_wit_client(|c| crate::self_pod::patch_map(c, &info, field, &changes, true))
         .map(|v| v.to_string())
 }
 

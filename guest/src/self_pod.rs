@@ -54,13 +54,18 @@ pub fn complete<T: Transport>(client: &mut Client<T>, info: &mut PodInfo) {
 /// Sets (`Some`) and removes (`None`) keys of this pod's `metadata.labels` or
 /// `metadata.annotations` (`field`, a fieldPath of [`fields`]) with one JSON merge patch
 /// (RFC 7386: a `null` value removes the key), as `kubectl label` / `kubectl annotate` send.
-/// Returns the patched Pod. Errors: [`identity`]'s, and the API server's (a label value that is
-/// not valid is `rejected` with its 422 Status).
+/// Without `overwrite` the pod is read first and a key that already has a different value is
+/// refused with kubectl's text ([`pod_introspect_kube::cli_output::overwrite_conflicts`]:
+/// `'app' already has a value (web), and --overwrite is false`), as `kubectl label` without
+/// `--overwrite` does; with it, one merge patch and nothing read.
+/// Returns the patched Pod. Errors: [`identity`]'s, `invalid` for a refused overwrite, and the
+/// API server's (a label value that is not valid is `rejected` with its 422 Status).
 pub fn patch_map<T: Transport>(
     client: &mut Client<T>,
     info: &PodInfo,
     field: &str,
     changes: &[(String, Option<String>)],
+    overwrite: bool,
 ) -> Result<Value, ApiError> {
     let key = field
         .strip_prefix("metadata.")
@@ -81,6 +86,14 @@ pub fn patch_map<T: Transport>(
         .collect();
     let patch = serde_json::json!({ "metadata": { key: map } }).to_string();
     let (name, namespace) = identity(info)?;
+    if !overwrite {
+        let pod = client.get_object(&api::pods(), Some(&namespace), &name, None, None)?;
+        if let Some(refused) =
+            pod_introspect_kube::cli_output::overwrite_conflicts(&pod["metadata"][key], changes)
+        {
+            return Err(ApiError::Invalid(refused));
+        }
+    }
     client.patch_object(
         &api::pods(),
         Some(&namespace),

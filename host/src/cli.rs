@@ -242,7 +242,7 @@ pub struct DeleteArgs {
     /// Delete every object of the resource in the namespace (with no NAME).
     #[arg(long, conflicts_with = "name")]
     pub all: bool,
-    /// gracePeriodSeconds (0: at once).
+    /// gracePeriodSeconds (0: at once; negative: the object's own, as kubectl's -1).
     #[arg(long, value_name = "SECONDS", allow_negative_numbers = true)]
     pub grace_period: Option<i64>,
     /// propagationPolicy, as kubectl's --cascade: background, foreground or orphan.
@@ -269,6 +269,9 @@ pub struct SelfMapArgs {
     /// KEY=VALUE to set, KEY- to remove. One or more.
     #[arg(required = true, value_name = "KEY=VALUE|KEY-")]
     pub changes: Vec<String>,
+    /// Replace a key's existing value; without it a change of value is refused, as kubectl does.
+    #[arg(long)]
+    pub overwrite: bool,
 }
 
 /// `api leader-elect` flags.

@@ -1022,4 +1022,64 @@ fn label_and_annotate_self() {
     let out = api(&pod, &["label", "self", "novalue"]);
     assert!(!out.status.success());
     assert!(stderr(&out).contains("KEY=VALUE"), "{}", stderr(&out));
+
+    // A new value for an existing key needs --overwrite, as with kubectl (label.go
+    // validateNoOverwrites); the same value, or a new key, does not.
+    let out = api(&pod, &["label", "self", "app=api", "track=stable"]);
+    assert!(!out.status.success());
+    assert_eq!(
+        stderr(&out).trim(),
+        "error: 'app' already has a value (web), and --overwrite is false"
+    );
+    let stored = cluster.api().get_pod("labels", "runner").unwrap();
+    assert_eq!(
+        stored.metadata.labels.unwrap()["app"],
+        "web",
+        "nothing was patched"
+    );
+    let out = ok(&api(&pod, &["label", "self", "app=api", "--overwrite"]));
+    assert_eq!(out["metadata"]["labels"]["app"], "api");
+    ok(&api(&pod, &["annotate", "self", "note=a"]));
+    let out = api(&pod, &["annotate", "self", "note=b"]);
+    assert_eq!(
+        stderr(&out).trim(),
+        "error: 'note' already has a value (a), and --overwrite is false"
+    );
+}
+
+/// What the API server cannot do is refused with kubectl's words before a request is sent: a
+/// kind discovery does not serve (the RESTMapper's NoKindMatchError), and a deletecollection
+/// across all namespaces (kube-apiserver registers it per namespace only).
+#[test]
+fn unservable_requests_get_kubectl_errors() {
+    let (_cluster, pod) = setup("refusals");
+    let dir = tempfile::tempdir().unwrap();
+    let file = manifest(
+        dir.path(),
+        "widget.yaml",
+        "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\n",
+    );
+    let out = api(&pod, &["create", "-f", &file]);
+    assert!(!out.status.success());
+    assert_eq!(
+        error_of(&out)["message"],
+        "no matches for kind \"Widget\" in version \"example.com/v1\""
+    );
+    // The core group's kinds resolve in v1 only.
+    let file = manifest(
+        dir.path(),
+        "pod-v2.yaml",
+        "apiVersion: v2\nkind: Pod\nmetadata: {name: p}\n",
+    );
+    assert_eq!(
+        error_of(&api(&pod, &["create", "-f", &file]))["message"],
+        "no matches for kind \"Pod\" in version \"v2\""
+    );
+    let out = api(&pod, &["delete", "configmaps", "-A", "-l", "app=x"]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("give -n NAMESPACE instead of -A"),
+        "{}",
+        stderr(&out)
+    );
 }

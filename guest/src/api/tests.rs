@@ -450,3 +450,47 @@ fn a_recorder_that_may_not_list_creates_and_a_vanished_event_is_created_with_its
     assert_eq!(created["series"]["count"], 2);
     assert_eq!(created["reason"], "ConfigReloaded");
 }
+
+/// `api label self` without `--overwrite`: the pod is read and a change of value is refused
+/// with kubectl's text before any patch is sent; a new key, or the same value, is patched.
+#[test]
+fn self_patch_without_overwrite_refuses_a_changed_value() {
+    let pod = json!({"apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": "web-0", "namespace": "ns", "labels": {"app": "web"}}});
+    let fake = Scripted::default();
+    fake.answer(200, pod.clone());
+    let mut c = fake.client();
+    let labels = pod_introspect_kube::fields::METADATA_LABELS;
+    let change = |k: &str, v: &str| vec![(k.to_string(), Some(v.to_string()))];
+    match crate::self_pod::patch_map(&mut c, &pod_info(), labels, &change("app", "api"), false) {
+        Err(ApiError::Invalid(m)) => {
+            assert_eq!(
+                m,
+                "'app' already has a value (web), and --overwrite is false"
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+    let sent = fake.sent();
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(
+        (sent[0].method.as_str(), sent[0].path.as_str()),
+        ("GET", "/api/v1/namespaces/ns/pods/web-0")
+    );
+
+    fake.answer(200, pod.clone()).answer(200, pod.clone());
+    crate::self_pod::patch_map(&mut c, &pod_info(), labels, &change("app", "web"), false).unwrap();
+    let sent = fake.sent();
+    assert_eq!(sent[2].method, "PATCH");
+    assert_eq!(
+        sent[2].body.as_deref(),
+        Some(r#"{"metadata":{"labels":{"app":"web"}}}"#)
+    );
+
+    // --overwrite: no read, one patch.
+    fake.answer(200, pod);
+    crate::self_pod::patch_map(&mut c, &pod_info(), labels, &change("app", "api"), true).unwrap();
+    let sent = fake.sent();
+    assert_eq!(sent.len(), 4);
+    assert_eq!(sent[3].method, "PATCH");
+}

@@ -6,6 +6,7 @@ use crate::bundled::BundledGuest;
 use crate::cli::{ApiCall, DeleteArgs, FileArgs, PatchArgs};
 use crate::runtime::bindings::exports::pod_introspect::pod::pod_introspect as wit;
 use anyhow::{Context as _, Result, bail};
+use pod_introspect_kube::cli_output;
 use serde_json::Value;
 use std::path::Path;
 use std::process::ExitCode;
@@ -55,7 +56,9 @@ pub(super) fn parse_changes(args: &[String]) -> Result<Vec<(String, Option<Strin
 
 /// The resource of an object from its `apiVersion` and `kind`: `kind.version.group`
 /// (kubectl's fully qualified form) for a group, the kind alone for the core group, whose
-/// resolution is checked to be `v1` of the core group.
+/// resolution is checked to be `v1` of the core group. A kind discovery does not serve is
+/// `invalid` with the RESTMapper's text (apimachinery `pkg/api/meta/errors.go`,
+/// `NoKindMatchError`): `no matches for kind "Widget" in version "foo.io/v1"`.
 async fn object_resource(
     guest: &mut BundledGuest,
     object: &Value,
@@ -68,11 +71,14 @@ async fn object_resource(
     } else {
         format!("{}.{version}.{group}", kind.to_ascii_lowercase())
     };
+    let no_match = || {
+        wit::ApiError::Invalid(format!(
+            "no matches for kind {kind:?} in version {api_version:?}"
+        ))
+    };
     Ok(match super::resolve(guest, &name).await? {
         Ok(r) if r.gvr.group == group && r.gvr.version == version && r.kind == kind => Ok(r),
-        Ok(_) => Err(wit::ApiError::Invalid(format!(
-            "the server doesn't have a resource type for kind {kind:?} in {api_version:?}"
-        ))),
+        Ok(_) | Err(wit::ApiError::Invalid(_)) => Err(no_match()),
         Err(e) => Err(e),
     })
 }
@@ -180,9 +186,21 @@ pub(super) async fn call(
         }
         ApiCall::Patch(p) => patch(guest, p, pretty).await,
         ApiCall::Delete(d) => delete(guest, d, pretty).await,
-        ApiCall::Label(_) | ApiCall::Annotate(_) => {
+        ApiCall::Label(m) | ApiCall::Annotate(m) => {
             let changes = &prepared.changes;
             let labels = matches!(call, ApiCall::Label(_));
+            if !m.overwrite {
+                // kubectl reads the object and refuses a change of value without --overwrite.
+                let pod = match guest.call(async |x, s| x.call_self_pod(s).await).await? {
+                    Ok(pod) => pod,
+                    Err(e) => return Ok(print_error(&e, pretty)),
+                };
+                let pod: Value = serde_json::from_str(&pod)?;
+                let map = &pod["metadata"][if labels { "labels" } else { "annotations" }];
+                if let Some(refused) = cli_output::overwrite_conflicts(map, changes) {
+                    bail!("{refused}");
+                }
+            }
             let r = guest
                 .call(async |x, s| {
                     if labels {
@@ -249,12 +267,21 @@ async fn delete(guest: &mut BundledGuest, d: &DeleteArgs, pretty: bool) -> Resul
     if d.name.is_some() && selects {
         bail!("api delete: a NAME and a selector cannot be combined");
     }
+    if d.name.is_none() && d.select.all_namespaces {
+        // kube-apiserver registers deletecollection per namespace only
+        // (apiserver/pkg/endpoints/installer.go: no DELETE on the all-namespaces path).
+        bail!(
+            "api delete {} -A: the API server deletes a collection in one namespace at a time; give -n NAMESPACE instead of -A",
+            d.resource
+        );
+    }
     let resource = match resolve(guest, &d.resource).await? {
         Ok(r) => r,
         Err(e) => return Ok(print_error(&e, pretty)),
     };
     let options = wit::DeleteOptions {
-        grace_period_seconds: d.grace_period,
+        // kubectl: a negative --grace-period (its default -1) means the object's own.
+        grace_period_seconds: d.grace_period.filter(|s| *s >= 0),
         propagation_policy: d.cascade.as_deref().map(|c| match c {
             "foreground" => wit::PropagationPolicy::Foreground,
             "orphan" => wit::PropagationPolicy::Orphan,
