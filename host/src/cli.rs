@@ -591,7 +591,25 @@ pub struct ProxyArgs {
     /// cancelled). Go duration (30s, 1m); kubectl proxy has no limit.
     #[arg(long, default_value = "1m", value_parser = parse_read_timeout, value_name = "DURATION")]
     pub request_read_timeout: std::time::Duration,
-    /// Serve /healthz, /livez and /readyz (API server reachable) on this port for probes.
+    /// Answer lists and watches of --cache-resources from one upstream list+watch per resource
+    /// and namespace scope, shared by every client, as kube-apiserver's watch cache does
+    /// (`resourceVersion=0` and NotOlderThan lists, every watch); other requests pass through.
+    #[arg(long)]
+    pub watch_cache: bool,
+    /// With --watch-cache: the resources to cache, comma-separated kubectl names
+    /// (`pods,configmaps,leases.coordination.k8s.io`; short names of built-in kinds too).
+    #[arg(long, value_name = "RESOURCES")]
+    pub cache_resources: Option<String>,
+    /// With --watch-cache: events kept per cache, so a client can re-watch from an older
+    /// resourceVersion (older than the window: 410 Gone, the client lists again).
+    #[arg(long, value_name = "EVENTS", default_value_t = crate::proxy::watch_cache::DEFAULT_WINDOW)]
+    pub watch_cache_size: usize,
+    /// With --watch-cache: how often watches with allowWatchBookmarks get a bookmark (Go
+    /// duration; the API server's is about a minute).
+    #[arg(long, default_value = "1m", value_parser = pod_introspect_kube::duration::parse, value_name = "DURATION")]
+    pub watch_cache_bookmark_interval: std::time::Duration,
+    /// Serve /healthz, /livez and /readyz (API server reachable) and /metrics (Prometheus
+    /// text) on this port for probes and scrapes.
     #[arg(long, value_name = "PORT")]
     pub health_port: Option<u16>,
     /// The address of the --health-port listener (the kubelet probes the pod IP).

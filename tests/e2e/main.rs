@@ -24,3 +24,4 @@ mod proxy_h2;
 mod proxy_load;
 mod proxy_requests;
 mod runtimes;
+mod watch_cache;

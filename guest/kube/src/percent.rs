@@ -69,6 +69,17 @@ pub fn parse_query(query: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+/// A boolean query parameter as the API server reads it (apimachinery
+/// `pkg/runtime/conversion.go` `Convert_Slice_string_To_bool`): absent is false, a value of
+/// `0` or `false` (any case) is false, and any other value is true, the empty one included
+/// (`?watch` and `?watch=True`, which the Python client sends, both watch).
+pub fn query_flag(value: Option<&str>) -> bool {
+    match value {
+        None => false,
+        Some(v) => v != "0" && !v.eq_ignore_ascii_case("false"),
+    }
+}
+
 /// Percent-encodes one path segment or query key/value: the RFC 3986 unreserved characters
 /// (`A-Z a-z 0-9 - . _ ~`) stay as they are, every other byte becomes `%XX` (uppercase hex), a
 /// space included (`%20`, never `+`). For example `system:node/a b` becomes
@@ -111,6 +122,24 @@ mod tests {
         assert_eq!(path_unescape("/a%zz"), None);
         assert_eq!(path_unescape("/a%4"), None);
         assert_eq!(path_unescape("/%ff").unwrap(), "/\u{fffd}");
+    }
+
+    #[test]
+    fn boolean_query_parameters_read_like_the_api_server() {
+        for (v, want) in [
+            (None, false),
+            (Some("0"), false),
+            (Some("false"), false),
+            (Some("FALSE"), false),
+            (Some("False"), false),
+            (Some("true"), true),
+            (Some("True"), true),
+            (Some("1"), true),
+            (Some(""), true),
+            (Some("yes"), true),
+        ] {
+            assert_eq!(query_flag(v), want, "{v:?}");
+        }
     }
 
     #[test]

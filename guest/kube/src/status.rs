@@ -279,6 +279,25 @@ impl Status {
         Status::expired(format!("too old resource version: {requested} ({oldest})"))
     }
 
+    /// 504 `Timeout` for a resourceVersion newer than the server's
+    /// (`staging/src/k8s.io/apiserver/pkg/storage/errors.go` `NewTooLargeResourceVersionError`),
+    /// with the `ResourceVersionTooLarge` cause clients look for.
+    pub fn too_large_resource_version(requested: u64, current: u64) -> Self {
+        Status::new(
+            504,
+            "Timeout",
+            format!("Too large resource version: {requested}, current: {current}"),
+            Some(StatusDetails {
+                causes: vec![StatusCause {
+                    reason: "ResourceVersionTooLarge".into(),
+                    message: "Too large resource version".into(),
+                    field: String::new(),
+                }],
+                ..Default::default()
+            }),
+        )
+    }
+
     /// 500 `InternalError`.
     pub fn internal(message: &str) -> Self {
         Status::new(

@@ -18,6 +18,10 @@ pub const KUBECONFIG_FILE: &str = "kubeconfig";
 /// has them, as etcd keeps them for a real API server, and the tokens bound to its pods and
 /// ServiceAccounts stay valid.
 pub const OBJECTS_FILE: &str = "objects.json";
+/// The store's resourceVersion counter (decimal text), written with [`OBJECTS_FILE`]: etcd's
+/// revision never goes back, and the objects alone would lose the revisions of deletions, so
+/// a restarted cluster could hand out a resourceVersion a watcher already saw.
+pub const REVISION_FILE: &str = "revision";
 /// What earlier versions wrote instead of [`OBJECTS_FILE`]: the registered ServiceAccounts
 /// (JSON list); read once, then replaced by `objects.json`.
 pub const SERVICE_ACCOUNTS_FILE: &str = "serviceaccounts.json";

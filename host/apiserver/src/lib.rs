@@ -28,6 +28,7 @@ pub mod client;
 pub mod errors;
 mod files;
 pub mod kubeconfig;
+pub mod metrics;
 pub mod openapi;
 pub mod pki;
 pub mod protobuf;
@@ -185,6 +186,7 @@ impl DevCluster {
             bookmark_interval: opts.bookmark_interval,
             token_ttl: opts.token_ttl,
             local_addr,
+            metrics: metrics::Metrics::default(),
         });
         if let Some(dir) = state_dir.as_deref() {
             let text = kubeconfig::render(

@@ -535,6 +535,49 @@ fn subjects_match(binding: &serde_json::Value, user: &UserInfo, binding_ns: &str
     })
 }
 
+/// True when `user` may `verb` (`get`) the non-resource `path` (`/metrics`): `system:masters`,
+/// or a ClusterRoleBinding whose ClusterRole has a rule with the verb and a matching
+/// `nonResourceURLs` entry (`pkg/apis/rbac/v1/evaluation_helpers.go` `NonResourceURLMatches`:
+/// `*` matches every path, an entry ending in `*` is a prefix, any other entry is exact).
+/// RoleBindings never grant non-resource paths (they are cluster-scoped).
+pub fn allows_non_resource(
+    store: &crate::store::Store,
+    user: &UserInfo,
+    verb: &str,
+    path: &str,
+) -> bool {
+    if user.groups.iter().any(|g| g == MASTERS_GROUP) {
+        return true;
+    }
+    const G: &str = "rbac.authorization.k8s.io";
+    let (Some(crb), Some(cr)) = (
+        crate::resources::find(G, "v1", "clusterrolebindings"),
+        crate::resources::find(G, "v1", "clusterroles"),
+    ) else {
+        return false;
+    };
+    let rule_allows = |rule: &serde_json::Value| {
+        let has = |field: &str, f: &dyn Fn(&str) -> bool| {
+            rule[field]
+                .as_array()
+                .is_some_and(|a| a.iter().filter_map(serde_json::Value::as_str).any(f))
+        };
+        has("verbs", &|v| v == "*" || v == verb)
+            && has("nonResourceURLs", &|u| {
+                u == "*" || u == path || u.strip_suffix('*').is_some_and(|p| path.starts_with(p))
+            })
+    };
+    store.objects(crb, None).any(|b| {
+        subjects_match(b, user, "")
+            && b["roleRef"]["kind"] == "ClusterRole"
+            && b["roleRef"]["name"]
+                .as_str()
+                .and_then(|name| store.get(cr, "", name))
+                .and_then(|role| role["rules"].as_array())
+                .is_some_and(|rules| rules.iter().any(rule_allows))
+    })
+}
+
 /// `RuleAllows` for a resource request.
 fn rule_allows(rule: &serde_json::Value, attrs: &Attributes<'_>) -> bool {
     let list = |field: &str| -> Vec<&str> {

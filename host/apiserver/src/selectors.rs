@@ -435,6 +435,27 @@ impl FieldSelector {
     }
 }
 
+/// True when `obj` has the labels and fields the selectors ask for: the rule the list, the
+/// watch and the ambassador's watch cache share. `r` is the object's type (`None` for a type
+/// this table does not know: only `metadata.name` and `metadata.namespace` are fields).
+pub fn selects(
+    r: Option<&ResourceType>,
+    labels: &LabelSelector,
+    fields: &FieldSelector,
+    obj: &serde_json::Value,
+) -> bool {
+    use crate::store::meta;
+    labels.matches(meta::labels(obj).as_ref())
+        && fields.matches(|f| match r {
+            Some(r) => field_of(r, obj, f),
+            None => match f {
+                "metadata.name" => meta::name(obj).to_owned(),
+                "metadata.namespace" => meta::namespace(obj).to_owned(),
+                _ => String::new(),
+            },
+        })
+}
+
 /// The value of field selector `field` on object `obj` of resource `r` (both as the path
 /// serves them): `metadata.name`, `metadata.namespace`, then the type's own fields
 /// ([`ResourceType::fields`], each a JSON path), printed as the type's `GetAttrs` prints them

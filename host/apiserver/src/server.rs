@@ -58,6 +58,8 @@ pub struct Shared {
     pub token_ttl: Duration,
     /// The bound address (for `/api` `serverAddressByClientCIDRs`).
     pub local_addr: SocketAddr,
+    /// `/metrics`: the open watches.
+    pub metrics: crate::metrics::Metrics,
 }
 
 /// Accepts connections until `shutdown` changes, then aborts every open connection.

@@ -20,6 +20,7 @@ use http_body::{Body, Frame, SizeHint};
 use serde_json::{Value, json};
 use tokio::sync::{broadcast, mpsc};
 
+use crate::metrics::LongRunningGuard;
 use crate::resources::{self, ResourceType};
 use crate::selectors::{FieldSelector, LabelSelector};
 use crate::status::Status;
@@ -83,10 +84,7 @@ impl WatchRequest {
         self.namespace
             .as_deref()
             .is_none_or(|ns| meta::namespace(obj) == ns)
-            && self.labels.matches(meta::labels(obj).as_ref())
-            && self
-                .fields
-                .matches(|f| crate::selectors::field_of(self.resource, obj, f))
+            && crate::selectors::selects(Some(self.resource), &self.labels, &self.fields, obj)
     }
 
     /// What this watcher sees of `event`, if anything: the type and the object as the watched
@@ -101,17 +99,7 @@ impl WatchRequest {
             .prev
             .as_ref()
             .map(|p| self.matches(&views::to_view(self.resource, p.clone())));
-        let kind = match event.kind {
-            EventType::Added => now.then_some("ADDED"),
-            EventType::Deleted => (before.unwrap_or(now)).then_some("DELETED"),
-            EventType::Modified => match (before.unwrap_or(false), now) {
-                (true, true) => Some("MODIFIED"),
-                (false, true) => Some("ADDED"),
-                (true, false) => Some("DELETED"),
-                (false, false) => None,
-            },
-        }?;
-        Some((kind, obj))
+        Some((filtered_type(event.kind, before, now)?, obj))
     }
 
     fn encode(&self, kind: &str, obj: Value) -> Bytes {
@@ -142,6 +130,24 @@ impl WatchRequest {
     }
 }
 
+/// The type a filtered watcher sees for a change of kind `kind`, given whether the object
+/// matched its filter before (`None`: no previous state) and matches now: `None` when it sees
+/// nothing. An object that starts matching arrives as `ADDED`, one that stops as `DELETED`
+/// (`staging/src/k8s.io/apiserver/pkg/storage/cacher/cache_watcher.go`
+/// `convertToWatchEvent`). The ambassador's watch cache applies the same rule.
+pub fn filtered_type(kind: EventType, before: Option<bool>, now: bool) -> Option<&'static str> {
+    match kind {
+        EventType::Added => now.then_some("ADDED"),
+        EventType::Deleted => (before.unwrap_or(now)).then_some("DELETED"),
+        EventType::Modified => match (before.unwrap_or(false), now) {
+            (true, true) => Some("MODIFIED"),
+            (false, true) => Some("ADDED"),
+            (true, false) => Some("DELETED"),
+            (false, false) => None,
+        },
+    }
+}
+
 /// One event line: `{"type":T,"object":O}\n`.
 pub fn encode_event(kind: &str, object: Value) -> Bytes {
     let mut line = serde_json::to_vec(&json!({"type": kind, "object": object})).unwrap_or_default();
@@ -164,8 +170,9 @@ pub enum WatchStart {
 }
 
 /// Starts a watch: takes the initial events and a subscription under the store lock (so no
-/// event is lost or repeated), then spawns the task that feeds the body.
-pub fn start(store: &Mutex<Store>, req: WatchRequest) -> WatchStart {
+/// event is lost or repeated), then spawns the task that feeds the body. `open` counts the
+/// watch in `apiserver_longrunning_requests` until the stream ends.
+pub fn start(store: &Mutex<Store>, req: WatchRequest, open: LongRunningGuard) -> WatchStart {
     let (initial, mut events, mut progress) = {
         let store = match store.lock() {
             Ok(s) => s,
@@ -202,6 +209,7 @@ pub fn start(store: &Mutex<Store>, req: WatchRequest) -> WatchStart {
     };
     let (tx, rx) = mpsc::channel::<Bytes>(64);
     tokio::spawn(async move {
+        let _open = open;
         for line in initial {
             if tx.send(line).await.is_err() {
                 return;

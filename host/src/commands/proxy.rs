@@ -18,9 +18,11 @@ use crate::cli::ProxyArgs;
 use crate::proxy::filter::{Filter, FilterFlags};
 use crate::proxy::forward::Proxy;
 use crate::proxy::health::{self, Health};
+use crate::proxy::metrics::ProxyMetrics;
 use crate::proxy::route::Router;
 use crate::proxy::server::{self, Listener};
 use crate::proxy::upstream::{Upstream, UpstreamOptions, UpstreamSpec};
+use crate::proxy::watch_cache::{CacheResource, WatchCache, WatchCacheConfig};
 
 /// kubectl's default `--port`.
 pub const DEFAULT_PORT: u16 = 8001;
@@ -53,13 +55,37 @@ pub async fn run(args: ProxyArgs) -> Result<ExitCode> {
         None => UpstreamSpec::in_cluster(args.root.as_deref(), |k| std::env::var(k).ok())
             .context("in-cluster configuration")?,
     };
-    let upstream = Upstream::new(
+    let upstream = Arc::new(Upstream::new(
         &spec,
         &UpstreamOptions {
             keepalive: Some(args.keepalive),
             append_server_path: args.append_server_path,
         },
-    )?;
+    )?);
+    let metrics = ProxyMetrics::default();
+    let watch_cache = match (args.watch_cache, &args.cache_resources) {
+        (false, None) => None,
+        (false, Some(_)) => bail!("--cache-resources takes effect with --watch-cache; add it"),
+        (true, None) => bail!(
+            "--watch-cache needs --cache-resources, e.g. --cache-resources pods,configmaps,leases.coordination.k8s.io"
+        ),
+        (true, Some(list)) => {
+            let resources = CacheResource::parse_list(list)
+                .map_err(|e| anyhow::anyhow!("--cache-resources: {e}"))?;
+            if args.watch_cache_size == 0 {
+                bail!("--watch-cache-size must be at least 1 event");
+            }
+            Some(WatchCache::new(
+                WatchCacheConfig {
+                    resources,
+                    window: args.watch_cache_size,
+                    bookmark_interval: args.watch_cache_bookmark_interval,
+                },
+                upstream.clone(),
+                metrics.clone(),
+            ))
+        }
+    };
     let filter = if args.disable_filter {
         if args.unix_socket.is_none() {
             tracing::warn!(
@@ -86,6 +112,8 @@ pub async fn run(args: ProxyArgs) -> Result<ExitCode> {
         router,
         www: args.www.clone(),
         upstream,
+        watch_cache,
+        metrics,
         read_timeout: args.request_read_timeout,
     });
 
@@ -122,7 +150,7 @@ pub async fn run(args: ProxyArgs) -> Result<ExitCode> {
         let l = tokio::net::TcpListener::bind(addr)
             .await
             .with_context(|| format!("--health-port {port}: cannot listen on {addr}"))?;
-        tracing::info!(address = %addr, "serving /healthz, /livez and /readyz");
+        tracing::info!(address = %addr, "serving /healthz, /livez, /readyz and /metrics");
         tokio::spawn(health::serve(l, proxy.clone(), health.clone()));
     }
 

@@ -7,6 +7,7 @@
 //!   credentials within 2 s (result cached for 1 s, so probes cannot load the API server);
 //!   `503` with the reason otherwise, and from the moment SIGTERM starts the graceful shutdown,
 //!   so the pod is taken out of Service endpoints while in-flight requests finish.
+//! - `GET /metrics`: [`super::metrics`], Prometheus (OpenMetrics) text.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -74,6 +75,14 @@ impl Health {
                     format!("not ready: {why}\n"),
                 ),
             },
+            "/metrics" => {
+                let mut r = reply(StatusCode::OK, proxy.metrics.render());
+                r.headers_mut().insert(
+                    header::CONTENT_TYPE,
+                    header::HeaderValue::from_static(super::metrics::CONTENT_TYPE),
+                );
+                r
+            }
             _ => reply(StatusCode::NOT_FOUND, "404 page not found\n".into()),
         }
     }

@@ -41,9 +41,11 @@ pub mod filter;
 pub mod forward;
 pub mod health;
 pub mod kubeconfig;
+pub mod metrics;
 pub mod route;
 pub mod server;
 pub mod upstream;
+pub mod watch_cache;
 
 pub use filter::{Filter, FilterFlags, Verdict};
 pub use forward::Proxy;

@@ -32,7 +32,7 @@ use http_body_util::{BodyExt, Full, Limited};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::rbac::{Attributes, forbidden_message};
+use crate::rbac::{Attributes, UserInfo, forbidden_message};
 use crate::resources::{self, ResourceType, Storage};
 use crate::server::Shared;
 use crate::status::Status;
@@ -145,6 +145,9 @@ pub async fn handle(shared: Arc<Shared>, req: Request<hyper::body::Incoming>) ->
         .unwrap_or("")
         .to_owned();
     let aggregated_ok = wants_aggregated(&accept);
+    if trimmed == "/metrics" {
+        return metrics_response(&shared, &user, &method);
+    }
     match trimmed {
         "/" => return json_response(StatusCode::OK, &root_paths()),
         "/api" if aggregated_ok => {
@@ -292,6 +295,26 @@ pub async fn handle(shared: Arc<Shared>, req: Request<hyper::body::Incoming>) ->
         Ok(r) => r,
         Err(status) => status_response(&status),
     }
+}
+
+/// `GET /metrics` ([`crate::metrics`]): RBAC `get` on the non-resource path, else 403 with
+/// `forbiddenMessage`'s path text.
+fn metrics_response(shared: &Shared, user: &UserInfo, method: &Method) -> Response<Body> {
+    if method != Method::GET && method != Method::HEAD {
+        return status_response(&Status::method_not_supported("", method.as_str()));
+    }
+    let allowed = crate::rbac::allows_non_resource(&lock(shared), user, "get", "/metrics");
+    if !allowed {
+        return status_response(&Status::forbidden_path(&format!(
+            "User \"{}\" cannot get path \"/metrics\"",
+            user.name
+        )));
+    }
+    respond(
+        StatusCode::OK,
+        crate::metrics::CONTENT_TYPE,
+        shared.metrics.render(),
+    )
 }
 
 /// One resource request, parsed, authenticated and authorized.

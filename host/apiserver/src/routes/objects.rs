@@ -17,7 +17,7 @@ use super::list::{
 };
 use super::{Body, Ctx, JSON, TABLE_JSON, json_response, lock, respond, to_vec};
 use crate::resources::ResourceType;
-use crate::selectors::{FieldSelector, LabelSelector, field_of};
+use crate::selectors::{FieldSelector, LabelSelector};
 use crate::status::Status;
 use crate::store::{DeleteOptions, Deleted, Part, meta};
 use crate::table;
@@ -92,7 +92,7 @@ fn selectors(ctx: &Ctx<'_>) -> Result<(LabelSelector, FieldSelector), Status> {
 }
 
 fn selected(r: &ResourceType, labels: &LabelSelector, fields: &FieldSelector, o: &Value) -> bool {
-    labels.matches(meta::labels(o).as_ref()) && fields.matches(|f| field_of(r, o, f))
+    crate::selectors::selects(Some(r), labels, fields, o)
 }
 
 fn list(ctx: &Ctx<'_>) -> Result<Response<Body>, Status> {
@@ -124,7 +124,10 @@ fn list(ctx: &Ctx<'_>) -> Result<Response<Body>, Status> {
         // answers 504 `Too large resource version` (`storage.NewTooLargeResourceVersionError`);
         // this store is never behind, so the answer is at once.
         if let Some(want) = requested.filter(|rv| *rv > store.resource_version()) {
-            return Err(too_large_resource_version(want, store.resource_version()));
+            return Err(Status::too_large_resource_version(
+                want,
+                store.resource_version(),
+            ));
         }
         let at = match (&cont, requested) {
             (Some(c), _) => Some(c.rv),
@@ -176,25 +179,6 @@ fn list(ctx: &Ctx<'_>) -> Result<Response<Body>, Status> {
             "items": page,
         }),
     ))
-}
-
-/// 504 `Timeout` for a resourceVersion newer than the store's
-/// (`staging/src/k8s.io/apiserver/pkg/storage/errors.go` `NewTooLargeResourceVersionError`), with
-/// the `ResourceVersionTooLarge` cause clients look for.
-fn too_large_resource_version(requested: u64, current: u64) -> Status {
-    Status::new(
-        504,
-        "Timeout",
-        format!("Too large resource version: {requested}, current: {current}"),
-        Some(crate::status::StatusDetails {
-            causes: vec![crate::status::StatusCause {
-                reason: "ResourceVersionTooLarge".into(),
-                message: "Too large resource version".into(),
-                field: String::new(),
-            }],
-            ..Default::default()
-        }),
-    )
 }
 
 /// 422 for bad list options (`pkg/apis/meta/internalversion/validation/validation.go`
@@ -270,7 +254,17 @@ fn watch_objects(ctx: &Ctx<'_>) -> Result<Response<Body>, Status> {
     } else {
         JSON
     };
-    let body = match watch::start(&ctx.shared.store, req) {
+    let open = ctx
+        .shared
+        .metrics
+        .long_running(crate::metrics::LongRunningLabels::watch(
+            &ctx.info.group,
+            &ctx.info.version,
+            &ctx.info.resource,
+            ns_opt(ctx.info),
+            !ctx.info.name.is_empty(),
+        ));
+    let body = match watch::start(&ctx.shared.store, req, open) {
         WatchStart::Stream(body) => body,
         WatchStart::TooOld(status) if ctx.gone_as_status => return Err(status),
         WatchStart::TooOld(status) => watch::single_line_body(watch::error_event(&status)),

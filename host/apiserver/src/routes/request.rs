@@ -23,7 +23,7 @@ impl Query {
     }
 
     pub(super) fn flag(&self, name: &str) -> bool {
-        matches!(self.get(name), Some("true" | "1" | "True" | "TRUE"))
+        pod_introspect_kube::percent::query_flag(self.get(name))
     }
 }
 

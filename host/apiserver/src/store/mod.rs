@@ -202,6 +202,16 @@ impl Store {
             dirty: false,
         };
         if let Some(dir) = store.state_dir.clone() {
+            if let Some(text) = files::read_optional(&dir, files::REVISION_FILE)? {
+                let rv = text.trim().parse::<u64>().map_err(|e| ClusterError::Io {
+                    path: dir.join(files::REVISION_FILE),
+                    source: std::io::Error::new(
+                        std::io::ErrorKind::InvalidData,
+                        format!("not a resourceVersion: {e}"),
+                    ),
+                })?;
+                store.rv = store.rv.max(rv);
+            }
             // objects.json holds everything; serviceaccounts.json and pods.json are what
             // earlier versions wrote.
             for file in [
@@ -288,7 +298,15 @@ impl Store {
             }
         }
         let text = serde_json::to_vec(&list).unwrap_or_default();
-        match files::write_atomic(dir, files::OBJECTS_FILE, &text, true) {
+        let written = files::write_atomic(dir, files::OBJECTS_FILE, &text, true).and_then(|_| {
+            files::write_atomic(
+                dir,
+                files::REVISION_FILE,
+                format!("{}\n", self.rv).as_bytes(),
+                false,
+            )
+        });
+        match written {
             Ok(_) => {
                 self.dirty = false;
                 for old in [files::PODS_FILE, files::SERVICE_ACCOUNTS_FILE] {

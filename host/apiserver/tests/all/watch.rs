@@ -274,3 +274,106 @@ async fn table_watch_for_kubectl() {
     assert_eq!(e["object"]["rows"][0]["cells"][0], "one");
     cluster.shutdown().await;
 }
+
+/// The value of `apiserver_longrunning_requests` for `resource` at `scope`.
+async fn open_watches(c: &Client, resource: &str, scope: &str) -> Option<u64> {
+    let reply = c.get("/metrics").await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(
+        reply.headers["content-type"],
+        "text/plain; version=0.0.4; charset=utf-8"
+    );
+    let text = String::from_utf8(reply.body.to_vec()).unwrap();
+    let series = format!(
+        "apiserver_longrunning_requests{{component=\"apiserver\",group=\"\",resource=\"{resource}\",scope=\"{scope}\",subresource=\"\",verb=\"WATCH\",version=\"v1\"}} "
+    );
+    text.lines()
+        .find_map(|l| l.strip_prefix(&series))
+        .map(|v| v.parse().unwrap())
+}
+
+#[tokio::test]
+async fn metrics_count_open_watches_and_take_rbac_on_the_path() {
+    let cluster = start_default().await;
+    let admin = Client::admin(&cluster);
+    assert_eq!(open_watches(&admin, "pods", "cluster").await, None);
+    let (_, _, a) = admin.watch("/api/v1/pods?watch=1", &[]).await;
+    let (_, _, b) = admin.watch("/api/v1/pods?watch=1", &[]).await;
+    let (_, _, c) = admin.watch("/api/v1/namespaces/x/pods?watch=1", &[]).await;
+    assert_eq!(open_watches(&admin, "pods", "cluster").await, Some(2));
+    assert_eq!(open_watches(&admin, "pods", "namespace").await, Some(1));
+    drop((a, b, c));
+    let mut closed = None;
+    for _ in 0..50 {
+        closed = open_watches(&admin, "pods", "cluster").await;
+        if closed == Some(0) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(closed, Some(0), "a closed watch is no longer counted");
+
+    // /metrics is a non-resource path: a ServiceAccount needs `get` on it.
+    cluster.create_service_account("mon", "scraper");
+    let token = cluster.issue_token("mon", "scraper", Duration::from_secs(600));
+    let scraper = Client::with_token(&cluster, Some(&token));
+    let denied = scraper.get("/metrics").await;
+    assert_eq!(denied.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        denied.json()["message"],
+        "forbidden: User \"system:serviceaccount:mon:scraper\" cannot get path \"/metrics\""
+    );
+    for (path, body) in [
+        (
+            "/apis/rbac.authorization.k8s.io/v1/clusterroles",
+            json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+                   "metadata": {"name": "monitoring"},
+                   "rules": [{"nonResourceURLs": ["/metrics"], "verbs": ["get"]}]}),
+        ),
+        (
+            "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings",
+            json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+                   "metadata": {"name": "monitoring"},
+                   "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "monitoring"},
+                   "subjects": [{"kind": "ServiceAccount", "name": "scraper", "namespace": "mon"}]}),
+        ),
+    ] {
+        let r = admin
+            .request(http::Method::POST, path, &[], Some(body))
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::CREATED,
+            "{}",
+            String::from_utf8_lossy(&r.body)
+        );
+    }
+    assert_eq!(open_watches(&scraper, "pods", "cluster").await, Some(0));
+    cluster.shutdown().await;
+}
+
+#[tokio::test]
+async fn resource_versions_never_go_back_across_a_restart_even_after_a_deletion() {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = || ClusterOptions {
+        state_dir: Some(dir.path().join("state")),
+        ..Default::default()
+    };
+    let cluster = start(opts()).await;
+    cluster.create_pod(pod("r", "kept", &[])).unwrap();
+    cluster.create_pod(pod("r", "gone", &[])).unwrap();
+    let deleted = cluster.delete_pod("r", "gone").unwrap();
+    let deleted_rv: u64 = deleted.metadata.resource_version.unwrap().parse().unwrap();
+    assert_eq!(cluster.resource_version(), deleted_rv);
+    cluster.shutdown().await;
+    let restarted = start(opts()).await;
+    assert!(
+        restarted.resource_version() >= deleted_rv,
+        "{} < {deleted_rv}: the deletion's revision would be handed out again",
+        restarted.resource_version()
+    );
+    let next = restarted.create_pod(pod("r", "new", &[])).unwrap();
+    let next_rv: u64 = next.metadata.resource_version.unwrap().parse().unwrap();
+    assert!(next_rv > deleted_rv, "{next_rv} > {deleted_rv}");
+    restarted.shutdown().await;
+}

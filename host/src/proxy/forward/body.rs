@@ -25,6 +25,7 @@ pub const ACCESS_TARGET: &str = "access";
 pub(super) enum Kind {
     Full(Option<Bytes>),
     Stream(UpstreamIncoming),
+    Channel(tokio::sync::mpsc::Receiver<Bytes>),
 }
 
 /// A response body: a small fixed body, or the API server's body forwarded frame by frame
@@ -47,6 +48,15 @@ impl ProxyBody {
     pub fn empty() -> ProxyBody {
         ProxyBody {
             kind: Kind::Full(None),
+            log: None,
+        }
+    }
+
+    /// A body written by a task, one frame per message, ending when the sender is dropped
+    /// (watch streams from the watch cache).
+    pub fn channel(rx: tokio::sync::mpsc::Receiver<Bytes>) -> ProxyBody {
+        ProxyBody {
+            kind: Kind::Channel(rx),
             log: None,
         }
     }
@@ -79,6 +89,14 @@ impl Body for ProxyBody {
                 });
                 Poll::Ready(frame)
             }
+            Kind::Channel(rx) => rx.poll_recv(cx).map(|m| {
+                m.map(|b| {
+                    if let Some(l) = this.log.as_mut() {
+                        l.bytes += b.len() as u64;
+                    }
+                    Ok(Frame::data(b))
+                })
+            }),
             Kind::Stream(s) => {
                 let polled = Pin::new(s).poll_frame(cx);
                 if let (Poll::Ready(Some(Ok(frame))), Some(l)) = (&polled, this.log.as_mut())
@@ -98,6 +116,7 @@ impl Body for ProxyBody {
         match &self.kind {
             Kind::Full(b) => b.is_none(),
             Kind::Stream(s) => s.is_end_stream(),
+            Kind::Channel(_) => false,
         }
     }
 
@@ -106,6 +125,7 @@ impl Body for ProxyBody {
             Kind::Full(Some(b)) => SizeHint::with_exact(b.len() as u64),
             Kind::Full(None) => SizeHint::with_exact(0),
             Kind::Stream(s) => s.size_hint(),
+            Kind::Channel(_) => SizeHint::default(),
         }
     }
 }

@@ -36,6 +36,7 @@
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
@@ -46,8 +47,10 @@ use hyper::body::Incoming;
 use pod_introspect_kube::go_quote::quote;
 
 use super::filter::Filter;
+use super::metrics::ProxyMetrics;
 use super::route::{Route, Router};
 use super::upstream::{Upstream, error_chain};
+use super::watch_cache::WatchCache;
 
 mod body;
 mod credentials;
@@ -75,7 +78,12 @@ pub struct Proxy {
     /// `--www` directory.
     pub www: Option<PathBuf>,
     /// The API server.
-    pub upstream: Upstream,
+    pub upstream: Arc<Upstream>,
+    /// `--watch-cache`: lists and watches of `--cache-resources` answered from one upstream
+    /// watch each.
+    pub watch_cache: Option<WatchCache>,
+    /// The proxy's metrics (`/metrics` on `--health-port`).
+    pub metrics: ProxyMetrics,
     /// `--request-read-timeout`: a request body must be read completely within this long of
     /// its headers ([`RequestBody`]).
     pub read_timeout: Duration,
@@ -94,6 +102,7 @@ impl Proxy {
     ) -> Result<Response<ProxyBody>, Infallible> {
         let mut log = AccessLog::start(&req, peer);
         let resp = self.dispatch(req, peer, &mut log).await;
+        self.metrics.response(resp.status().as_u16());
         Ok(AccessLog::attach(log, resp))
     }
 
@@ -153,6 +162,16 @@ impl Proxy {
                         l.note = Some(verdict.to_string());
                     }
                     return forbidden();
+                }
+                if let Some(cache) = &self.watch_cache
+                    && let Some(resp) = cache
+                        .serve(req.method(), &path, req.uri().query(), req.headers())
+                        .await
+                {
+                    if let Some(l) = log.as_mut() {
+                        l.note = Some("watch cache".into());
+                    }
+                    return resp;
                 }
                 let target = match req.uri().query() {
                     Some(q) => format!("{raw}?{q}"),
