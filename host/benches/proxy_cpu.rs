@@ -3,7 +3,8 @@
 //! execs, so every thread of it, Go's included, stays there), and this process, which holds the
 //! in-process API-server emulator and the load generator, on CPU 1.
 //!
-//! 1. CPU per request: for `GET /version`, `GET` one pod, a 100-pod list and a 500-pod list,
+//! 1. CPU per request: for `GET /version`, `GET` one pod, a 100-pod list and a 500-pod list
+//!    (also with `Accept-Encoding: gzip`, which dev-cluster honours over 128 KiB as kube-apiserver),
 //!    `CONNS` keep-alive HTTP/1.1 connections send requests back to back for `SECONDS`; the
 //!    proxy's CPU time (utime + stime from `/proc/PID/stat`, before and after) divided by the
 //!    requests it served, next to requests/s, p50 and p99.
@@ -14,7 +15,8 @@
 //!    arrival at each client (p50, p99 over all clients), and the proxy's RSS growth per watcher.
 //!
 //! Run: `cargo bench -p pod-introspect --bench proxy_cpu [-- SECONDS CONNS WATCHERS CHANGES PACE_MS]`
-//! (defaults 5 8 1000 1000 10), or `bench/proxy-cpu.sh`. kubectl is `$KUBECTL` or
+//! (defaults 5 8 1000 1000 10; `WATCHERS` 0 skips the fan-out), or `bench/proxy-cpu.sh`;
+//! `PROXY_CPU_ONLY=TEXT` runs only the workloads whose name holds TEXT (for `perf record`). kubectl is `$KUBECTL` or
 //! `/usr/bin/kubectl`; without it only our proxy is measured. Prints markdown tables.
 
 use std::collections::HashMap;
@@ -127,14 +129,25 @@ async fn connect(
 }
 
 fn get(path: &str) -> http::Request<Empty<Bytes>> {
-    http::Request::get(path)
-        .header("host", "127.0.0.1")
-        .body(Empty::new())
-        .expect("request")
+    request(path, false)
+}
+
+/// `GET path`, with `Accept-Encoding: gzip` as client-go's transport sends it when `gzip`.
+fn request(path: &str, gzip: bool) -> http::Request<Empty<Bytes>> {
+    let mut b = http::Request::get(path).header("host", "127.0.0.1");
+    if gzip {
+        b = b.header("accept-encoding", "gzip");
+    }
+    b.body(Empty::new()).expect("request")
 }
 
 /// `conns` connections sending `GET path` back to back for `secs`: latencies of the 200s.
-async fn load(addr: &str, path: &str, conns: usize, secs: f64) -> anyhow::Result<Vec<Duration>> {
+async fn load(
+    addr: &str,
+    (path, gzip): (&str, bool),
+    conns: usize,
+    secs: f64,
+) -> anyhow::Result<Vec<Duration>> {
     let end = Instant::now() + Duration::from_secs_f64(secs);
     let mut tasks = tokio::task::JoinSet::new();
     for _ in 0..conns {
@@ -144,7 +157,7 @@ async fn load(addr: &str, path: &str, conns: usize, secs: f64) -> anyhow::Result
             let mut lat = Vec::new();
             while Instant::now() < end {
                 let t = Instant::now();
-                let Ok(resp) = send.send_request(get(&path)).await else {
+                let Ok(resp) = send.send_request(request(&path, gzip)).await else {
                     break;
                 };
                 let ok = resp.status() == 200;
@@ -211,6 +224,8 @@ struct FanOut {
     p50_ms: f64,
     p99_ms: f64,
     rss_per_watcher_kib: f64,
+    /// The proxy's CPU time from the first change to the last event delivered, per event.
+    cpu_us_per_event: f64,
 }
 
 async fn fan_out(
@@ -257,9 +272,15 @@ async fn fan_out(
                 };
                 let now = start.elapsed().as_nanos() as u64;
                 buf.extend_from_slice(&data);
-                while let Some(nl) = buf.iter().position(|b| *b == b'\n') {
-                    let line: Vec<u8> = buf.drain(..=nl).collect();
-                    let text = String::from_utf8_lossy(&line);
+                // Whole lines only; the reader shares its CPU with the emulator, so it parses
+                // in place (no copy, no allocation per line).
+                let mut from = 0;
+                while let Some(nl) = buf[from..].iter().position(|b| *b == b'\n') {
+                    let line = &buf[from..from + nl];
+                    from += nl + 1;
+                    let Ok(text) = std::str::from_utf8(line) else {
+                        continue;
+                    };
                     if !text.starts_with("{\"type\":\"ADDED\"")
                         && !text.contains("\"type\":\"ADDED\"")
                     {
@@ -278,6 +299,7 @@ async fn fan_out(
                     let sent = created.get(i).map_or(0, |c| c.load(Ordering::Acquire));
                     lat.push(Duration::from_nanos(now.saturating_sub(sent)));
                 }
+                buf.drain(..from);
             }
             (lat, in_order && next == changes)
         });
@@ -295,6 +317,7 @@ async fn fan_out(
         .await
         .saturating_sub(before);
     let rss1 = rss_kib(pid);
+    let cpu0 = cpu_seconds(pid);
     let mut tick = tokio::time::interval(pace);
     for (i, c) in created.iter().enumerate() {
         tick.tick().await;
@@ -307,6 +330,7 @@ async fn fan_out(
         .map_err(|_| {
             anyhow::anyhow!("{}: watchers did not get every event in 120 s", proxy.name)
         })?;
+    let cpu = cpu_seconds(pid) - cpu0;
     let mut lat = Vec::new();
     let mut in_order = opened == watchers;
     for (l, ok) in results {
@@ -322,6 +346,7 @@ async fn fan_out(
         p50_ms: pct(&lat, 0.5),
         p99_ms: pct(&lat, 0.99),
         rss_per_watcher_kib: rss1.saturating_sub(rss0) as f64 / watchers as f64,
+        cpu_us_per_event: cpu / delivered.max(1) as f64 * 1e6,
     })
 }
 
@@ -415,12 +440,24 @@ async fn run(
         "| workload | proxy | req/s | p50 ms | p99 ms | CPU µs/request | CPU ratio | p99 ratio |"
     );
     println!("|---|---|---:|---:|---:|---:|---:|---:|");
+    // (name, path, Accept-Encoding: gzip). Without it kubectl proxy's Go transport asks the
+    // API server for gzip itself and decompresses (net/http `DisableCompression` is false in
+    // client-go); ours forwards the request as it came. With it (kubectl and client-go send it),
+    // both pass the compressed body through.
+    let only = std::env::var("PROXY_CPU_ONLY").unwrap_or_default();
     let workloads = [
-        ("GET /version", "/version"),
-        ("GET one pod", "/api/v1/namespaces/bench/pods/pod-0"),
-        ("LIST 100 pods", "/api/v1/namespaces/bench100/pods"),
-        ("LIST 500 pods", "/api/v1/namespaces/bench500/pods"),
-    ];
+        ("GET /version", "/version", false),
+        ("GET one pod", "/api/v1/namespaces/bench/pods/pod-0", false),
+        ("LIST 100 pods", "/api/v1/namespaces/bench100/pods", false),
+        ("LIST 500 pods", "/api/v1/namespaces/bench500/pods", false),
+        (
+            "LIST 500 pods, Accept-Encoding: gzip",
+            "/api/v1/namespaces/bench500/pods",
+            true,
+        ),
+    ]
+    .into_iter()
+    .filter(|(name, _, _)| name.contains(only.as_str()));
     let mut proxies = Vec::new();
     if have_kubectl {
         proxies.push(start_proxy(
@@ -434,14 +471,14 @@ async fn run(
         host,
         &["proxy", "--kubeconfig", &kc, "--port=0"],
     )?);
-    for (name, path) in workloads {
+    for (name, path, gzip) in workloads {
         let mut anchor: Option<(f64, f64)> = None;
         for p in &proxies {
-            load(&p.addr, path, conns, 0.5).await?; // warm the pools
+            load(&p.addr, (path, gzip), conns, 0.5).await?; // warm the pools
             let pid = p.child.id();
             let c0 = cpu_seconds(pid);
             let t0 = Instant::now();
-            let mut lat = load(&p.addr, path, conns, secs).await?;
+            let mut lat = load(&p.addr, (path, gzip), conns, secs).await?;
             let wall = t0.elapsed().as_secs_f64();
             let cpu = cpu_seconds(pid) - c0;
             lat.sort();
@@ -465,6 +502,10 @@ async fn run(
         }
     }
     drop(proxies);
+    if watchers == 0 || changes == 0 {
+        api.shutdown().await;
+        return Ok(());
+    }
 
     println!();
     println!(
@@ -473,9 +514,9 @@ async fn run(
     );
     println!();
     println!(
-        "| proxy | upstream watches | events delivered | every client every event in order | latency p50 ms | p99 ms | RSS growth per watcher KiB |"
+        "| proxy | upstream watches | events delivered | every client every event in order | latency p50 ms | p99 ms | RSS growth per watcher KiB | proxy CPU µs per event delivered |"
     );
-    println!("|---|---:|---:|---|---:|---:|---:|");
+    println!("|---|---:|---:|---|---:|---:|---:|---:|");
     let mut fan = Vec::new();
     fan.push(start_proxy(
         "pod-introspect proxy --watch-cache",
@@ -504,7 +545,7 @@ async fn run(
         let ns = namespaces[p.name];
         let r = fan_out(&api, p, ns, watchers, changes, pace).await?;
         println!(
-            "| {} | {} | {} of {} | {} | {:.3} | {:.3} | {:.1} |",
+            "| {} | {} | {} of {} | {} | {:.3} | {:.3} | {:.1} | {:.2} |",
             p.name,
             r.upstream,
             r.delivered,
@@ -512,7 +553,8 @@ async fn run(
             if r.in_order { "yes" } else { "NO" },
             r.p50_ms,
             r.p99_ms,
-            r.rss_per_watcher_kib
+            r.rss_per_watcher_kib,
+            r.cpu_us_per_event
         );
     }
     drop(fan);

@@ -112,6 +112,22 @@ fn rv(e: &Value) -> u64 {
         .unwrap_or(0)
 }
 
+/// A list's items as name → resourceVersion.
+fn names_and_versions(list: &Value) -> BTreeMap<String, u64> {
+    list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            let rv = p["metadata"]["resourceVersion"].as_str().unwrap();
+            (
+                p["metadata"]["name"].as_str().unwrap().to_owned(),
+                rv.parse().unwrap(),
+            )
+        })
+        .collect()
+}
+
 /// Open upstream watches of `resource` (core group) at `scope`, from dev-cluster's `/metrics`.
 fn upstream_watches(cluster: &Cluster, resource: &str, scope: &str) -> u64 {
     let (code, text) = cluster.admin("GET", "/metrics", None);
@@ -441,17 +457,7 @@ fn an_upstream_restart_relists_and_clients_continue_or_get_410_never_a_gap() {
                 .json()
                 .await
         });
-        state.clear();
-        for p in v["items"].as_array().unwrap() {
-            state.insert(
-                p["metadata"]["name"].as_str().unwrap().to_owned(),
-                p["metadata"]["resourceVersion"]
-                    .as_str()
-                    .unwrap()
-                    .parse()
-                    .unwrap(),
-            );
-        }
+        *state = names_and_versions(&v);
         *last = v["metadata"]["resourceVersion"]
             .as_str()
             .unwrap()
@@ -519,24 +525,7 @@ fn an_upstream_restart_relists_and_clients_continue_or_get_410_never_a_gap() {
     }
     s.cluster.api().delete_pod("r", "p0").unwrap();
     let deadline = Instant::now() + Duration::from_secs(20);
-    let want: BTreeMap<String, u64> = {
-        let (_, v) = s.cluster.admin("GET", "/api/v1/namespaces/r/pods", None);
-        v["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|p| {
-                (
-                    p["metadata"]["name"].as_str().unwrap().to_owned(),
-                    p["metadata"]["resourceVersion"]
-                        .as_str()
-                        .unwrap()
-                        .parse()
-                        .unwrap(),
-                )
-            })
-            .collect()
-    };
+    let want = names_and_versions(&s.cluster.admin("GET", "/api/v1/namespaces/r/pods", None).1);
     while state != want && Instant::now() < deadline {
         if follow(
             &mut state,

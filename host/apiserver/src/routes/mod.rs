@@ -10,6 +10,7 @@
 //! (`system:discovery`); `/openapi/*` serves the documents of [`crate::openapi`].
 
 mod authn;
+mod compression;
 mod discovery;
 mod list;
 mod objects;
@@ -102,8 +103,20 @@ fn lock(shared: &Shared) -> MutexGuard<'_, Store> {
 
 const PUBLIC_PATHS: &[&str] = &["/version", "/healthz", "/livez", "/readyz"];
 
-/// Serves one request. Never panics on request input.
+/// Serves one request; a whole response over 128 KiB is gzipped when the client accepts it
+/// ([`compression`]). Never panics on request input.
 pub async fn handle(shared: Arc<Shared>, req: Request<hyper::body::Incoming>) -> Response<Body> {
+    let gzip = compression::accepts_gzip(req.headers());
+    let method = req.method().clone();
+    let resp = serve(shared, req).await;
+    if gzip {
+        compression::compress(&method, resp).await
+    } else {
+        resp
+    }
+}
+
+async fn serve(shared: Arc<Shared>, req: Request<hyper::body::Incoming>) -> Response<Body> {
     let path = req.uri().path().to_owned();
     let method = req.method().clone();
     // Client text, Go-quoted (`%q`) so it cannot forge log lines.

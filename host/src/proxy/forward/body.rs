@@ -3,6 +3,7 @@
 //! Every log line that carries text from the client (method, path, host) writes it through
 //! [`pod_introspect_kube::go_quote::quote`] (Go's `%q`), as Go programs log request data.
 
+use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -11,6 +12,8 @@ use std::time::Instant;
 use bytes::Bytes;
 use http::{Method, Request, Response};
 use http_body::{Body, Frame, SizeHint};
+use http_body_util::BodyExt as _;
+use http_body_util::combinators::UnsyncBoxBody;
 use hyper::body::Incoming;
 use pod_introspect_kube::go_quote::quote;
 
@@ -25,7 +28,7 @@ pub const ACCESS_TARGET: &str = "access";
 pub(super) enum Kind {
     Full(Option<Bytes>),
     Stream(UpstreamIncoming),
-    Channel(tokio::sync::mpsc::Receiver<Bytes>),
+    Local(UnsyncBoxBody<Bytes, Infallible>),
 }
 
 /// A response body: a small fixed body, or the API server's body forwarded frame by frame
@@ -52,11 +55,11 @@ impl ProxyBody {
         }
     }
 
-    /// A body written by a task, one frame per message, ending when the sender is dropped
-    /// (watch streams from the watch cache).
-    pub fn channel(rx: tokio::sync::mpsc::Receiver<Bytes>) -> ProxyBody {
+    /// A body the proxy makes itself and hyper polls directly (watch streams from the watch
+    /// cache: each poll takes the next event, so a delivery wakes one task, not two).
+    pub fn local(body: impl Body<Data = Bytes, Error = Infallible> + Send + 'static) -> ProxyBody {
         ProxyBody {
-            kind: Kind::Channel(rx),
+            kind: Kind::Local(body.boxed_unsync()),
             log: None,
         }
     }
@@ -89,12 +92,13 @@ impl Body for ProxyBody {
                 });
                 Poll::Ready(frame)
             }
-            Kind::Channel(rx) => rx.poll_recv(cx).map(|m| {
-                m.map(|b| {
-                    if let Some(l) = this.log.as_mut() {
-                        l.bytes += b.len() as u64;
+            Kind::Local(b) => Pin::new(b).poll_frame(cx).map(|m| {
+                m.map(|frame| {
+                    let frame = frame.unwrap_or_else(|never| match never {});
+                    if let (Some(l), Some(d)) = (this.log.as_mut(), frame.data_ref()) {
+                        l.bytes += d.len() as u64;
                     }
-                    Ok(Frame::data(b))
+                    Ok(frame)
                 })
             }),
             Kind::Stream(s) => {
@@ -116,7 +120,7 @@ impl Body for ProxyBody {
         match &self.kind {
             Kind::Full(b) => b.is_none(),
             Kind::Stream(s) => s.is_end_stream(),
-            Kind::Channel(_) => false,
+            Kind::Local(b) => b.is_end_stream(),
         }
     }
 
@@ -125,7 +129,7 @@ impl Body for ProxyBody {
             Kind::Full(Some(b)) => SizeHint::with_exact(b.len() as u64),
             Kind::Full(None) => SizeHint::with_exact(0),
             Kind::Stream(s) => s.size_hint(),
-            Kind::Channel(_) => SizeHint::default(),
+            Kind::Local(b) => b.size_hint(),
         }
     }
 }

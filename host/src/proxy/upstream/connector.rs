@@ -10,19 +10,25 @@ use std::task::{Context, Poll};
 use http::Uri;
 use hyper_util::client::legacy::connect::{Connected, Connection, HttpConnector};
 use hyper_util::rt::TokioIo;
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::io::{AsyncRead, AsyncWrite, BufReader, ReadBuf};
 use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
 
 use super::tls::TlsState;
 use crate::trust;
 
+/// The socket read buffer under TLS. rustls reads at most 4 KiB of records per `read_tls`
+/// (`DeframerVecBuffer::prepare_read`), which is one `recvfrom` per 4 KiB of a list; reading
+/// the socket 64 KiB at a time and handing rustls its 4 KiB from memory cut the proxy's
+/// syscalls on a 100-pod list (docs/benchmarks.md, `bench/proxy-cpu.sh`).
+const TLS_READ_BUFFER: usize = 64 * 1024;
+
 /// A connection to the API server: plain TCP (`http://` servers) or TLS.
 pub enum UpstreamStream {
     /// `http://`.
     Plain(TcpStream),
-    /// `https://`.
-    Tls(Box<TlsStream<TcpStream>>),
+    /// `https://`, over a [`TLS_READ_BUFFER`] read buffer (writes go straight to the socket).
+    Tls(Box<TlsStream<BufReader<TcpStream>>>),
 }
 
 impl Connection for UpstreamStream {
@@ -31,7 +37,7 @@ impl Connection for UpstreamStream {
             UpstreamStream::Plain(s) => s.connected(),
             UpstreamStream::Tls(s) => {
                 let (tcp, tls) = s.get_ref();
-                let c = tcp.connected();
+                let c = tcp.get_ref().connected();
                 if tls.alpn_protocol() == Some(b"h2") {
                     c.negotiated_h2()
                 } else {
@@ -144,7 +150,7 @@ impl tower_service::Service<Uri> for Connector {
                 None => trust::server_name(uri.host().unwrap_or_default())?,
             };
             let stream = tokio_rustls::TlsConnector::from(config)
-                .connect(name, tcp)
+                .connect(name, BufReader::with_capacity(TLS_READ_BUFFER, tcp))
                 .await
                 .map_err(|e| -> BoxError { format!("TLS handshake: {}", tls_reason(&e)).into() })?;
             Ok(TokioIo::new(UpstreamStream::Tls(Box::new(stream))))

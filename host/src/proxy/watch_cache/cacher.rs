@@ -12,7 +12,7 @@
 //! from 800 ms to 30 s and keep the watchers).
 
 use std::collections::{BTreeMap, VecDeque};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
@@ -99,6 +99,41 @@ impl CachedObject {
             None => out.extend_from_slice(&self.json),
         }
     }
+
+    /// The watch event line `{"type":T,"object":O}\n` carrying this object (the API server's
+    /// watch encoding, `endpoints/handlers/watch.go`).
+    pub fn watch_line(&self, event_type: &str) -> Bytes {
+        let mut line = Vec::with_capacity(self.json.len() + 32);
+        line.extend_from_slice(b"{\"type\":\"");
+        line.extend_from_slice(event_type.as_bytes());
+        line.extend_from_slice(b"\",\"object\":");
+        line.extend_from_slice(&self.json);
+        line.extend_from_slice(b"}\n");
+        Bytes::from(line)
+    }
+}
+
+/// The JSON lines of one [`CacheEvent`], encoded once by the first watcher that sends the
+/// event with that type and shared by the others (a filtered watcher may see a `MODIFIED` as
+/// `ADDED` or `DELETED`).
+#[derive(Debug, Default)]
+pub struct EventLines {
+    added: OnceLock<Bytes>,
+    modified: OnceLock<Bytes>,
+    deleted: OnceLock<Bytes>,
+}
+
+impl EventLines {
+    /// The line of `object` as an event of `event_type` (`ADDED`, `MODIFIED`, `DELETED`).
+    pub fn get(&self, event_type: &str, object: &CachedObject) -> Bytes {
+        let slot = match event_type {
+            "ADDED" => &self.added,
+            "MODIFIED" => &self.modified,
+            "DELETED" => &self.deleted,
+            other => return object.watch_line(other),
+        };
+        slot.get_or_init(|| object.watch_line(event_type)).clone()
+    }
 }
 
 /// One change (or, without `change`, a bookmark: the cache has reached `rv`).
@@ -112,6 +147,8 @@ pub struct CacheEvent {
     pub object: Option<Arc<CachedObject>>,
     /// The object before the change, for filters that it stops or starts matching.
     pub prev: Option<Arc<CachedObject>>,
+    /// Its JSON lines.
+    pub lines: EventLines,
 }
 
 /// Whether the cache can answer.
@@ -185,6 +222,15 @@ impl Cacher {
             capacity,
             metrics,
         })
+    }
+
+    /// The labels of `pod_introspect_proxy_cache_requests_total` for `verb` (`list`, `watch`).
+    pub fn request_labels(&self, verb: &str) -> crate::proxy::metrics::CacheRequestLabels {
+        crate::proxy::metrics::CacheRequestLabels {
+            resource: self.labels.resource.clone(),
+            namespace: self.labels.namespace.clone(),
+            verb: verb.into(),
+        }
     }
 
     /// The state, locked (a poisoned lock is taken as is: every update leaves it consistent).
@@ -402,6 +448,7 @@ impl Cacher {
                         change: None,
                         object: None,
                         prev: None,
+                        lines: EventLines::default(),
                     }),
                 );
                 return Ok(());
@@ -444,6 +491,7 @@ impl Cacher {
                 change: Some(change),
                 object: Some(cached),
                 prev,
+                lines: EventLines::default(),
             }),
         );
         drop(st);

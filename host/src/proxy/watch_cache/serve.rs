@@ -10,16 +10,24 @@
 //! annotated `k8s.io/initial-events-end: "true"`) and
 //! `staging/src/k8s.io/apiserver/pkg/endpoints/handlers/watch.go` (one JSON event per line).
 
+use std::convert::Infallible;
+use std::future::Future as _;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
 use http::{HeaderValue, Response, StatusCode, header};
+use http_body::Frame;
 use pod_introspect_apiserver::table::{self, IncludeObject};
 use pod_introspect_apiserver::watch::{INITIAL_EVENTS_END, encode_event, filtered_type};
 use pod_introspect_kube::status::Status;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::gauge::Gauge;
 use serde_json::{Value, json};
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::broadcast;
+use tokio_util::sync::ReusableBoxFuture;
 
 use super::cacher::{CacheEvent, CachedObject, Cacher};
 use super::request::{Selection, WatchStart};
@@ -31,8 +39,6 @@ use crate::proxy::metrics::ProxyMetrics;
 pub const FRESHNESS_WAIT: Duration = Duration::from_secs(3);
 /// kube-apiserver's default watch timeout (`--min-request-timeout`).
 pub const DEFAULT_WATCH_TIMEOUT: Duration = Duration::from_secs(1800);
-/// Lines buffered per client before its writer waits.
-const CLIENT_BUFFER: usize = 256;
 
 const JSON: &str = "application/json";
 const TABLE_JSON: &str = "application/json;as=Table;v=v1;g=meta.k8s.io";
@@ -52,11 +58,7 @@ pub async fn list(
     }
     metrics
         .cache_requests
-        .get_or_create(&crate::proxy::metrics::CacheRequestLabels {
-            resource: cacher.labels.resource.clone(),
-            namespace: cacher.labels.namespace.clone(),
-            verb: "list".into(),
-        })
+        .get_or_create(&cacher.request_labels("list"))
         .inc();
     let st = cacher.lock();
     let selected = st.objects.values().filter(|o| selection.matches(&o.value));
@@ -129,13 +131,7 @@ impl Encoder {
             );
             return encode_event(kind, t);
         }
-        let mut line = Vec::with_capacity(object.json.len() + 32);
-        line.extend_from_slice(b"{\"type\":\"");
-        line.extend_from_slice(kind.as_bytes());
-        line.extend_from_slice(b"\",\"object\":");
-        line.extend_from_slice(&object.json);
-        line.extend_from_slice(b"}\n");
-        Bytes::from(line)
+        object.watch_line(kind)
     }
 
     fn bookmark(&self, rv: u64, initial_events_end: bool) -> Bytes {
@@ -159,7 +155,10 @@ impl Encoder {
             .map(|p| self.opts.selection.matches(&p.value));
         let kind = filtered_type(change, before, now)?;
         // The object that stopped matching leaves with its new state, as the cacher sends it.
-        Some(self.event(kind, object))
+        if self.opts.table.is_some() {
+            return Some(self.event(kind, object));
+        }
+        Some(event.lines.get(kind, object))
     }
 }
 
@@ -216,83 +215,126 @@ pub async fn watch(
         };
         (initial, st.events.subscribe(), progress, enc)
     };
-    let (tx, body_rx) = mpsc::channel::<Bytes>(CLIENT_BUFFER);
     let clients = metrics.watch_clients.get_or_create(&cacher.labels).clone();
     let sent = metrics.events_sent.get_or_create(&cacher.labels).clone();
     metrics
         .cache_requests
-        .get_or_create(&crate::proxy::metrics::CacheRequestLabels {
-            resource: cacher.labels.resource.clone(),
-            namespace: cacher.labels.namespace.clone(),
-            verb: "watch".into(),
-        })
+        .get_or_create(&cacher.request_labels("watch"))
         .inc();
     clients.inc();
-    tokio::spawn(async move {
-        feed(tx, initial, rx, progress, enc, &sent).await;
-        clients.dec();
-    });
-    let mut r = Response::new(ProxyBody::channel(body_rx));
+    let body = CacheWatchBody {
+        initial: initial.into_iter(),
+        events: Some(ReusableBoxFuture::new(next_event(rx))),
+        deadline: Box::pin(tokio::time::sleep(opts.timeout)),
+        bookmarks: opts.bookmarks.then(|| {
+            let period = opts.bookmark_interval.max(Duration::from_millis(10));
+            tokio::time::interval_at(tokio::time::Instant::now() + period, period)
+        }),
+        progress,
+        enc,
+        sent,
+        _client: ClientGuard(clients),
+    };
+    let mut r = Response::new(ProxyBody::local(body));
     set_headers(&mut r, content_type(&opts.table));
     r
 }
 
-async fn feed(
-    tx: mpsc::Sender<Bytes>,
-    initial: Vec<Bytes>,
-    mut rx: broadcast::Receiver<Arc<CacheEvent>>,
-    mut progress: u64,
-    enc: Encoder,
-    sent: &prometheus_client::metrics::counter::Counter,
-) {
-    for line in initial {
-        if tx.send(line).await.is_err() {
-            return;
-        }
-        sent.inc();
-    }
-    let deadline = tokio::time::sleep(enc.opts.timeout);
-    tokio::pin!(deadline);
-    let period = enc.opts.bookmark_interval.max(Duration::from_millis(10));
-    let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
-    loop {
-        tokio::select! {
-            biased;
-            _ = tx.closed() => return,
-            _ = &mut deadline => return,
-            received = rx.recv() => match received {
-                Ok(event) => {
-                    if event.rv <= progress {
-                        continue;
-                    }
-                    progress = event.rv;
-                    if let Some(line) = enc.change(&event) {
-                        if tx.send(line).await.is_err() {
-                            return;
-                        }
-                        sent.inc();
-                    }
-                }
-                // Too slow a reader, or the cache listed again: end the stream; the client
-                // re-watches from its last resourceVersion.
-                Err(broadcast::error::RecvError::Lagged(_) | broadcast::error::RecvError::Closed) => return,
-            },
-            _ = ticker.tick(), if enc.opts.bookmarks => {
-                if tx.send(enc.bookmark(progress, false)).await.is_err() {
-                    return;
-                }
-                sent.inc();
-            }
-        }
+type NextEvent = (
+    Result<Arc<CacheEvent>, broadcast::error::RecvError>,
+    broadcast::Receiver<Arc<CacheEvent>>,
+);
+
+async fn next_event(mut rx: broadcast::Receiver<Arc<CacheEvent>>) -> NextEvent {
+    (rx.recv().await, rx)
+}
+
+/// Counts a watch client while its body lives (hyper drops it when the client goes).
+struct ClientGuard(Gauge);
+
+impl Drop for ClientGuard {
+    fn drop(&mut self) {
+        self.0.dec();
     }
 }
 
-fn stream_response(enc: &Encoder, lines: Vec<Bytes>) -> Response<ProxyBody> {
-    let (tx, rx) = mpsc::channel(lines.len().max(1));
-    for l in lines {
-        let _ = tx.try_send(l);
+/// One client's watch stream, polled by hyper: the initial lines, then each cache event this
+/// client sees, and a bookmark every interval. It ends at the watch timeout, when the
+/// client's receiver lags behind the broadcast (too slow a reader: it re-watches from its
+/// last resourceVersion, as the cacher closes a watcher that cannot keep up), or when the
+/// cache lists again (the sender is replaced).
+struct CacheWatchBody {
+    initial: std::vec::IntoIter<Bytes>,
+    /// `None` once the stream has ended.
+    events: Option<ReusableBoxFuture<'static, NextEvent>>,
+    deadline: Pin<Box<tokio::time::Sleep>>,
+    bookmarks: Option<tokio::time::Interval>,
+    /// The resourceVersion the client has been brought to.
+    progress: u64,
+    enc: Encoder,
+    sent: Counter,
+    _client: ClientGuard,
+}
+
+impl CacheWatchBody {
+    fn line(&self, line: Bytes) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        self.sent.inc();
+        Poll::Ready(Some(Ok(Frame::data(line))))
     }
-    let mut r = Response::new(ProxyBody::channel(rx));
+}
+
+impl http_body::Body for CacheWatchBody {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        let this = self.get_mut();
+        if let Some(line) = this.initial.next() {
+            return this.line(line);
+        }
+        let Some(events) = this.events.as_mut() else {
+            return Poll::Ready(None);
+        };
+        if this.deadline.as_mut().poll(cx).is_ready() {
+            this.events = None;
+            return Poll::Ready(None);
+        }
+        while let Poll::Ready((received, rx)) = events.poll(cx) {
+            let Ok(event) = received else {
+                // Lagged (too slow a reader) or Closed (the cache listed again).
+                this.events = None;
+                return Poll::Ready(None);
+            };
+            events.set(next_event(rx));
+            if event.rv <= this.progress {
+                continue;
+            }
+            this.progress = event.rv;
+            if let Some(line) = this.enc.change(&event) {
+                return this.line(line);
+            }
+        }
+        if let Some(ticker) = this.bookmarks.as_mut()
+            && ticker.poll_tick(cx).is_ready()
+        {
+            let line = this.enc.bookmark(this.progress, false);
+            return this.line(line);
+        }
+        Poll::Pending
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.events.is_none() && self.initial.len() == 0
+    }
+}
+
+/// A stream that is one line (the in-stream `ERROR` of a watch from too old a
+/// resourceVersion), then its end.
+fn stream_response(enc: &Encoder, lines: Vec<Bytes>) -> Response<ProxyBody> {
+    let mut r = Response::new(ProxyBody::full(Bytes::from(lines.concat())));
     set_headers(&mut r, content_type(&enc.opts.table));
     r
 }
