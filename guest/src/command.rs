@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! pod-introspect-guest.wasm [info] [--pretty] [--strict] [--api]
+//! pod-introspect-guest.wasm watch-pod [--interval MS] [--count N]
 //! pod-introspect-guest.wasm api [--pretty] version
 //! pod-introspect-guest.wasm api [--pretty] get PATH [--query NAME=VALUE]...
 //! pod-introspect-guest.wasm api [--pretty] get RESOURCE NAME [-n NAMESPACE]
@@ -41,6 +42,7 @@ macro_rules! err {
 
 const USAGE: &str = "usage:
   pod-introspect-guest.wasm [info] [--pretty] [--strict] [--api]
+  pod-introspect-guest.wasm watch-pod [--interval MS] [--count N]
   pod-introspect-guest.wasm api [--pretty] version
   pod-introspect-guest.wasm api [--pretty] get PATH [--query NAME=VALUE]...
   pod-introspect-guest.wasm api [--pretty] get RESOURCE NAME [-n NAMESPACE]
@@ -105,6 +107,7 @@ pub fn run<T: Transport>(
     match args.first().map(String::as_str) {
         Some("api") => api_command(&args[1..], client),
         Some("info") => info_command(&args[1..], client),
+        Some("watch-pod") => watch_pod_command(&args[1..]),
         Some("--help" | "-h" | "help") => {
             out!("{USAGE}");
             true
@@ -145,6 +148,42 @@ fn info_command<T: Transport>(
         err!("{line}");
     }
     !failed
+}
+
+/// `watch-pod`: one JSON line per change of the Downward API view (`PodChange::to_json`), every
+/// `--interval` ms (default 1000), until `--count` changes were printed (default: forever).
+fn watch_pod_command(args: &[String]) -> bool {
+    let (mut interval, mut count) = (crate::pod_changes::DEFAULT_INTERVAL_MS, None::<u64>);
+    let mut i = 0;
+    while i < args.len() {
+        let parsed = match args[i].as_str() {
+            "--interval" => number(args, &mut i, "--interval").map(|v: u32| interval = v.max(1)),
+            "--count" => number(args, &mut i, "--count").map(|v| count = Some(v)),
+            other => Err(format!(
+                "unknown watch-pod argument {other:?}; expected --interval MS or --count N"
+            )),
+        };
+        if let Err(e) = parsed {
+            return usage_error(&e);
+        }
+        i += 1;
+    }
+    let context = Context::from_process();
+    let versions = crate::pod_changes::data_versions(context.volume_dirs());
+    let mut follower = crate::pod_changes::Follower::new(versions, context.info());
+    err!("{}", cli_output::watch_pod_started(interval));
+    let interval = std::time::Duration::from_millis(u64::from(interval));
+    let mut printed = 0u64;
+    while count.is_none_or(|c| printed < c) {
+        if let Some(change) = follower.next(interval, None, &|| {
+            let c = Context::from_process();
+            (c.info(), c.data_versions())
+        }) {
+            out!("{}", change.to_json());
+            printed += 1;
+        }
+    }
+    true
 }
 
 /// The namespace flags shared by `pods` and `watch pods`: `-n NS`, `-A`, or this pod's own

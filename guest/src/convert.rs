@@ -81,15 +81,38 @@ pub fn info(info: PodInfo) -> wit::PodInfo {
                 source: source(s),
             })
             .collect(),
-        errors: info
-            .errors
-            .into_iter()
-            .map(|e| wit::FieldError {
-                field: e.field,
-                source: e.source.map(source),
-                error: error(e.problem),
+        errors: info.errors.into_iter().map(field_error).collect(),
+    }
+}
+
+/// WIT `field-error`.
+fn field_error(e: crate::model::FieldError) -> wit::FieldError {
+    wit::FieldError {
+        field: e.field,
+        source: e.source.map(source),
+        error: error(e.problem),
+    }
+}
+
+/// WIT `pod-change`, with its JSON line.
+pub fn pod_change(c: crate::pod_changes::PodChange) -> wit::PodChange {
+    let json = c.to_json();
+    let keys = |v: Vec<crate::pod_changes::KeyChange>| -> Vec<wit::KeyChange> {
+        v.into_iter()
+            .map(|k| wit::KeyChange {
+                key: k.key,
+                old: k.old,
+                new: k.new,
             })
-            .collect(),
+            .collect()
+    };
+    wit::PodChange {
+        labels: keys(c.labels),
+        annotations: keys(c.annotations),
+        fields: keys(c.fields),
+        versions: c.versions,
+        errors: c.errors.into_iter().map(field_error).collect(),
+        json,
     }
 }
 

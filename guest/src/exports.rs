@@ -8,13 +8,16 @@ use crate::api::{self, ApiError};
 use crate::convert;
 use crate::instance_client::{new_client, with_client};
 use crate::model::Problem;
+use crate::pod_changes::{DEFAULT_INTERVAL_MS, Follower, data_versions};
 use crate::resolve::Context;
 use crate::world;
 use crate::world::exports::pod_introspect::pod::pod_introspect as wit;
 use crate::world::exports::wasi::config::store as config;
+use crate::world::wasi::clocks::monotonic_clock as clock;
 use crate::{field, map_key};
 use pod_introspect_kube::fields;
 use std::cell::RefCell;
+use std::time::Duration;
 
 /// The component: the type the exports are implemented on.
 struct Component;
@@ -81,6 +84,7 @@ impl wit::Guest for Component {
     }
 
     type PodWatch = WatchResource;
+    type PodChanges = PodChangesResource;
 
     fn server_version() -> Result<String, wit::ApiError> {
         with_wit_client(|c| c.get_json("/version")).map(|v| v.to_string())
@@ -355,5 +359,43 @@ impl wit::GuestObjectWatch for ObjectWatchResource {
 
     fn resource_version(&self) -> Option<String> {
         self.0.borrow().resource_version()
+    }
+}
+
+/// The `pod-changes` resource: a [`Follower`] and its poll interval.
+pub struct PodChangesResource {
+    follower: RefCell<Follower>,
+    interval: Duration,
+}
+
+impl wit::GuestPodChanges for PodChangesResource {
+    fn new(interval_ms: Option<u32>) -> Self {
+        let interval_ms = interval_ms.unwrap_or(DEFAULT_INTERVAL_MS).max(1);
+        let context = Context::from_process();
+        let versions = data_versions(context.volume_dirs());
+        PodChangesResource {
+            follower: RefCell::new(Follower::new(versions, context.info())),
+            interval: Duration::from_millis(u64::from(interval_ms)),
+        }
+    }
+
+    fn next(&self, timeout_ms: Option<u32>) -> Option<wit::PodChange> {
+        let timeout = timeout_ms.map(|t| Duration::from_millis(u64::from(t)));
+        self.follower
+            .borrow_mut()
+            .next(self.interval, timeout, &|| {
+                let c = Context::from_process();
+                (c.info(), c.data_versions())
+            })
+            .map(convert::pod_change)
+    }
+
+    fn subscribe(&self) -> wit::Pollable {
+        let ns = u64::try_from(self.interval.as_nanos()).unwrap_or(u64::MAX);
+        clock::subscribe_duration(ns)
+    }
+
+    fn current(&self) -> wit::PodInfo {
+        convert::info(self.follower.borrow().view().clone())
     }
 }

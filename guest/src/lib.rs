@@ -17,6 +17,7 @@ pub mod event_recorder;
 pub mod field_table;
 pub mod hints;
 pub mod model;
+pub mod pod_changes;
 pub mod report;
 pub mod resolve;
 pub mod resources;

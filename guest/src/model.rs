@@ -186,8 +186,10 @@ struct InfoJson<'a> {
     errors: Vec<ErrorJson<'a>>,
 }
 
+/// The JSON form of one [`FieldError`] (`{field, source, kind, line, message}`), in `info` and
+/// in a pod change's `errors`.
 #[derive(Serialize)]
-struct ErrorJson<'a> {
+pub(crate) struct ErrorJson<'a> {
     field: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     source: Option<String>,
@@ -195,6 +197,21 @@ struct ErrorJson<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     line: Option<u32>,
     message: String,
+}
+
+impl<'a> From<&'a FieldError> for ErrorJson<'a> {
+    fn from(e: &'a FieldError) -> Self {
+        ErrorJson {
+            field: &e.field,
+            source: e.source.as_ref().map(ToString::to_string),
+            kind: e.problem.kind(),
+            line: match &e.problem {
+                Problem::Malformed { line, .. } => *line,
+                _ => None,
+            },
+            message: e.problem.to_string(),
+        }
+    }
 }
 
 impl PodInfo {
@@ -221,20 +238,7 @@ impl PodInfo {
                 .iter()
                 .map(|(k, v)| (k.as_str(), v.to_string()))
                 .collect(),
-            errors: self
-                .errors
-                .iter()
-                .map(|e| ErrorJson {
-                    field: &e.field,
-                    source: e.source.as_ref().map(ToString::to_string),
-                    kind: e.problem.kind(),
-                    line: match &e.problem {
-                        Problem::Malformed { line, .. } => *line,
-                        _ => None,
-                    },
-                    message: e.problem.to_string(),
-                })
-                .collect(),
+            errors: self.errors.iter().map(ErrorJson::from).collect(),
         };
         let result = if pretty {
             serde_json::to_string_pretty(&doc)

@@ -125,6 +125,28 @@ impl Context {
         &self.searched_dirs.0
     }
 
+    /// Each downwardAPI volume directory searched with the `..data` target its files were read
+    /// from ("" when the directory has no `..data` or was not found), for `pod-changes`.
+    pub fn data_versions(&self) -> Vec<(String, String)> {
+        use pod_introspect_kube::atomic_writer::Layout;
+        self.searched_dirs
+            .0
+            .iter()
+            .map(|dir| {
+                let version = self
+                    .volumes
+                    .iter()
+                    .find(|v| &v.dir == dir)
+                    .and_then(|v| match &v.snapshot.layout {
+                        Layout::AtomicWriter { version_dir } => Some(version_dir.clone()),
+                        Layout::Plain => None,
+                    })
+                    .unwrap_or_default();
+                (dir.clone(), version)
+            })
+            .collect()
+    }
+
     /// The ServiceAccount volume directory.
     pub fn service_account_dir(&self) -> &str {
         &self.searched_dirs.1

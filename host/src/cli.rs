@@ -70,6 +70,29 @@ pub enum Command {
     /// In-cluster config by default (KUBERNETES_SERVICE_HOST/PORT and the ServiceAccount
     /// volume); --kubeconfig on a workstation. Prints `Starting to serve on HOST:PORT`.
     Proxy(ProxyArgs),
+    /// Follow the pod's Downward API view and print one JSON line per change: the labels,
+    /// annotations and fields that changed, each with its old and new value, the volumes'
+    /// `..data` versions, and errors of a malformed new version (whose fields keep their last
+    /// good value). Runs until SIGTERM or Ctrl-C. The bundled guest's `pod-changes` does the
+    /// work: one readlink of `..data` per volume per --interval.
+    WatchPod(WatchPodArgs),
+}
+
+/// `watch-pod` flags.
+#[derive(Debug, Args)]
+pub struct WatchPodArgs {
+    /// The sandbox flags (as `info`: --root, --downward, --env, ...; no deadline unless
+    /// --timeout is given).
+    #[command(flatten)]
+    pub sandbox: SandboxArgs,
+    /// How often the volumes' `..data` links are read, in milliseconds (the kubelet's own
+    /// update is periodic, about a minute plus its cache TTL).
+    #[arg(long, value_name = "MS", default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..))]
+    pub interval: u32,
+    /// Run this command (with `sh -c`) on each change, the change's JSON line on its stdin, as
+    /// configmap-reload sidecars do; one at a time, a failure logged and the watch kept.
+    #[arg(long, value_name = "CMD")]
+    pub exec: Option<String>,
 }
 
 /// `api` flags.
@@ -498,6 +521,13 @@ pub struct SimulateArgs {
     /// write the ServiceAccount token, ca.crt and the KUBERNETES_SERVICE_* env it issues.
     #[arg(long, value_name = "DIR")]
     pub cluster: Option<PathBuf>,
+    /// With --cluster: keep running as the pod's kubelet. Watch the pod on the cluster and, on
+    /// every change of what its volumes project (`kubectl label`/`annotate`), rewrite them with
+    /// an AtomicWriter swap (at once; a kubelet's periodic sync takes up to about a minute plus
+    /// its cache TTL). The ServiceAccount token is renewed at 80% of its lifetime, as the
+    /// kubelet's token manager does. Stops on SIGTERM/Ctrl-C, or when the pod is deleted.
+    #[arg(long, requires = "cluster")]
+    pub follow: bool,
 }
 
 /// `demo` flags.

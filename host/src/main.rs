@@ -59,6 +59,7 @@ fn main() -> ExitCode {
             cli::Command::Api(args) => commands::api::run(args).await,
             cli::Command::DevCluster(args) => commands::dev_cluster::run(args).await,
             cli::Command::Proxy(args) => commands::proxy::run(args).await,
+            cli::Command::WatchPod(args) => commands::watch_pod::run(args).await,
         }
     });
     // A guest stopped while blocked in a host call may leave a blocking thread behind (e.g. a

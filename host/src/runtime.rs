@@ -22,8 +22,13 @@ pub mod bindings {
         path: "../wit",
         world: "introspection",
         exports: { default: async },
+        // `pod-changes.subscribe` returns wasi:io's pollable: the one wasmtime-wasi serves.
+        with: { "wasi:io/poll": wasmtime_wasi::p2::bindings::io::poll },
     });
 }
+
+/// The timeout that stands for "no deadline" (`--timeout 0`): a hundred years.
+pub const NO_DEADLINE: Duration = Duration::from_secs(100 * 365 * 86_400);
 
 /// Limits applied to every guest run.
 #[derive(Debug, Clone, Copy)]
@@ -46,7 +51,6 @@ impl Runtime {
         let mut config = Config::new();
         config.epoch_interruption(true);
         let engine = Engine::new(&config)?;
-        start_epoch_ticker(&engine);
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
@@ -90,6 +94,11 @@ impl Runtime {
             ),
         );
         store.limiter(|s| &mut s.limits);
+        // Without a deadline nothing needs the epoch: no ticker thread waking 20 times a second
+        // (most of an idle `watch-pod`'s CPU, bench/watch-pod-idle.sh).
+        if limits.timeout < NO_DEADLINE {
+            start_epoch_ticker(&self.engine);
+        }
         let ticks = (limits.timeout.as_millis() / EPOCH_TICK.as_millis()).max(1);
         store.set_epoch_deadline(u64::try_from(ticks).unwrap_or(u64::MAX));
         store.epoch_deadline_trap();
@@ -102,7 +111,8 @@ impl Runtime {
     }
 }
 
-/// Advances the epoch of the process's engine every [`EPOCH_TICK`] from a background thread.
+/// Advances the epoch of the process's engine every [`EPOCH_TICK`] from a background thread,
+/// started by the first store that has a deadline.
 fn start_epoch_ticker(engine: &Engine) {
     static TICKER: OnceLock<()> = OnceLock::new();
     let weak = engine.weak();

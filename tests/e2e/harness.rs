@@ -34,6 +34,12 @@ impl PodRoot {
         PodRoot { dir, cache }
     }
 
+    /// The compiled-component cache the host runs of this test binary share
+    /// (`POD_INTROSPECT_CACHE_DIR`).
+    pub fn cache(&self) -> &Path {
+        &self.cache
+    }
+
     /// The root directory on the host.
     pub fn path(&self) -> &Path {
         self.dir.path()

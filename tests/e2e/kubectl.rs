@@ -7,9 +7,11 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-struct DevClusterProcess {
+/// A `pod-introspect dev-cluster --state DIR` process, killed when dropped.
+pub(crate) struct DevClusterProcess {
     child: Child,
-    state: tempfile::TempDir,
+    /// Its `--state` directory (kubeconfig, ca.crt, objects).
+    pub(crate) state: tempfile::TempDir,
 }
 
 impl Drop for DevClusterProcess {
@@ -19,7 +21,8 @@ impl Drop for DevClusterProcess {
     }
 }
 
-fn start() -> DevClusterProcess {
+/// Starts dev-cluster on a loopback port and waits for its kubeconfig.
+pub(crate) fn start() -> DevClusterProcess {
     let state = tempfile::tempdir().unwrap();
     let child = Command::new(crate::harness::HOST)
         .args([
@@ -45,7 +48,8 @@ fn start() -> DevClusterProcess {
     DevClusterProcess { child, state }
 }
 
-fn kubectl(state: &std::path::Path, home: &std::path::Path, args: &[&str]) -> Command {
+/// `kubectl --kubeconfig STATE/kubeconfig ARGS` with its HOME and cache under `home`.
+pub(crate) fn kubectl(state: &std::path::Path, home: &std::path::Path, args: &[&str]) -> Command {
     let mut c = Command::new("kubectl");
     c.arg("--kubeconfig")
         .arg(state.join("kubeconfig"))

@@ -25,3 +25,4 @@ mod proxy_load;
 mod proxy_requests;
 mod runtimes;
 mod watch_cache;
+mod watch_pod;

@@ -331,7 +331,7 @@ fn wasmtime_cli_prints_the_same_json_and_invokes_exports() {
     assert_eq!(
         wasmtime_run(&[
             "--invoke",
-            "pod-introspect:pod/pod-introspect.get-pod@0.2.0(\"a\", \"b\")"
+            "pod-introspect:pod/pod-introspect.get-pod@0.2.1(\"a\", \"b\")"
         ])
         .trim_end(),
         "err(not-in-cluster(\"not running in a cluster: KUBERNETES_SERVICE_HOST is not set (the \
@@ -564,7 +564,7 @@ fn cargo_component_build_makes_an_equivalent_component() {
     assert_eq!(
         exports,
         [
-            "export pod-introspect:pod/pod-introspect@0.2.0;",
+            "export pod-introspect:pod/pod-introspect@0.2.1;",
             "export wasi:cli/run@0.2.12;",
             "export wasi:config/store@0.2.0-rc.1;",
         ]
@@ -595,7 +595,7 @@ fn wit_package_validates_with_wasm_tools() {
             .arg(workspace().join("wit")),
     );
     assert!(
-        wit.starts_with("package pod-introspect:pod@0.2.0;"),
+        wit.starts_with("package pod-introspect:pod@0.2.1;"),
         "{wit}"
     );
     for world in [
@@ -749,7 +749,7 @@ fn link_says_which_import_cannot_be_satisfied_and_why() {
             &[("pod", wrong_pod)],
             "import pod-introspect:pod/pod-introspect@0.2.0;",
             "pod-introspect:pod/pod-introspect@0.2.0 expects other types than the guest's \
-                 pod-introspect:pod/pod-introspect@0.2.0 has",
+                 pod-introspect:pod/pod-introspect@0.2.1 has",
         ),
         (
             "mixed",

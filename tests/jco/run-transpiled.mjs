@@ -5,6 +5,8 @@
 //   without --invoke: calls the `wasi:cli/run` export (the guest prints `info` JSON)
 //   --invoke label KEY | annotation KEY | field PATH: pod-introspect's function, result as JSON
 //   --invoke store.get KEY | store.get-all: wasi:config/store's function, result as JSON
+//   --invoke pod-changes.next INTERVAL_MS TIMEOUT_MS: a `pod-changes` resource; `ready` on stderr
+//     once it holds the current view, then its `next` change's JSON line (null on timeout)
 import { _setPreopens } from "@bytecodealliance/preview2-shim/filesystem";
 import { _setArgs, _setEnv } from "@bytecodealliance/preview2-shim/cli";
 import { pathToFileURL } from "node:url";
@@ -12,7 +14,7 @@ import { pathToFileURL } from "node:url";
 const [module, ...rest] = process.argv.slice(2);
 const at = rest.indexOf("--invoke");
 const maps = at < 0 ? rest : rest.slice(0, at);
-const [fn, arg] = at < 0 ? [] : rest.slice(at + 1);
+const [fn, arg, arg2] = at < 0 ? [] : rest.slice(at + 1);
 
 const preopens = {};
 for (const m of maps) {
@@ -31,6 +33,11 @@ const calls = {
   field: () => component.podIntrospect.field(arg),
   "store.get": () => component.store.get(arg),
   "store.get-all": () => component.store.getAll(),
+  "pod-changes.next": () => {
+    const changes = new component.podIntrospect.PodChanges(Number(arg));
+    console.error("ready");
+    return changes.next(Number(arg2))?.json ?? null;
+  },
 };
 if (fn === undefined) {
   component.run.run();

@@ -1,6 +1,6 @@
 //! An application component that learns its pod through the `pod-introspect` interface.
 //!
-//! It imports `pod-introspect:pod/pod-introspect@0.2.0` (world `pod-aware` in `wit/`) and, being a
+//! It imports `pod-introspect:pod/pod-introspect@0.2.1` (world `pod-aware` in `wit/`) and, being a
 //! Rust `wasm32-wasip2` binary, exports `wasi:cli/run`. Nothing here reads a file or an env var:
 //! the import is satisfied by the pod-introspect guest, either by `pod-introspect run` linking its
 //! bundled guest, or by composing ahead of time:

@@ -1,6 +1,6 @@
 //! An HTTP component that answers with what its pod exposes, through the `pod-introspect` import.
 //!
-//! World: imports `pod-introspect:pod/pod-introspect@0.2.0`, exports
+//! World: imports `pod-introspect:pod/pod-introspect@0.2.1`, exports
 //! `wasi:http/incoming-handler@0.2.12`, so it runs in `wasmtime serve`, Spin and wasmCloud once
 //! the import is satisfied: by `pod-introspect link` or `wac plug` ahead of time, or by Spin's
 //! component dependencies (examples/spin/spin.toml).
@@ -20,7 +20,7 @@ mod component {
             inline: "
                 package example:pod-http;
                 world app {
-                    import pod-introspect:pod/pod-introspect@0.2.0;
+                    import pod-introspect:pod/pod-introspect@0.2.1;
                     export wasi:http/incoming-handler@0.2.12;
                 }
             ",

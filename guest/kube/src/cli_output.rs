@@ -321,3 +321,11 @@ pub fn overwrite_conflicts(
         .collect();
     (!conflicts.is_empty()).then(|| conflicts.join(", "))
 }
+
+/// The stderr line `watch-pod` (the host's command and the guest's) prints once it follows the
+/// view, so a script (or a test) knows changes from now on are reported.
+pub fn watch_pod_started(interval_ms: u32) -> String {
+    format!(
+        "watch-pod: following the pod's Downward API view (its volumes' ..data links every {interval_ms} ms)"
+    )
+}

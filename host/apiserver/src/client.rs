@@ -126,6 +126,56 @@ impl Client {
         path: &str,
         json: Option<Vec<u8>>,
     ) -> Result<(StatusCode, Bytes), ClientError> {
+        let body = json.map(|b| ("application/json", b));
+        self.send(method, path, body).await
+    }
+
+    /// A server-side apply (`PATCH` with `application/apply-patch+yaml`; JSON is YAML) of
+    /// `object` at `path`, which must carry `fieldManager` (and `force=true` to take fields
+    /// over); creates the object when it does not exist.
+    pub async fn apply(
+        &self,
+        path: &str,
+        object: Vec<u8>,
+    ) -> Result<(StatusCode, Bytes), ClientError> {
+        self.send(
+            Method::PATCH,
+            path,
+            Some(("application/apply-patch+yaml", object)),
+        )
+        .await
+    }
+
+    /// Sends `method path` with an optional `(content type, body)`; the status and the whole
+    /// body.
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<(&str, Vec<u8>)>,
+    ) -> Result<(StatusCode, Bytes), ClientError> {
+        let response = self.exchange(method, path, body).await?;
+        let status = response.status();
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .map_err(|e| ClientError::Http {
+                addr: self.addr(),
+                message: e.to_string(),
+            })?
+            .to_bytes();
+        Ok((status, body))
+    }
+
+    /// Sends `method path` with an optional `(content type, body)`; the response, its body
+    /// unread.
+    async fn exchange(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<(&str, Vec<u8>)>,
+    ) -> Result<http::Response<hyper::body::Incoming>, ClientError> {
         let addr = self.addr();
         let http_err = |message: String| ClientError::Http {
             addr: addr.clone(),
@@ -145,11 +195,15 @@ impl Client {
         if let Some(t) = &self.token {
             req = req.header(http::header::AUTHORIZATION, format!("Bearer {t}"));
         }
-        if json.is_some() {
-            req = req.header(http::header::CONTENT_TYPE, "application/json");
-        }
+        let body = match body {
+            Some((content_type, bytes)) => {
+                req = req.header(http::header::CONTENT_TYPE, content_type);
+                bytes
+            }
+            None => Vec::new(),
+        };
         let req = req
-            .body(Full::new(Bytes::from(json.unwrap_or_default())))
+            .body(Full::new(Bytes::from(body)))
             .map_err(|e| http_err(e.to_string()))?;
         let response = if self.https {
             let name =
@@ -162,20 +216,21 @@ impl Client {
         } else {
             send(TokioIo::new(tcp), req).await
         };
-        let response = response.map_err(http_err)?;
-        let status = response.status();
-        let body = response
-            .into_body()
-            .collect()
-            .await
-            .map_err(|e| http_err(e.to_string()))?
-            .to_bytes();
-        Ok((status, body))
+        response.map_err(http_err)
     }
 
     /// GET `path`.
     pub async fn get(&self, path: &str) -> Result<(StatusCode, Bytes), ClientError> {
         self.request(Method::GET, path, None).await
+    }
+
+    /// GET `path` with the body left streaming (a watch): the status and the body.
+    pub async fn get_stream(
+        &self,
+        path: &str,
+    ) -> Result<(StatusCode, hyper::body::Incoming), ClientError> {
+        let response = self.exchange(Method::GET, path, None).await?;
+        Ok((response.status(), response.into_body()))
     }
 }
 

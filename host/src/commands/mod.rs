@@ -8,6 +8,7 @@ pub mod link;
 pub mod proxy;
 pub mod run;
 pub mod simulate;
+pub mod watch_pod;
 
 use crate::cli::SandboxArgs;
 use crate::runtime::Limits;
@@ -47,9 +48,9 @@ impl SandboxArgs {
         Ok(Limits {
             // 0 means no deadline: a long-running component (a server) runs until it exits.
             timeout: if timeout == 0.0 {
-                Duration::from_secs(100 * 365 * 86_400)
+                crate::runtime::NO_DEADLINE
             } else {
-                Duration::from_secs_f64(timeout.min(100.0 * 365.0 * 86_400.0))
+                Duration::from_secs_f64(timeout.min(crate::runtime::NO_DEADLINE.as_secs_f64()))
             },
             max_memory: self.max_memory.saturating_mul(1024 * 1024),
         })

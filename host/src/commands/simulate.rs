@@ -10,6 +10,13 @@ use serde_json::{Value, json};
 use std::path::Path;
 use std::process::ExitCode;
 
+/// The lifetime the kubelet asks for a projected ServiceAccount token (3607 s: an hour and the
+/// 7 s that mark it as the kubelet's, `pkg/kubelet/token`).
+pub const TOKEN_SECONDS: u64 = 3607;
+
+/// The field manager `simulate --cluster` applies the manifest as.
+pub const FIELD_MANAGER: &str = "pod-introspect-simulate";
+
 /// Simulates `pod_yaml` (named `manifest_name` in messages) into `root`.
 pub fn simulate(
     pod_yaml: String,
@@ -81,8 +88,12 @@ impl ClusterAccess {
         })
     }
 
-    /// Creates the pod, or replaces the one of the same name (a re-run after editing labels),
-    /// and returns the object the API server stored.
+    /// Registers the pod by server-side apply with field manager [`FIELD_MANAGER`] (force:
+    /// the manifest is the truth for what it says) and returns the object the API server
+    /// stored. A re-run updates only the fields the manifest owns: labels or annotations added
+    /// by `kubectl label`/`annotate` stay, and so do the fields the cluster set (`nodeName`,
+    /// `status`, the uid); a key the previous manifest set and this one drops is removed
+    /// (structured-merge-diff's rule, as `kubectl apply --server-side`).
     pub async fn apply_pod(&self, manifest: &Value, manifest_name: &str) -> Result<Value> {
         let ns = manifest["metadata"]["namespace"]
             .as_str()
@@ -92,28 +103,20 @@ impl ClusterAccess {
             .as_str()
             .with_context(|| format!("{manifest_name}: metadata.name is required"))?
             .to_string();
-        let collection = format!("/api/v1/namespaces/{ns}/pods");
-        let item = format!("{collection}/{name}");
-        let (status, body) = self.client.get(&item).await?;
-        let (status, body) = if status.is_success() {
-            let existing: Value = serde_json::from_slice(&body)?;
-            let mut updated = manifest.clone();
-            updated["metadata"]["uid"] = existing["metadata"]["uid"].clone();
-            updated["metadata"]["resourceVersion"] =
-                existing["metadata"]["resourceVersion"].clone();
-            if updated.get("status").is_none() {
-                updated["status"] = existing["status"].clone();
-            }
-            let body = serde_json::to_vec(&updated)?;
-            self.client
-                .request(http::Method::PUT, &item, Some(body))
-                .await?
-        } else {
-            let body = serde_json::to_vec(manifest)?;
-            self.client
-                .request(http::Method::POST, &collection, Some(body))
-                .await?
-        };
+        let mut object = manifest.clone();
+        // The applied configuration names its kind; a manifest's `status` is not the
+        // kubelet's to set through the main resource.
+        object["apiVersion"] = json!("v1");
+        object["kind"] = json!("Pod");
+        if let Some(m) = object.as_object_mut() {
+            m.remove("status");
+        }
+        let item =
+            format!("/api/v1/namespaces/{ns}/pods/{name}?fieldManager={FIELD_MANAGER}&force=true");
+        let (status, body) = self
+            .client
+            .apply(&item, serde_json::to_vec(&object)?)
+            .await?;
         if !status.is_success() {
             bail!(
                 "{manifest_name}: the cluster at {} refused the pod ({status}): {}",
@@ -136,7 +139,7 @@ impl ClusterAccess {
             "kind": "TokenRequest",
             "spec": {
                 "audiences": [],
-                "expirationSeconds": 3607,
+                "expirationSeconds": TOKEN_SECONDS,
                 "boundObjectRef": {"apiVersion": "v1", "kind": "Pod", "name": pod["metadata"]["name"], "uid": pod["metadata"]["uid"]}
             }
         });
@@ -190,43 +193,56 @@ pub async fn run(args: crate::cli::SimulateArgs) -> Result<ExitCode> {
     let text = std::fs::read_to_string(&args.pod)
         .with_context(|| format!("--pod {}: cannot read the manifest", args.pod.display()))?;
     let manifest_name = args.pod.display().to_string();
-    let (pod_text, access) = match &args.cluster {
-        None => (text, None),
-        Some(dir) => {
-            let cluster = ClusterAccess::load(dir)?;
-            // Validate like the API server before registering anything: a dry run into a
-            // scratch root reports the same errors simulate would.
-            let scratch = tempfile::tempdir()?;
-            simulate(
-                text.clone(),
-                &manifest_name,
-                scratch.path(),
-                args.container.clone(),
-                &args.node_allocatable,
-                None,
-            )?;
-            let manifest: Value = serde_saphyr::from_str(&text)
-                .map_err(|e| anyhow::anyhow!("{manifest_name}: {e}"))?;
-            let pod = cluster.apply_pod(&manifest, &manifest_name).await?;
-            let token = cluster.token_for(&pod).await?;
-            let (service_host, service_port) = cluster.service_address()?;
-            let access = ApiServerAccess {
-                token,
-                ca_crt: cluster.ca_pem.clone(),
-                service_host,
-                service_port,
-            };
-            (serde_json::to_string(&pod)?, Some(access))
-        }
+    let Some(dir) = &args.cluster else {
+        let report = simulate(
+            text,
+            &manifest_name,
+            &args.root,
+            args.container.clone(),
+            &args.node_allocatable,
+            None,
+        )?;
+        print_report(&report, &args);
+        return Ok(ExitCode::SUCCESS);
     };
-    let report = simulate(
-        pod_text,
+    let cluster = ClusterAccess::load(dir)?;
+    // Validate like the API server before registering anything: a dry run into a scratch root
+    // reports the same errors simulate would.
+    let scratch = tempfile::tempdir()?;
+    simulate(
+        text.clone(),
         &manifest_name,
-        &args.root,
-        args.container,
+        scratch.path(),
+        args.container.clone(),
         &args.node_allocatable,
-        access,
+        None,
     )?;
+    let manifest: Value =
+        serde_saphyr::from_str(&text).map_err(|e| anyhow::anyhow!("{manifest_name}: {e}"))?;
+    let pod = cluster.apply_pod(&manifest, &manifest_name).await?;
+    let token = cluster.token_for(&pod).await?;
+    let (service_host, service_port) = cluster.service_address()?;
+    let mut kubelet = Kubelet {
+        access: ApiServerAccess {
+            token,
+            ca_crt: cluster.ca_pem.clone(),
+            service_host,
+            service_port,
+        },
+        token_issued: std::time::Instant::now(),
+        manifest_name,
+        args,
+        written: Vec::new(),
+    };
+    let report = kubelet.write(&pod)?;
+    print_report(&report, &kubelet.args);
+    if kubelet.args.follow {
+        return kubelet.follow(&cluster, pod).await;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_report(report: &SimulateReport, args: &crate::cli::SimulateArgs) {
     println!(
         "simulated pod {}/{} container {} under {}",
         report.namespace,
@@ -250,9 +266,178 @@ pub async fn run(args: crate::cli::SimulateArgs) -> Result<ExitCode> {
     for note in &report.notes {
         println!("  note: {note}");
     }
-    println!(
-        "next: pod-introspect info --root {} --env-clear",
-        args.root.display()
-    );
-    Ok(ExitCode::SUCCESS)
+    if !args.follow {
+        println!(
+            "next: pod-introspect info --root {} --env-clear",
+            args.root.display()
+        );
+    }
+}
+
+/// The simulated kubelet of one pod registered in a cluster: what it writes the volumes with.
+struct Kubelet {
+    access: ApiServerAccess,
+    token_issued: std::time::Instant,
+    manifest_name: String,
+    args: crate::cli::SimulateArgs,
+    /// The volumes as last written: (name, version directory).
+    written: Vec<(String, String)>,
+}
+
+impl Kubelet {
+    /// Writes the container's volumes and env from the cluster's `pod` (the AtomicWriter swaps
+    /// only the volumes whose payload changed) and prints the volumes that were swapped.
+    fn write(&mut self, pod: &Value) -> Result<SimulateReport> {
+        let report = simulate(
+            serde_json::to_string(pod)?,
+            &self.manifest_name,
+            &self.args.root,
+            self.args.container.clone(),
+            &self.args.node_allocatable,
+            Some(self.access.clone()),
+        )?;
+        let written: Vec<(String, String)> = report
+            .volumes
+            .iter()
+            .map(|v| (v.name.clone(), v.version_dir.clone()))
+            .collect();
+        if !self.written.is_empty() {
+            for (v, (name, version)) in report.volumes.iter().zip(&written) {
+                if !self.written.contains(&(name.clone(), version.clone())) {
+                    println!(
+                        "  volume {:<24} {:<48} {version} (swapped)",
+                        name, v.mount_path
+                    );
+                }
+            }
+        }
+        self.written = written;
+        Ok(report)
+    }
+
+    /// `--follow`: watches the pod (a field-selected watch with bookmarks, re-watched from the
+    /// last resourceVersion when a request ends, re-read on 410, as the kubelet's pod config
+    /// source does) and rewrites the volumes on every change; renews the token at 80% of
+    /// [`TOKEN_SECONDS`] (`pkg/kubelet/token/token_manager.go` `requiresRefresh`). Ends with
+    /// status 0 on SIGTERM/Ctrl-C or when the pod is deleted.
+    async fn follow(&mut self, cluster: &ClusterAccess, mut pod: Value) -> Result<ExitCode> {
+        let ns = pod["metadata"]["namespace"]
+            .as_str()
+            .unwrap_or("default")
+            .to_owned();
+        let name = pod["metadata"]["name"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        let item = format!("/api/v1/namespaces/{ns}/pods/{name}");
+        println!(
+            "following pod {ns}/{name} on {}: its label and annotation changes rewrite the volumes (Ctrl-C stops)",
+            cluster.server
+        );
+        let renew_after = std::time::Duration::from_secs(TOKEN_SECONDS * 8 / 10);
+        let shutdown = super::wait_for_shutdown();
+        tokio::pin!(shutdown);
+        let mut rv = pod["metadata"]["resourceVersion"]
+            .as_str()
+            .unwrap_or("0")
+            .to_owned();
+        loop {
+            let path = format!(
+                "/api/v1/namespaces/{ns}/pods?watch=1&allowWatchBookmarks=true&timeoutSeconds=300&fieldSelector=metadata.name%3D{name}&resourceVersion={rv}"
+            );
+            let opened = tokio::select! {
+                _ = &mut shutdown => return Ok(ExitCode::SUCCESS),
+                r = cluster.client.get_stream(&path) => r,
+            };
+            let mut body = match opened {
+                Ok((status, body)) if status.is_success() => body,
+                Ok((status, _)) if status == http::StatusCode::GONE => {
+                    (pod, rv) = self.reread(cluster, &item).await?;
+                    continue;
+                }
+                Ok((status, _)) => bail!("watching {item} on {}: {status}", cluster.server),
+                Err(e) => {
+                    eprintln!("simulate --follow: {e}; retrying in 1 s");
+                    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                    continue;
+                }
+            };
+            let mut buf: Vec<u8> = Vec::new();
+            'stream: loop {
+                let renew_at = tokio::time::Instant::from_std(self.token_issued + renew_after);
+                let frame = tokio::select! {
+                    _ = &mut shutdown => return Ok(ExitCode::SUCCESS),
+                    _ = tokio::time::sleep_until(renew_at) => {
+                        self.access.token = cluster.token_for(&pod).await?;
+                        self.token_issued = std::time::Instant::now();
+                        self.rewrite(&pod);
+                        continue;
+                    }
+                    f = http_body_util::BodyExt::frame(&mut body) => f,
+                };
+                let Some(Ok(frame)) = frame else { break };
+                let Ok(data) = frame.into_data() else {
+                    continue;
+                };
+                buf.extend_from_slice(&data);
+                while let Some(nl) = buf.iter().position(|b| *b == b'\n') {
+                    let line: Vec<u8> = buf.drain(..=nl).collect();
+                    let Ok(event) = serde_json::from_slice::<Value>(&line) else {
+                        continue;
+                    };
+                    let object = &event["object"];
+                    match event["type"].as_str().unwrap_or_default() {
+                        "ADDED" | "MODIFIED" => {
+                            rv = object["metadata"]["resourceVersion"]
+                                .as_str()
+                                .unwrap_or(&rv)
+                                .to_owned();
+                            pod = object.clone();
+                            self.rewrite(&pod);
+                        }
+                        "BOOKMARK" => {
+                            if let Some(r) = object["metadata"]["resourceVersion"].as_str() {
+                                rv = r.to_owned();
+                            }
+                        }
+                        "DELETED" => {
+                            println!("pod {ns}/{name} was deleted on the cluster; stopping");
+                            return Ok(ExitCode::SUCCESS);
+                        }
+                        _ => {
+                            // ERROR: 410 Gone (the watch window moved on): read the pod again.
+                            (pod, rv) = self.reread(cluster, &item).await?;
+                            break 'stream;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// [`Kubelet::write`], its failure printed (a kubelet logs it and keeps the pod running).
+    fn rewrite(&mut self, pod: &Value) {
+        if let Err(e) = self.write(pod) {
+            eprintln!("simulate --follow: {e:#}");
+        }
+    }
+
+    /// Reads the pod again (after a 410), rewrites from it, and returns it with its
+    /// resourceVersion.
+    async fn reread(&mut self, cluster: &ClusterAccess, item: &str) -> Result<(Value, String)> {
+        let (status, body) = cluster.client.get(item).await?;
+        if status == http::StatusCode::NOT_FOUND {
+            bail!("{item} is gone from the cluster");
+        }
+        if !status.is_success() {
+            bail!("{item}: {status}: {}", status_message(&body));
+        }
+        let pod: Value = serde_json::from_slice(&body)?;
+        self.rewrite(&pod);
+        let rv = pod["metadata"]["resourceVersion"]
+            .as_str()
+            .unwrap_or("0")
+            .to_owned();
+        Ok((pod, rv))
+    }
 }
