@@ -368,9 +368,19 @@ impl Kubelet {
                 let frame = tokio::select! {
                     _ = &mut shutdown => return Ok(ExitCode::SUCCESS),
                     _ = tokio::time::sleep_until(renew_at) => {
-                        self.access.token = cluster.token_for(&pod).await?;
-                        self.token_issued = std::time::Instant::now();
-                        self.rewrite(&pod);
+                        match cluster.token_for(&pod).await {
+                            Ok(token) => {
+                                self.access.token = token;
+                                self.token_issued = std::time::Instant::now();
+                                self.rewrite(&pod);
+                            }
+                            Err(e) => {
+                                // The old token is still valid for a fifth of its life: try
+                                // again in 10 s, as the kubelet's token manager retries.
+                                eprintln!("simulate --follow: renewing the ServiceAccount token: {e:#}; retrying in 10 s");
+                                self.token_issued += std::time::Duration::from_secs(10);
+                            }
+                        }
                         continue;
                     }
                     f = http_body_util::BodyExt::frame(&mut body) => f,
