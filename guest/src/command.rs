@@ -168,17 +168,13 @@ fn watch_pod_command(args: &[String]) -> bool {
         }
         i += 1;
     }
-    let context = Context::from_process();
-    let versions = crate::pod_changes::data_versions(context.volume_dirs());
-    let mut follower = crate::pod_changes::Follower::new(versions, context.info());
+    let mut follower = crate::pod_changes::Follower::from_process();
     err!("{}", cli_output::watch_pod_started(interval));
     let interval = std::time::Duration::from_millis(u64::from(interval));
     let mut printed = 0u64;
     while count.is_none_or(|c| printed < c) {
-        if let Some(change) = follower.next(interval, None, &|| {
-            let c = Context::from_process();
-            (c.info(), c.data_versions())
-        }) {
+        if let Some(change) = follower.next(interval, None, &crate::pod_changes::read_process_view)
+        {
             out!("{}", change.to_json());
             printed += 1;
         }

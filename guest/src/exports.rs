@@ -8,7 +8,7 @@ use crate::api::{self, ApiError};
 use crate::convert;
 use crate::instance_client::{new_client, with_client};
 use crate::model::Problem;
-use crate::pod_changes::{DEFAULT_INTERVAL_MS, Follower, data_versions};
+use crate::pod_changes::{DEFAULT_INTERVAL_MS, Follower, read_process_view};
 use crate::resolve::Context;
 use crate::world;
 use crate::world::exports::pod_introspect::pod::pod_introspect as wit;
@@ -371,10 +371,8 @@ pub struct PodChangesResource {
 impl wit::GuestPodChanges for PodChangesResource {
     fn new(interval_ms: Option<u32>) -> Self {
         let interval_ms = interval_ms.unwrap_or(DEFAULT_INTERVAL_MS).max(1);
-        let context = Context::from_process();
-        let versions = data_versions(context.volume_dirs());
         PodChangesResource {
-            follower: RefCell::new(Follower::new(versions, context.info())),
+            follower: RefCell::new(Follower::from_process()),
             interval: Duration::from_millis(u64::from(interval_ms)),
         }
     }
@@ -383,10 +381,7 @@ impl wit::GuestPodChanges for PodChangesResource {
         let timeout = timeout_ms.map(|t| Duration::from_millis(u64::from(t)));
         self.follower
             .borrow_mut()
-            .next(self.interval, timeout, &|| {
-                let c = Context::from_process();
-                (c.info(), c.data_versions())
-            })
+            .next(self.interval, timeout, &read_process_view)
             .map(convert::pod_change)
     }
 

@@ -8,8 +8,9 @@
 //! with the last view delivered ([`diff`]). A field whose new file is malformed keeps its last
 //! good value, and the problem is reported with the change ([`PodChange::errors`]).
 //!
-//! Native and pure but for [`data_versions`] (a `readlink` per directory), so the rules are unit
-//! tested off wasm; the `wasi:io/poll` sleep and the WIT resource are in `exports`.
+//! Native, so the rules are unit tested off wasm: the filesystem is touched only by
+//! [`data_versions`] (a `readlink` per directory), [`read_process_view`] and
+//! [`Follower::from_process`]; the WIT resource is in `exports`.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -21,6 +22,7 @@ use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use crate::model::{ErrorJson, FieldError, PodInfo, Problem};
+use crate::resolve::Context;
 
 /// The poll interval when none is given, in milliseconds.
 pub const DEFAULT_INTERVAL_MS: u32 = 1000;
@@ -218,6 +220,12 @@ fn keep_last_good(old: &PodInfo, new: &mut PodInfo) -> Vec<FieldError> {
 /// Reads the view, and the `..data` target of each followed directory it was read from.
 pub type Load<'a> = &'a dyn Fn() -> (PodInfo, Vec<(String, String)>);
 
+/// The [`Load`] of a running component: its env and filesystem ([`Context::from_process`]).
+pub fn read_process_view() -> (PodInfo, Vec<(String, String)>) {
+    let context = Context::from_process();
+    (context.info(), context.data_versions())
+}
+
 /// The state of one `pod-changes`: the volume directories it watches, the `..data` targets it
 /// last saw, and the view it last delivered.
 #[derive(Debug, Clone)]
@@ -236,6 +244,14 @@ impl Follower {
             seen: versions,
             view,
         }
+    }
+
+    /// Starts from the running component's view ([`Context::from_process`]) and the links of
+    /// its volume directories, read after it.
+    pub fn from_process() -> Follower {
+        let context = Context::from_process();
+        let versions = data_versions(context.volume_dirs());
+        Follower::new(versions, context.info())
     }
 
     /// The directories followed.

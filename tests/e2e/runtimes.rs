@@ -426,9 +426,10 @@ fn jco_dir() -> Option<PathBuf> {
     }
 }
 
-#[test]
-fn jco_transpiled_guest_prints_the_same_json_under_node() {
-    let Some(dir) = jco_dir() else { return };
+/// The guest transpiled by jco: the npm prefix (for `run-transpiled.mjs`) and the output
+/// directory holding `guest.js`, or `None` (skipped) without jco.
+pub(crate) fn jco_transpiled_guest() -> Option<(PathBuf, tempfile::TempDir)> {
+    let dir = jco_dir()?;
     // Transpiled modules import @bytecodealliance/preview2-shim, so they must live under the
     // prefix whose node_modules holds it.
     let out_root = dir.join("out");
@@ -449,6 +450,14 @@ fn jco_transpiled_guest_prints_the_same_json_under_node() {
             ])
             .arg(out.path()),
     );
+    Some((dir, out))
+}
+
+#[test]
+fn jco_transpiled_guest_prints_the_same_json_under_node() {
+    let Some((dir, out)) = jco_transpiled_guest() else {
+        return;
+    };
     let pod = fixture();
     let map = format!("{}::/etc/podinfo", pod.host("/etc/podinfo").display());
     let node = |args: &[&str]| {

@@ -3,7 +3,7 @@
 //! kubelet's AtomicWriter layout (`harness::swap_data`); the real guest follows them in the
 //! real host, under the wasmtime CLI and under jco.
 
-use crate::harness::{HOST, PodRoot, swap_data, workspace};
+use crate::harness::{HOST, PodRoot, swap_data};
 use pod_introspect_guest_artifact::GUEST_WASM_PATH;
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader};
@@ -271,34 +271,9 @@ fn the_same_guest_under_the_wasmtime_cli_and_jco_gets_the_change() {
         swap_after_ready(&f, STARTED, &vol);
         assert_eq!(f.next(), want);
     }
-    let jco = workspace().join("tests/jco");
-    if !jco.join("node_modules/.bin/jco").is_file() {
-        crate::harness::skip(
-            "jco is not installed (run `npm ci --prefix tests/jco`; it needs Node.js 20+)",
-        );
+    let Some((jco, out)) = crate::runtimes::jco_transpiled_guest() else {
         return;
-    }
-    let out = tempfile::Builder::new()
-        .prefix("guest-")
-        .tempdir_in({
-            let d = jco.join("out");
-            std::fs::create_dir_all(&d).unwrap();
-            d
-        })
-        .unwrap();
-    let status = Command::new(jco.join("node_modules/.bin/jco"))
-        .args([
-            "transpile",
-            GUEST_WASM_PATH,
-            "--name",
-            "guest",
-            "--quiet",
-            "-o",
-        ])
-        .arg(out.path())
-        .status()
-        .unwrap();
-    assert!(status.success(), "jco transpile");
+    };
     let pod = PodRoot::new();
     let vol = pod.atomic_volume("/etc/podinfo", "..v1", &[("labels", "app=\"web\"")]);
     let mut cmd = Command::new("node");
@@ -324,12 +299,16 @@ fn kubectl_label_and_annotate_reach_a_waiting_component_through_simulate_follow(
     let pod = PodRoot::new();
     let file = pod.path().join("pod.yaml");
     std::fs::write(&file, manifest("app: web", "owner: team-a")).unwrap();
+    // The re-run below writes a scratch root: one root has one kubelet, and two writers of
+    // the same volume would race on its `..data_tmp` link. The follower rewrites the pod's
+    // root from the cluster's update.
+    let scratch = tempfile::tempdir().unwrap();
     let simulate = |follow: bool| {
         let mut cmd = Command::new(HOST);
         cmd.args(["simulate", "--pod"])
             .arg(&file)
             .arg("--root")
-            .arg(pod.path())
+            .arg(if follow { pod.path() } else { scratch.path() })
             .arg("--cluster")
             .arg(state);
         if follow {
