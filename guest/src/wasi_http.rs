@@ -4,8 +4,8 @@
 use crate::api::{ApiError, BodyStream, Request, Response, Transport};
 use crate::world::wasi::http::outgoing_handler;
 use crate::world::wasi::http::types::{
-    ErrorCode, Fields, IncomingBody, IncomingResponse, Method, OutgoingBody, OutgoingRequest,
-    RequestOptions, Scheme,
+    ErrorCode, Fields, FutureIncomingResponse, IncomingBody, IncomingResponse, Method,
+    OutgoingBody, OutgoingRequest, RequestOptions, Scheme,
 };
 use crate::world::wasi::io::streams::{InputStream, StreamError};
 
@@ -165,20 +165,22 @@ impl Transport for WasiHttp {
         }
         let future = outgoing_handler::handle(request, Some(options))
             .map_err(|e| error_code(e, authority))?;
-        if let Some(bytes) = req.body {
-            write_body(&body, bytes, url)?;
-        }
-        OutgoingBody::finish(body, None).map_err(|e| error_code(e, authority))?;
-        let response = loop {
-            match future.get() {
-                Some(Ok(Ok(r))) => break r,
-                Some(Ok(Err(e))) => return Err(error_code(e, authority)),
-                Some(Err(())) => {
-                    return Err(ApiError::Transport(format!(
-                        "{url}: response already taken"
-                    )));
-                }
-                None => future.subscribe().block(),
+        let written = match req.body {
+            Some(bytes) => write_body(&body, bytes, url),
+            None => Ok(()),
+        };
+        let response = match written {
+            Ok(()) => {
+                OutgoingBody::finish(body, None).map_err(|e| error_code(e, authority))?;
+                await_response(&future, url, authority)?
+            }
+            // The server may answer before it reads the body (kube-apiserver authorizes first:
+            // an early 403, or a 413) and close the stream: its answer is the outcome, as Go's
+            // Transport returns a response that arrived while the body was being written. Only
+            // when none came is the write's failure the error.
+            Err(write_failed) => {
+                drop(body);
+                await_response(&future, url, authority).map_err(|_| write_failed)?
             }
         };
         let status = response.status();
@@ -209,6 +211,26 @@ impl Transport for WasiHttp {
                 url: url.to_string(),
             }),
         })
+    }
+}
+
+/// Blocks (on the future's pollable) until the response head arrives.
+fn await_response(
+    future: &FutureIncomingResponse,
+    url: &str,
+    authority: &str,
+) -> Result<IncomingResponse, ApiError> {
+    loop {
+        match future.get() {
+            Some(Ok(Ok(r))) => return Ok(r),
+            Some(Ok(Err(e))) => return Err(error_code(e, authority)),
+            Some(Err(())) => {
+                return Err(ApiError::Transport(format!(
+                    "{url}: response already taken"
+                )));
+            }
+            None => future.subscribe().block(),
+        }
     }
 }
 
