@@ -41,8 +41,14 @@ if [ -n "$wasmtime" ]; then
 else
   echo "skipped: the anchor (no wasmtime CLI; set WASMTIME=...)" >&2
 fi
-until grep -q "watch-pod: following" "$work/ours.err"; do sleep 0.2; done
-if [ -n "$wasmtime" ]; then until grep -q "watch-pod: following" "$work/anchor.err"; do sleep 0.2; done; fi
+# Both print the `following` line once they hold the view; give up after 120 s (a first compile).
+ready() { # file
+    local i
+    for i in $(seq 600); do grep -q "watch-pod: following" "$1" && return 0; sleep 0.2; done
+    echo "no 'watch-pod: following' line in $1 after 120 s:" >&2; cat "$1" >&2; exit 1
+}
+ready "$work/ours.err"
+if [ -n "$wasmtime" ]; then ready "$work/anchor.err"; fi
 sleep 2
 before=(); for p in "${pids[@]}"; do before+=("$(ticks "$p")"); done
 sleep "$secs"

@@ -11,7 +11,8 @@
 
 use crate::model::{FieldError, PodInfo, Problem, Source};
 use crate::resolve::Context;
-use pod_introspect_kube::fields;
+use pod_introspect_kube::contract::MappedSource;
+use pod_introspect_kube::{fields, spec_fields};
 use std::collections::BTreeMap;
 
 /// Where a scalar field's value lives in [`PodInfo`].
@@ -265,8 +266,23 @@ impl Context {
 
 /// Fills the fields the Downward API did not give from `pod`, the object the API served at
 /// `path`; their sources say `api:<path>`. A pod always has labels and annotations through the
-/// API, possibly empty; a list is filled only when it has an IP.
+/// API, possibly empty; a list is filled only when it has an IP. A resource read with no declared
+/// divisor takes the one the pod's spec gives for its source (the env var or file it was read
+/// from: [`pod_introspect_kube::spec_fields::divisor_for`]), so its unit figure is known.
 pub fn fill_from_api(info: &mut PodInfo, path: &str, pod: &serde_json::Value) {
+    for (name, value) in info.resources.iter_mut() {
+        let undeclared = value.millicores.is_none() && value.bytes.is_none();
+        let source = match info.sources.get(name) {
+            Some(Source::VolumeFile(p)) => MappedSource::File(p.clone()),
+            Some(Source::Env(n)) => MappedSource::Env(n.clone()),
+            _ => continue,
+        };
+        if let (true, Ok(kind)) = (undeclared, fields::resource_kind(name))
+            && let Some(divisor) = spec_fields::divisor_for(pod, name, &source)
+        {
+            *value = crate::resources::resource_value(kind, value.value, Some(divisor));
+        }
+    }
     let source = Source::Api(path.to_string());
     let null = serde_json::Value::Null;
     let at = |pointer: &str| pod.pointer(pointer).unwrap_or(&null);
@@ -404,5 +420,62 @@ mod tests {
         assert_eq!(info.sources.get(fields::METADATA_ANNOTATIONS), Some(&api));
         assert_eq!(info.sources.get(fields::METADATA_UID), None);
         assert_eq!(info.sources.get(fields::STATUS_HOST_IPS), None);
+    }
+
+    #[test]
+    fn an_undeclared_divisor_is_taken_from_the_spec() {
+        use crate::resources::resource_value;
+        use pod_introspect_kube::quantity::ResourceKind;
+        let pod = serde_json::json!({"spec": {"containers": [{
+            "name": "app",
+            "env": [{"name": "CPU_BUDGET", "valueFrom": {"resourceFieldRef": {"resource": "limits.cpu", "divisor": "1m"}}}],
+            "volumeMounts": [{"name": "podinfo", "mountPath": "/etc/podinfo"}]
+        }], "volumes": [{"name": "podinfo", "downwardAPI": {"items": [
+            {"path": "mem_limit", "resourceFieldRef": {"containerName": "app", "resource": "limits.memory", "divisor": "1Mi"}}
+        ]}}]}});
+        let mut info = PodInfo::default();
+        let mut put = |name: &str, kind, value, declared: Option<&str>, source: Source| {
+            info.resources.insert(
+                name.into(),
+                resource_value(kind, value, declared.map(String::from)),
+            );
+            info.sources.insert(name.into(), source);
+        };
+        put(
+            "limits.cpu",
+            ResourceKind::Cpu,
+            500,
+            None,
+            Source::Env("CPU_BUDGET".into()),
+        );
+        put(
+            "limits.memory",
+            ResourceKind::Memory,
+            64,
+            None,
+            Source::VolumeFile("/etc/podinfo/mem_limit".into()),
+        );
+        // Declared in POD_INTROSPECT_FIELDS: kept, even where the spec disagrees.
+        put(
+            "requests.memory",
+            ResourceKind::Memory,
+            2,
+            Some("1Gi"),
+            Source::VolumeFile("/etc/podinfo/mem_limit".into()),
+        );
+        fill_from_api(&mut info, "/api/v1/namespaces/shop/pods/web-0", &pod);
+        let json = |n: &str| serde_json::to_value(&info.resources[n]).unwrap();
+        assert_eq!(
+            json("limits.cpu"),
+            serde_json::json!({"value": 500, "divisor": "1m", "millicores": 500})
+        );
+        assert_eq!(
+            json("limits.memory"),
+            serde_json::json!({"value": 64, "divisor": "1Mi", "bytes": 67108864})
+        );
+        assert_eq!(
+            json("requests.memory"),
+            serde_json::json!({"value": 2, "divisor": "1Gi", "bytes": 2147483648u64})
+        );
     }
 }

@@ -17,7 +17,6 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use pod_introspect_kube::atomic_writer::DATA_DIR_NAME;
-use pod_introspect_kube::fields;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
@@ -56,15 +55,6 @@ pub struct PodChange {
 }
 
 impl PodChange {
-    /// Whether anything a reader would act on changed (a new version with the same content,
-    /// which the kubelet does not write but a hand-made swap may, is not a change).
-    pub fn is_empty(&self) -> bool {
-        self.labels.is_empty()
-            && self.annotations.is_empty()
-            && self.fields.is_empty()
-            && self.errors.is_empty()
-    }
-
     /// One JSON line: `{"labels": {"KEY": {"old": V|null, "new": V|null}}, "annotations": {..},
     /// "fields": {..}, "versions": {"DIR": "..VERSION"}, "errors": [{field, source, kind, line,
     /// message}]}`; empty sections are left out, `versions` always present.
@@ -139,32 +129,19 @@ fn map_changes(
 }
 
 /// The scalar fields of a view by fieldPath (IP lists comma-joined, as their env values) and
-/// its resources by name (the kubelet's integer).
+/// its resources by name (the kubelet's integer), from the one field table.
 fn scalar_fields(info: &PodInfo) -> BTreeMap<String, String> {
+    use crate::field_table::{SCALAR_FIELDS, Slot};
     let mut out = BTreeMap::new();
-    let mut put = |key: &str, value: Option<String>| {
+    for f in SCALAR_FIELDS {
+        let value = match f.slot {
+            Slot::Text(get, _) => get(info).clone(),
+            Slot::IpList(get, _) => get(info).as_ref().map(|v| v.join(",")),
+        };
         if let Some(v) = value {
-            out.insert(key.to_string(), v);
+            out.insert(f.path.to_string(), v);
         }
-    };
-    put(fields::METADATA_NAME, info.name.clone());
-    put(fields::METADATA_NAMESPACE, info.namespace.clone());
-    put(fields::METADATA_UID, info.uid.clone());
-    put(fields::SPEC_NODE_NAME, info.node_name.clone());
-    put(
-        fields::SPEC_SERVICE_ACCOUNT_NAME,
-        info.service_account_name.clone(),
-    );
-    put(fields::STATUS_HOST_IP, info.host_ip.clone());
-    put(
-        fields::STATUS_HOST_IPS,
-        info.host_ips.as_ref().map(|v| v.join(",")),
-    );
-    put(fields::STATUS_POD_IP, info.pod_ip.clone());
-    put(
-        fields::STATUS_POD_IPS,
-        info.pod_ips.as_ref().map(|v| v.join(",")),
-    );
+    }
     for (name, r) in &info.resources {
         out.insert(name.clone(), r.value.to_string());
     }
@@ -181,40 +158,62 @@ pub fn diff(old: &PodInfo, new: &PodInfo) -> (Vec<KeyChange>, Vec<KeyChange>, Ve
 }
 
 /// Gives each field of `new` that could not be read (a malformed or unreadable file, not a
-/// field the manifest does not expose) its value from `old`, and returns those errors.
+/// field the manifest does not expose) its value from `old`, and returns those errors. A whole
+/// volume that could not be read (error field `volume DIR`) keeps every field `old` read from it.
 fn keep_last_good(old: &PodInfo, new: &mut PodInfo) -> Vec<FieldError> {
-    let bad: Vec<FieldError> = new
-        .errors
-        .iter()
-        .filter(|e| matches!(e.problem, Problem::Malformed { .. } | Problem::Io { .. }))
-        .cloned()
-        .collect();
+    let bad = read_errors(new);
     for e in &bad {
-        match e.field.as_str() {
-            fields::METADATA_LABELS => new.labels.clone_from(&old.labels),
-            fields::METADATA_ANNOTATIONS => new.annotations.clone_from(&old.annotations),
-            fields::METADATA_NAME => new.name.clone_from(&old.name),
-            fields::METADATA_NAMESPACE => new.namespace.clone_from(&old.namespace),
-            fields::METADATA_UID => new.uid.clone_from(&old.uid),
-            fields::SPEC_NODE_NAME => new.node_name.clone_from(&old.node_name),
-            fields::SPEC_SERVICE_ACCOUNT_NAME => new
-                .service_account_name
-                .clone_from(&old.service_account_name),
-            fields::STATUS_HOST_IP => new.host_ip.clone_from(&old.host_ip),
-            fields::STATUS_HOST_IPS => new.host_ips.clone_from(&old.host_ips),
-            fields::STATUS_POD_IP => new.pod_ip.clone_from(&old.pod_ip),
-            fields::STATUS_POD_IPS => new.pod_ips.clone_from(&old.pod_ips),
-            resource => {
-                if let Some(r) = old.resources.get(resource) {
-                    new.resources.insert(resource.to_string(), r.clone());
+        match e.field.strip_prefix(crate::resolve::VOLUME_ERROR_PREFIX) {
+            Some(dir) => {
+                let prefix = format!("{}/", dir.trim_end_matches('/'));
+                let from_dir: Vec<String> = old
+                    .sources
+                    .iter()
+                    .filter(|(_, s)| {
+                        matches!(s, crate::model::Source::VolumeFile(p) if p.starts_with(&prefix))
+                    })
+                    .map(|(f, _)| f.clone())
+                    .collect();
+                for field in from_dir {
+                    restore(old, new, &field);
                 }
             }
-        }
-        if let Some(s) = old.sources.get(&e.field) {
-            new.sources.insert(e.field.clone(), s.clone());
+            None => restore(old, new, &e.field),
         }
     }
     bad
+}
+
+/// Field `field` (a fieldPath or resource name) of `new` set to its value and source in `old`,
+/// through the one field table ([`crate::field_table`]).
+fn restore(old: &PodInfo, new: &mut PodInfo, field: &str) {
+    use crate::field_table::{MAP_FIELDS, SCALAR_FIELDS, Slot};
+    if let Some(f) = MAP_FIELDS.iter().find(|f| f.path == field) {
+        (f.get_mut)(new).clone_from((f.get)(old));
+    } else if let Some(f) = SCALAR_FIELDS.iter().find(|f| f.path == field) {
+        match f.slot {
+            Slot::Text(get, set) => set(new).clone_from(get(old)),
+            Slot::IpList(get, set) => set(new).clone_from(get(old)),
+        }
+    } else {
+        match old.resources.get(field) {
+            Some(r) => new.resources.insert(field.to_string(), r.clone()),
+            None => new.resources.remove(field),
+        };
+    }
+    match old.sources.get(field) {
+        Some(s) => new.sources.insert(field.to_string(), s.clone()),
+        None => new.sources.remove(field),
+    };
+}
+
+/// The errors of `view` that [`keep_last_good`] keeps the last value for (malformed, unreadable).
+fn read_errors(view: &PodInfo) -> Vec<FieldError> {
+    view.errors
+        .iter()
+        .filter(|e| matches!(e.problem, Problem::Malformed { .. } | Problem::Io { .. }))
+        .cloned()
+        .collect()
 }
 
 /// Reads the view, and the `..data` target of each followed directory it was read from.
@@ -233,25 +232,29 @@ pub struct Follower {
     dirs: Vec<String>,
     seen: Vec<(String, String)>,
     view: PodInfo,
+    /// The read errors of the view last delivered: a change reports errors only when they differ.
+    errors: Vec<FieldError>,
 }
 
 impl Follower {
     /// Starts from `view`, read when the links were `versions` (from [`data_versions`] of the
     /// same directories, taken before the view was read).
     pub fn new(versions: Vec<(String, String)>, view: PodInfo) -> Follower {
+        let errors = read_errors(&view);
         Follower {
             dirs: versions.iter().map(|(d, _)| d.clone()).collect(),
             seen: versions,
             view,
+            errors,
         }
     }
 
-    /// Starts from the running component's view ([`Context::from_process`]) and the links of
-    /// its volume directories, read after it.
+    /// Starts from the running component's view ([`Context::from_process`]) and the `..data`
+    /// targets that view was read from ([`Context::data_versions`]), so a swap while it is read
+    /// is seen by the first poll.
     pub fn from_process() -> Follower {
         let context = Context::from_process();
-        let versions = data_versions(context.volume_dirs());
-        Follower::new(versions, context.info())
+        Follower::new(context.data_versions(), context.info())
     }
 
     /// The directories followed.
@@ -279,6 +282,7 @@ impl Follower {
         }
         let (mut view, versions) = load();
         let errors = keep_last_good(&self.view, &mut view);
+        let errors_changed = errors != self.errors;
         let (labels, annotations, fields) = diff(&self.view, &view);
         let change = PodChange {
             labels,
@@ -293,7 +297,12 @@ impl Follower {
         };
         self.seen = versions;
         self.view = view;
-        (!change.is_empty()).then_some(change)
+        let changed = !(change.labels.is_empty()
+            && change.annotations.is_empty()
+            && change.fields.is_empty())
+            || errors_changed;
+        self.errors = change.errors.clone();
+        changed.then_some(change)
     }
 
     /// Polls every `interval` until a change ([`Follower::poll`] of [`data_versions`], `load`
@@ -332,6 +341,7 @@ impl Follower {
 mod tests {
     use super::*;
     use crate::model::{ResourceValue, Source};
+    use pod_introspect_kube::fields;
 
     fn view(labels: &[(&str, &str)]) -> PodInfo {
         PodInfo {
@@ -465,6 +475,47 @@ mod tests {
             .unwrap();
         assert_eq!(change.labels[0].old.as_deref(), Some("web"));
         assert_eq!(change.labels[0].new.as_deref(), Some("api"));
+    }
+
+    #[test]
+    fn an_unreadable_volume_keeps_its_fields_and_a_standing_error_is_not_a_change() {
+        let mut good = view(&[("app", "web")]);
+        good.sources.insert(
+            fields::METADATA_LABELS.into(),
+            Source::VolumeFile("/etc/podinfo/labels".into()),
+        );
+        good.sources
+            .insert(fields::METADATA_NAME.into(), Source::Env("POD_NAME".into()));
+        let mut f = Follower::new(at("..v1"), good.clone());
+        // The whole volume cannot be read: nothing of it, one `volume DIR` error.
+        let unreadable = || {
+            let mut v = view(&[]);
+            v.labels = None;
+            v.sources
+                .insert(fields::METADATA_NAME.into(), Source::Env("POD_NAME".into()));
+            v.errors.push(FieldError {
+                field: format!("{}/etc/podinfo", crate::resolve::VOLUME_ERROR_PREFIX),
+                source: Some(Source::VolumeFile("/etc/podinfo".into())),
+                problem: Problem::Io {
+                    path: "/etc/podinfo".into(),
+                    message: "..data points at a missing version".into(),
+                },
+            });
+            v
+        };
+        let change = f.poll(at("..v2"), read(unreadable(), "..v2")).unwrap();
+        assert!(change.labels.is_empty(), "labels kept: {change:?}");
+        assert_eq!(change.errors.len(), 1);
+        assert_eq!(f.view().labels, good.labels);
+        assert_eq!(
+            f.view().sources.get(fields::METADATA_LABELS),
+            Some(&Source::VolumeFile("/etc/podinfo/labels".into()))
+        );
+        // Another swap, still unreadable and nothing else new: the same error is not re-reported.
+        assert_eq!(f.poll(at("..v3"), read(unreadable(), "..v3")), None);
+        // Readable again with the same labels: the error is gone, which is a change.
+        let healed = f.poll(at("..v4"), read(good, "..v4")).unwrap();
+        assert!(healed.labels.is_empty() && healed.errors.is_empty());
     }
 
     #[test]

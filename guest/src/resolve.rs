@@ -126,23 +126,24 @@ impl Context {
     }
 
     /// Each downwardAPI volume directory searched with the `..data` target its files were read
-    /// from ("" when the directory has no `..data` or was not found), for `pod-changes`.
+    /// from ("" when the directory has no `..data` or was not found), for `pod-changes`. A
+    /// directory that could not be read as a volume (its `..data` points at a missing version)
+    /// gets the link's target as [`crate::pod_changes::data_versions`] reads it, so the next
+    /// poll sees no move until the link really moves.
     pub fn data_versions(&self) -> Vec<(String, String)> {
         use pod_introspect_kube::atomic_writer::Layout;
         self.searched_dirs
             .0
             .iter()
-            .map(|dir| {
-                let version = self
-                    .volumes
-                    .iter()
-                    .find(|v| &v.dir == dir)
-                    .and_then(|v| match &v.snapshot.layout {
-                        Layout::AtomicWriter { version_dir } => Some(version_dir.clone()),
-                        Layout::Plain => None,
-                    })
-                    .unwrap_or_default();
-                (dir.clone(), version)
+            .map(|dir| match self.volumes.iter().find(|v| &v.dir == dir) {
+                Some(v) => {
+                    let version = match &v.snapshot.layout {
+                        Layout::AtomicWriter { version_dir } => version_dir.clone(),
+                        Layout::Plain => String::new(),
+                    };
+                    (dir.clone(), version)
+                }
+                None => crate::pod_changes::data_versions(std::slice::from_ref(dir)).remove(0),
             })
             .collect()
     }
@@ -382,13 +383,16 @@ impl Context {
     }
 }
 
+/// The start of the error field of a volume that could not be read: `volume /etc/podinfo`.
+pub const VOLUME_ERROR_PREFIX: &str = "volume ";
+
 fn open_volume(
     dir: &str,
     wanted: &dyn Fn(&str) -> bool,
     errors: &mut Vec<FieldError>,
 ) -> Option<Volume> {
     let problem = |message: String| FieldError {
-        field: format!("volume {dir}"),
+        field: format!("{VOLUME_ERROR_PREFIX}{dir}"),
         source: Some(Source::VolumeFile(dir.to_string())),
         problem: Problem::Io {
             path: dir.to_string(),

@@ -17,8 +17,14 @@
 //! 3. else, with a `container.json`, the container's downwardAPI and projected volume mounts in
 //!    mount order (a `subPath` file mount counts as its directory; the ServiceAccount volume is read
 //!    as such, not as a downwardAPI volume), so a volume at `/etc/config` or `/etc/meta` is read;
-//! 4. else the guest's defaults (`/etc/podinfo`, `/etc/downward`), and the variable is left unset
+//! 4. else, without `--root` (inside a real container), the mounts of `/proc/self/mountinfo` that
+//!    hold a `..data` link, in mount order ([`mountinfo`]), so a volume mounted anywhere is read;
+//! 5. else the guest's defaults (`/etc/podinfo`, `/etc/downward`), and the variable is left unset
 //!    unless `--downward` was given.
+//!
+//! With a `container.json`, its `fields` (where the pod's spec puts each Downward API field,
+//! resources with their divisors) are appended to the guest's `POD_INTROSPECT_FIELDS`, after the
+//! entries already there, which therefore win.
 
 use crate::credential_files::CredentialPath;
 use crate::outbound::{AllowedOrigin, OutboundConfig, Scheme};
@@ -27,6 +33,9 @@ use pod_introspect_kube::contract::{self, DOWNWARD_DIRS_ENV, FIELDS_ENV};
 use pod_introspect_kube::fields;
 use pod_introspect_kubelet::ContainerSandbox;
 use std::path::{Path, PathBuf};
+
+pub mod mountinfo;
+use mountinfo::MOUNTINFO;
 
 /// How to build a sandbox, from command-line flags.
 #[derive(Debug, Clone, Default)]
@@ -59,6 +68,11 @@ pub struct Sandbox {
     pub env: Vec<(String, String)>,
     /// The root the container paths were resolved under, canonical.
     pub root: Option<PathBuf>,
+    /// Without `--root`: mounts of this container that look like downwardAPI volumes but could not
+    /// be read, `(mount point, what went wrong)` ([`mountinfo::downward_volumes`]). They are
+    /// warned about on stderr and still listed in `POD_INTROSPECT_DOWNWARD_DIRS`, so the guest
+    /// reports each one it can open (a `..data` that does not resolve) in `info`'s `errors`.
+    pub unreadable_volumes: Vec<(String, String)>,
 }
 
 impl Sandbox {
@@ -127,6 +141,15 @@ impl Sandbox {
     /// Errors: a `--downward` path that is not absolute, or that does not exist under the root;
     /// a malformed `container.json`.
     pub fn build(opts: &SandboxOptions) -> Result<Sandbox> {
+        Sandbox::build_with(opts, mountinfo::of_this_process)
+    }
+
+    /// [`Sandbox::build`] with the volumes of this container found by `mounted_volumes` when there
+    /// is no `--root` (a real pod: [`mountinfo::of_this_process`]; tests: a fixture).
+    pub fn build_with(
+        opts: &SandboxOptions,
+        mounted_volumes: impl FnOnce() -> Option<mountinfo::MountedVolumes>,
+    ) -> Result<Sandbox> {
         let container = match &opts.root {
             Some(root) => {
                 if !root.is_dir() {
@@ -174,9 +197,19 @@ impl Sandbox {
             None => None,
         };
         let explicit = get(&env, DOWNWARD_DIRS_ENV);
+        let mut unreadable_volumes = Vec::new();
         let mounted = match (&container, &root) {
             (Some(c), Some(root)) => Some(c.downward_dirs(root)),
+            (_, None) => mounted_volumes().and_then(|found| {
+                unreadable_volumes = found.unreadable;
+                Some(found.dirs).filter(|d| !d.is_empty())
+            }),
             _ => None,
+        };
+        let described = if container.is_some() {
+            "container.json"
+        } else {
+            MOUNTINFO
         };
         if let (Some(list), Some(mounted)) = (&explicit, &mounted) {
             let listed: Vec<String> = opts
@@ -193,7 +226,7 @@ impl Sandbox {
                 .collect();
             if !left_out.is_empty() {
                 tracing::warn!(
-                    "{DOWNWARD_DIRS_ENV}={list} is set, so the guest does not read the downwardAPI volume(s) mounted at {}; unset it to read every volume of container.json",
+                    "{DOWNWARD_DIRS_ENV}={list} is set, so the guest does not read the downwardAPI volume(s) mounted at {}; unset it to read every volume {described} lists",
                     left_out.join(", ")
                 );
             }
@@ -211,6 +244,18 @@ impl Sandbox {
                 }
             }
             set(&mut env, DOWNWARD_DIRS_ENV, contract::join_dirs(&dirs));
+        }
+        if let Some(c) = container.as_ref().filter(|c| !c.fields.is_empty()) {
+            let read = contract::downward_dirs(get(&env, DOWNWARD_DIRS_ENV).as_deref());
+            let wanted = spec_mappings_needed(&c.fields, &read);
+            if !wanted.is_empty() {
+                let current = get(&env, FIELDS_ENV);
+                set(
+                    &mut env,
+                    FIELDS_ENV,
+                    contract::append_fields(current.as_deref(), &wanted),
+                );
+            }
         }
 
         let mut guest_dirs: Vec<String> = Vec::new();
@@ -277,14 +322,63 @@ impl Sandbox {
                     );
                 }
             }
+            if let Err(e) = std::fs::read_dir(&host) {
+                if explicit {
+                    bail!("--downward {guest}: cannot read {}: {e}", host.display());
+                }
+                tracing::warn!(
+                    "not preopening {guest}: cannot read {}: {e}",
+                    host.display()
+                );
+                continue;
+            }
             preopens.push(Preopen { host, guest });
+        }
+        for (mount_point, problem) in &unreadable_volumes {
+            tracing::warn!(
+                "{mount_point} looks like a downwardAPI volume ({MOUNTINFO}) but cannot be read: {problem}"
+            );
         }
         Ok(Sandbox {
             preopens,
             env,
             root,
+            unreadable_volumes,
         })
     }
+}
+
+/// The entries of `container.json`'s `fields` the guest needs in `POD_INTROSPECT_FIELDS`, given
+/// the downwardAPI directories it reads (`dirs`): every resource (the spec is where its divisor
+/// is), and any other field whose env var or file name the guest would not recognise by
+/// convention. A file outside `dirs` is left out, so an explicit `--downward` or
+/// `POD_INTROSPECT_DOWNWARD_DIRS` that omits a volume still keeps it unread, and a field found by
+/// convention keeps the order of `dirs`.
+fn spec_mappings_needed(entries: &[String], dirs: &[String]) -> Vec<String> {
+    use pod_introspect_kube::contract::MappedSource;
+    let (mappings, _) = contract::parse_fields(&entries.join(","));
+    mappings
+        .iter()
+        .filter(|m| match &m.source {
+            MappedSource::Env(name) => {
+                fields::is_resource(&m.field)
+                    || !fields::CONVENTIONAL_ENV_NAMES
+                        .iter()
+                        .any(|(n, f)| n == name && *f == m.field)
+            }
+            MappedSource::File(path) => {
+                let path = Path::new(path);
+                let in_dirs = dirs.iter().any(|d| path.starts_with(d));
+                let conventional = path
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .and_then(fields::field_for_file_name)
+                    == Some(m.field.as_str());
+                in_dirs && (fields::is_resource(&m.field) || !conventional)
+            }
+        })
+        .map(ToString::to_string)
+        .collect()
 }
 
 /// `DIR/P` for container path `P` (cleaned by [`normalize`]) under `--root DIR`, or `P` itself

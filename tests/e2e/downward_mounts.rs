@@ -204,3 +204,74 @@ fn the_guest_under_wasmtime_run_keeps_its_defaults() {
     // /etc/config is preopened but not a default directory, and no host names it.
     assert!(info.get("annotations").is_none(), "{info}");
 }
+
+/// In a real container there is no `container.json`: the host finds the volumes in
+/// `/proc/self/mountinfo`. A private mount namespace (`unshare -rm`) with read-only tmpfs mounts
+/// stands for the container: one downwardAPI volume at an odd path, laid out by hand as the
+/// kubelet's AtomicWriter leaves it, and one whose `..data` points at a missing version.
+#[test]
+fn without_a_root_the_volumes_are_found_in_mountinfo() {
+    use pod_introspect_test_support::missing;
+    let ok = Command::new("unshare")
+        .args(["-rm", "true"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        missing("`unshare -rm` (a user and mount namespace) is not allowed on this machine");
+        return;
+    }
+    let pod = PodRoot::new();
+    let dir = pod.path().to_str().expect("utf-8 temp path").to_string();
+    let version = "..2026_12_04_10_00_00.123456789";
+    let script = format!(
+        r#"set -e
+cd "$1"
+mkdir meta broken
+mount -t tmpfs tmpfs meta
+mkdir meta/{version}
+printf 'app="web"\ntier="front end"' > meta/{version}/labels
+printf 'web-0' > meta/{version}/name
+ln -s {version} meta/..data
+ln -s ..data/labels meta/labels
+ln -s ..data/name meta/name
+mount -o remount,ro meta
+mount -t tmpfs tmpfs broken
+ln -s ..2026_01_01_00_00_00.000000000 broken/..data
+mount -o remount,ro broken
+shift
+exec "$@""#
+    );
+    let out = Command::new("unshare")
+        .args(["-rm", "sh", "-c", &script, "sh", &dir])
+        .arg(crate::harness::HOST)
+        .args(["info", "--env-clear"])
+        .env("POD_INTROSPECT_CACHE_DIR", pod.cache())
+        .output()
+        .expect("run unshare");
+    assert!(out.status.success(), "info: {}", stderr(&out));
+    let info: Value = serde_json::from_str(&stdout(&out)).expect("info JSON");
+    assert_eq!(info["name"], "web-0");
+    assert_eq!(
+        info["sources"]["metadata.name"],
+        format!("file:{dir}/meta/name")
+    );
+    assert_eq!(info["labels"], json!({"app": "web", "tier": "front end"}));
+    let errors = info["errors"].as_array().expect("errors");
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0]["field"], format!("volume {dir}/broken"));
+    assert_eq!(errors[0]["kind"], "io");
+    assert!(
+        errors[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("..data link kept pointing at a missing or vanishing version"),
+        "{errors:?}"
+    );
+    assert!(
+        stderr(&out).contains(&format!(
+            "{dir}/broken looks like a downwardAPI volume (/proc/self/mountinfo) but cannot be read"
+        )),
+        "{}",
+        stderr(&out)
+    );
+}

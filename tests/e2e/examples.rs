@@ -82,8 +82,8 @@ fn docs_dapi_volume_resources_divisors() {
             "{file}"
         );
     }
-    let mapping = "POD_INTROSPECT_FIELDS=limits.cpu=file:/etc/podinfo/cpu_limit;divisor=1m,requests.cpu=file:/etc/podinfo/cpu_request;divisor=1m,limits.memory=file:/etc/podinfo/mem_limit;divisor=1Mi,requests.memory=file:/etc/podinfo/mem_request;divisor=1Mi";
-    let info = pod.info(&["--env", mapping]);
+    // No POD_INTROSPECT_FIELDS: the divisors come from the spec simulate recorded.
+    let info = pod.info(&[]);
     let r = &info["resources"];
     assert_eq!(
         r["limits.cpu"],
@@ -100,6 +100,14 @@ fn docs_dapi_volume_resources_divisors() {
     assert_eq!(
         r["requests.memory"],
         json!({"value": 32, "divisor": "1Mi", "bytes": 33554432})
+    );
+    assert_eq!(info["sources"]["limits.cpu"], "file:/etc/podinfo/cpu_limit");
+    // A mapping in the env comes first and wins over the spec's.
+    let mapping = "POD_INTROSPECT_FIELDS=limits.cpu=file:/etc/podinfo/cpu_limit;divisor=1";
+    let info = pod.info(&["--env", mapping]);
+    assert_eq!(
+        info["resources"]["limits.cpu"],
+        json!({"value": 250, "divisor": "1", "millicores": 250000})
     );
 }
 
@@ -126,16 +134,24 @@ fn docs_dapi_envars_resourcefieldref() {
     simulate(&pod, "dapi-envars-container.yaml");
     let info = pod.info(&[]);
     let r = &info["resources"];
-    // The docs' expected output: 1, 1, 33554432, 67108864 (cpu rounded up to whole cores).
-    assert_eq!(r["requests.cpu"]["value"], 1);
-    assert_eq!(r["limits.cpu"]["value"], 1);
+    // The docs' expected output: 1, 1, 33554432, 67108864 (cpu rounded up to whole cores). The
+    // spec sets no divisor, so it is known to be 1 (the kubelet's default): the unit figures are
+    // there too.
+    assert_eq!(
+        r["requests.cpu"],
+        json!({"value": 1, "divisor": "1", "millicores": 1000})
+    );
+    assert_eq!(
+        r["limits.cpu"],
+        json!({"value": 1, "divisor": "1", "millicores": 1000})
+    );
     assert_eq!(
         r["requests.memory"],
-        json!({"value": 33554432, "divisor": "1"})
+        json!({"value": 33554432, "divisor": "1", "bytes": 33554432})
     );
     assert_eq!(
         r["limits.memory"],
-        json!({"value": 67108864, "divisor": "1"})
+        json!({"value": 67108864, "divisor": "1", "bytes": 67108864})
     );
     assert_eq!(info["sources"]["limits.memory"], "env:MY_MEM_LIMIT");
 }
@@ -193,4 +209,63 @@ fn invalid_manifest_is_rejected_with_the_api_server_message() {
     );
     assert!(err.contains("spec.volumes[0].downwardAPI.fieldRef.fieldPath: Unsupported value: \"spec.nodeName\": supported values: \"metadata.annotations\", \"metadata.labels\", \"metadata.name\", \"metadata.namespace\", \"metadata.uid\""), "{err}");
     assert!(err.contains("bad.yaml"), "{err}");
+}
+
+/// Env vars of any name and a subPath'd resource file: the spec tells the guest which field each
+/// is and in which unit, with no POD_INTROSPECT_FIELDS.
+#[test]
+fn the_spec_names_env_vars_of_any_name_and_their_divisors() {
+    let pod = PodRoot::new();
+    let manifest = pod.path().join("pod.yaml");
+    std::fs::write(
+        &manifest,
+        r#"apiVersion: v1
+kind: Pod
+metadata:
+  name: odd-names
+  namespace: shop
+  labels: {app: odd}
+spec:
+  containers:
+    - name: app
+      image: app
+      resources:
+        limits: {cpu: 750m, memory: 96Mi}
+      env:
+        - name: WHO_AM_I
+          valueFrom: {fieldRef: {fieldPath: metadata.name}}
+        - name: CPU_BUDGET
+          valueFrom: {resourceFieldRef: {resource: limits.cpu, divisor: 1m}}
+      volumeMounts:
+        - {name: meta, mountPath: /etc/meta}
+  volumes:
+    - name: meta
+      downwardAPI:
+        items:
+          - path: memory/budget
+            resourceFieldRef: {containerName: app, resource: limits.memory, divisor: 1Mi}
+          - path: tags
+            fieldRef: {fieldPath: metadata.labels}
+"#,
+    )
+    .unwrap();
+    pod.simulate(&manifest, &[]);
+    let info = pod.info(&[]);
+    assert_eq!(info["name"], "odd-names");
+    assert_eq!(info["sources"]["metadata.name"], "env:WHO_AM_I");
+    assert_eq!(
+        info["resources"]["limits.cpu"],
+        json!({"value": 750, "divisor": "1m", "millicores": 750})
+    );
+    assert_eq!(
+        info["resources"]["limits.memory"],
+        json!({"value": 96, "divisor": "1Mi", "bytes": 100663296})
+    );
+    assert_eq!(
+        info["sources"]["limits.memory"],
+        "file:/etc/meta/memory/budget"
+    );
+    assert_eq!(info["labels"], json!({"app": "odd"}));
+    assert_eq!(info["sources"]["metadata.labels"], "file:/etc/meta/tags");
+    assert_eq!(info["errors"], json!([]));
 }

@@ -114,6 +114,59 @@ fn kubectl_and_the_guest_see_the_same_cluster() {
         "kubectl and the guest see the same pod"
     );
 
+    // The object saved from `kubectl get -o json` used as the manifest after the pod changed:
+    // its stale resourceVersion, uid and managedFields are the server's, not the manifest's, so
+    // the re-run applies and the label kubectl added stays.
+    let out = kubectl(
+        state,
+        home.path(),
+        &[
+            "get",
+            "pod",
+            "seed-demo",
+            "-n",
+            "demo",
+            "-o",
+            "json",
+            "--show-managed-fields",
+        ],
+    )
+    .output()
+    .unwrap();
+    let saved_obj = parse_json(&out);
+    assert!(
+        saved_obj["metadata"]["managedFields"].is_array(),
+        "{saved_obj}"
+    );
+    let out = kubectl(
+        state,
+        home.path(),
+        &[
+            "label",
+            "pod",
+            "seed-demo",
+            "-n",
+            "demo",
+            "added-by=kubectl",
+        ],
+    )
+    .output()
+    .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let saved = pod.path().join("saved.json");
+    std::fs::write(&saved, saved_obj.to_string()).unwrap();
+    pod.simulate(&saved, &["--cluster", state.to_str().unwrap()]);
+    let out = kubectl(
+        state,
+        home.path(),
+        &["get", "pod", "seed-demo", "-n", "demo", "-o", "json"],
+    )
+    .output()
+    .unwrap();
+    let after = parse_json(&out);
+    assert_eq!(after["metadata"]["labels"]["added-by"], "kubectl");
+    assert_eq!(after["metadata"]["uid"], uid.as_str());
+
     let out = kubectl(state, home.path(), &["get", "--raw", "/version"])
         .output()
         .unwrap();

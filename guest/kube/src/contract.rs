@@ -170,6 +170,24 @@ fn parse_entry(entry: &str) -> Result<Mapping, String> {
     })
 }
 
+/// A [`FIELDS_ENV`] value with `more` entries (in [`parse_fields`] syntax) after those of
+/// `current`, leaving out an entry already there (same text, spaces trimmed). The entries of
+/// `current` come first, so they win: the guest tries a field's mappings in order.
+pub fn append_fields<S: AsRef<str>>(current: Option<&str>, more: &[S]) -> String {
+    let mut entries: Vec<&str> = current
+        .into_iter()
+        .flat_map(|c| c.split(','))
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+        .collect();
+    for e in more.iter().map(|e| e.as_ref().trim()) {
+        if !e.is_empty() && !entries.contains(&e) {
+            entries.push(e);
+        }
+    }
+    entries.join(",")
+}
+
 fn is_known_field(field: &str) -> bool {
     fields::SCALAR_FIELD_PATHS.contains(&field)
         || field == fields::METADATA_LABELS

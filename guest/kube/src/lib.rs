@@ -15,6 +15,8 @@
 //! - [`incluster`]: in-cluster config: the API server URL rules and the ServiceAccount token source.
 //! - [`contract`]: the host↔guest contract: `POD_INTROSPECT_*` env names, the default downwardAPI
 //!   directories, the directory list syntax and the `POD_INTROSPECT_FIELDS` grammar.
+//! - [`spec_fields`]: where the pod's spec puts each Downward API field of a container (env vars
+//!   of any name, mounted downwardAPI items) with its divisor, as `POD_INTROSPECT_FIELDS` mappings.
 //! - [`cli_output`]: the JSON and messages the command lines print (host `info`/`api` and the
 //!   guest's `wasi:cli/run` alike).
 //! - [`status`]: the API server's `Status` error body, written and read.
@@ -49,5 +51,6 @@ pub mod micro_time;
 pub mod names;
 pub mod percent;
 pub mod quantity;
+pub mod spec_fields;
 pub mod status;
 pub mod watch;

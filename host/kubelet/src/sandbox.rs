@@ -8,7 +8,8 @@
 //!   "pod": { "name": "seed-demo", "namespace": "demo", "uid": "0b6c…" },
 //!   "container": "myapp",
 //!   "env": [ { "name": "POD_NAME", "value": "seed-demo" } ],
-//!   "mounts": [ { "name": "downward", "mountPath": "/etc/downward", "kind": "downwardAPI", "readOnly": true } ]
+//!   "mounts": [ { "name": "downward", "mountPath": "/etc/downward", "kind": "downwardAPI", "readOnly": true } ],
+//!   "fields": [ "metadata.labels=file:/etc/downward/labels", "limits.cpu=env:CPU;divisor=1m" ]
 //! }
 //! ```
 
@@ -93,6 +94,13 @@ pub struct ContainerSandbox {
     pub env: Vec<EnvEntry>,
     /// The simulated mounts, in volumeMount order, then the ServiceAccount volume.
     pub mounts: Vec<SandboxMount>,
+    /// Where the spec puts each Downward API field of this container, as
+    /// `POD_INTROSPECT_FIELDS` entries (`limits.cpu=file:/etc/podinfo/cpu_limit;divisor=1m`,
+    /// `metadata.name=env:MY_POD`; see `pod_introspect_kube::spec_fields`). A host adds them to
+    /// the guest's `POD_INTROSPECT_FIELDS` after the entries already there, so the guest knows
+    /// each resource's divisor and env vars of any name. May be absent (older files, hand-made roots).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<String>,
 }
 
 impl ContainerSandbox {
@@ -212,6 +220,7 @@ mod tests {
                     read_only: true,
                 },
             ],
+            fields: vec!["limits.cpu=file:/etc/downward/cpu_limit;divisor=1m".into()],
         }
     }
 
@@ -231,6 +240,21 @@ mod tests {
         assert_eq!(json["mounts"][0]["readOnly"], true);
         assert_eq!(json["mounts"][1]["kind"], "serviceAccount");
         assert_eq!(json["env"][0]["value"], "seed-demo");
+        assert_eq!(
+            json["fields"][0],
+            "limits.cpu=file:/etc/downward/cpu_limit;divisor=1m"
+        );
+        // A description without `fields` (hand-made, or older) still loads.
+        let mut old = json.clone();
+        old.as_object_mut().unwrap().remove("fields");
+        fs::write(&path, old.to_string()).unwrap();
+        assert!(
+            ContainerSandbox::load(dir.path())
+                .unwrap()
+                .unwrap()
+                .fields
+                .is_empty()
+        );
     }
 
     #[test]

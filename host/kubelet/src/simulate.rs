@@ -287,6 +287,7 @@ pub fn simulate(opts: &SimulateOptions) -> Result<SimulateReport, SimulateError>
         container: container.name.clone(),
         env: env.entries,
         mounts: volumes.mounts,
+        fields: spec_field_mappings(&pod, &container.name),
     };
     notes.extend(downward_dirs_note(&sandbox, &opts.root));
     let sandbox_file = sandbox.save(&opts.root)?;
@@ -305,6 +306,19 @@ pub fn simulate(opts: &SimulateOptions) -> Result<SimulateReport, SimulateError>
 /// does, so the container's env must list them in `POD_INTROSPECT_DOWNWARD_DIRS` (or they must be
 /// at a default directory). With that env set here too, the host keeps it as it is, so the volumes
 /// it leaves out are not read here either.
+/// The container's Downward API fields as the spec places them (env vars of any name, mounted
+/// downwardAPI items, each resource with its divisor), in `POD_INTROSPECT_FIELDS` entry syntax:
+/// see [`pod_introspect_kube::spec_fields::container_mappings`].
+fn spec_field_mappings(pod: &k8s_openapi::api::core::v1::Pod, container: &str) -> Vec<String> {
+    let Ok(pod) = serde_json::to_value(pod) else {
+        return Vec::new();
+    };
+    pod_introspect_kube::spec_fields::container_mappings(&pod, container)
+        .iter()
+        .map(ToString::to_string)
+        .collect()
+}
+
 fn downward_dirs_note(sandbox: &ContainerSandbox, root: &std::path::Path) -> Option<String> {
     use pod_introspect_kube::contract::{self, DOWNWARD_DIRS_ENV};
     let mounted = sandbox.downward_dirs(root);

@@ -332,7 +332,8 @@ fn write_atomic(dir: &Path, files: &[FileProjection]) -> Result<String, Simulate
 }
 
 /// The divisor hint for a resource item written with a divisor other than 1 under a conventional
-/// file name (`cpu_limit`): files carry no unit, so the guest needs `POD_INTROSPECT_FIELDS`.
+/// file name (`cpu_limit`): files carry no unit, so in a cluster (no `container.json`, whose
+/// `fields` give the divisor here) the guest needs `POD_INTROSPECT_FIELDS` or `info --api`.
 fn divisor_hints(
     ctx: &VolumeContext<'_>,
     volume: &Volume,
@@ -391,7 +392,7 @@ fn divisor_hints(
             divisor: Some(divisor_text.to_string()),
         };
         notes.push(format!(
-            "{full} holds {resource} in units of {divisor_text}; the guest cannot see divisors in files, so add env {FIELDS_ENV}={entry} to report the unit",
+            "{full} holds {resource} in units of {divisor_text}: `pod-introspect info --root` takes the divisor from the spec, but in a cluster files do not carry it; add env {FIELDS_ENV}={entry} to the container (or read the pod's spec with `info --api`)",
             resource = selector.resource
         ));
     }

@@ -93,7 +93,9 @@ impl ClusterAccess {
     /// stored. A re-run updates only the fields the manifest owns: labels or annotations added
     /// by `kubectl label`/`annotate` stay, and so do the fields the cluster set (`nodeName`,
     /// `status`, the uid); a key the previous manifest set and this one drops is removed
-    /// (structured-merge-diff's rule, as `kubectl apply --server-side`).
+    /// (structured-merge-diff's rule, as `kubectl apply --server-side`). What the API server
+    /// sets in `metadata` (`managedFields`, `resourceVersion`, `uid`, `creationTimestamp`,
+    /// `generation`, `selfLink`) and `status` are left out of the applied configuration.
     pub async fn apply_pod(&self, manifest: &Value, manifest_name: &str) -> Result<Value> {
         let ns = manifest["metadata"]["namespace"]
             .as_str()
@@ -110,6 +112,21 @@ impl ClusterAccess {
         object["kind"] = json!("Pod");
         if let Some(m) = object.as_object_mut() {
             m.remove("status");
+        }
+        // A manifest saved from `kubectl get -o yaml` carries what the API server set: an apply
+        // with `managedFields` is refused ("metadata.managedFields must be nil"), and a stale
+        // `resourceVersion` or `uid` would be a precondition that fails. Not the manifest's.
+        if let Some(meta) = object["metadata"].as_object_mut() {
+            for key in [
+                "managedFields",
+                "resourceVersion",
+                "uid",
+                "creationTimestamp",
+                "generation",
+                "selfLink",
+            ] {
+                meta.remove(key);
+            }
         }
         let item =
             format!("/api/v1/namespaces/{ns}/pods/{name}?fieldManager={FIELD_MANAGER}&force=true");
@@ -318,9 +335,14 @@ impl Kubelet {
     /// `--follow`: watches the pod (a field-selected watch with bookmarks, re-watched from the
     /// last resourceVersion when a request ends, re-read on 410, as the kubelet's pod config
     /// source does) and rewrites the volumes on every change; renews the token at 80% of
-    /// [`TOKEN_SECONDS`] (`pkg/kubelet/token/token_manager.go` `requiresRefresh`). Ends with
-    /// status 0 on SIGTERM/Ctrl-C or when the pod is deleted.
+    /// [`TOKEN_SECONDS`] (`pkg/kubelet/token/token_manager.go` `requiresRefresh`). A failed
+    /// request, a 5xx or 429, or an in-stream error other than 410 is retried after a pause that
+    /// doubles from 1 s to 30 s and resets on the next event (client-go's reflector backs off
+    /// likewise); any other refusal (401, 403, ...) ends it with that status. Ends with status 0
+    /// on SIGTERM/Ctrl-C, or when the pod is deleted (a `DELETED` event, or a 404 on re-read).
     async fn follow(&mut self, cluster: &ClusterAccess, mut pod: Value) -> Result<ExitCode> {
+        use pod_introspect_kube::watch::{WatchLine, parse_line};
+        use std::time::Duration;
         let ns = pod["metadata"]["namespace"]
             .as_str()
             .unwrap_or("default")
@@ -334,31 +356,67 @@ impl Kubelet {
             "following pod {ns}/{name} on {}: its label and annotation changes rewrite the volumes (Ctrl-C stops)",
             cluster.server
         );
-        let renew_after = std::time::Duration::from_secs(TOKEN_SECONDS * 8 / 10);
+        let renew_after = Duration::from_secs(TOKEN_SECONDS * 8 / 10);
         let shutdown = super::wait_for_shutdown();
         tokio::pin!(shutdown);
         let mut rv = pod["metadata"]["resourceVersion"]
             .as_str()
             .unwrap_or("0")
             .to_owned();
+        let mut backoff = Duration::ZERO;
+        let deleted = || {
+            println!("pod {ns}/{name} was deleted on the cluster; stopping");
+            Ok(ExitCode::SUCCESS)
+        };
+        // Whether to re-read the pod (after a 410) before the next watch.
+        let mut reread = false;
         loop {
+            if !backoff.is_zero() {
+                tokio::select! {
+                    _ = shutdown.as_mut() => return Ok(ExitCode::SUCCESS),
+                    _ = tokio::time::sleep(backoff) => {}
+                }
+            }
+            if reread {
+                let got = tokio::select! {
+                    _ = shutdown.as_mut() => return Ok(ExitCode::SUCCESS),
+                    r = self.reread(cluster, &item) => r,
+                };
+                match got {
+                    Ok(Some(fresh)) => (pod, rv, reread) = (fresh.0, fresh.1, false),
+                    Ok(None) => return deleted(),
+                    Err(e) => {
+                        retry(&mut backoff, format!("{e:#}"));
+                        continue;
+                    }
+                }
+            }
             let path = format!(
                 "/api/v1/namespaces/{ns}/pods?watch=1&allowWatchBookmarks=true&timeoutSeconds=300&fieldSelector=metadata.name%3D{name}&resourceVersion={rv}"
             );
             let opened = tokio::select! {
-                _ = &mut shutdown => return Ok(ExitCode::SUCCESS),
+                _ = shutdown.as_mut() => return Ok(ExitCode::SUCCESS),
                 r = cluster.client.get_stream(&path) => r,
             };
             let mut body = match opened {
                 Ok((status, body)) if status.is_success() => body,
                 Ok((status, _)) if status == http::StatusCode::GONE => {
-                    (pod, rv) = self.reread(cluster, &item).await?;
+                    reread = true;
+                    continue;
+                }
+                Ok((status, _))
+                    if status.is_server_error()
+                        || status == http::StatusCode::TOO_MANY_REQUESTS =>
+                {
+                    retry(
+                        &mut backoff,
+                        format!("watching {item} on {}: {status}", cluster.server),
+                    );
                     continue;
                 }
                 Ok((status, _)) => bail!("watching {item} on {}: {status}", cluster.server),
                 Err(e) => {
-                    eprintln!("simulate --follow: {e}; retrying in 1 s");
-                    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                    retry(&mut backoff, format!("{e:#}"));
                     continue;
                 }
             };
@@ -366,9 +424,13 @@ impl Kubelet {
             'stream: loop {
                 let renew_at = tokio::time::Instant::from_std(self.token_issued + renew_after);
                 let frame = tokio::select! {
-                    _ = &mut shutdown => return Ok(ExitCode::SUCCESS),
+                    _ = shutdown.as_mut() => return Ok(ExitCode::SUCCESS),
                     _ = tokio::time::sleep_until(renew_at) => {
-                        match cluster.token_for(&pod).await {
+                        let renewed = tokio::select! {
+                            _ = shutdown.as_mut() => return Ok(ExitCode::SUCCESS),
+                            r = cluster.token_for(&pod) => r,
+                        };
+                        match renewed {
                             Ok(token) => {
                                 self.access.token = token;
                                 self.token_issued = std::time::Instant::now();
@@ -378,7 +440,7 @@ impl Kubelet {
                                 // The old token is still valid for a fifth of its life: try
                                 // again in 10 s, as the kubelet's token manager retries.
                                 eprintln!("simulate --follow: renewing the ServiceAccount token: {e:#}; retrying in 10 s");
-                                self.token_issued += std::time::Duration::from_secs(10);
+                                self.token_issued += Duration::from_secs(10);
                             }
                         }
                         continue;
@@ -392,31 +454,56 @@ impl Kubelet {
                 buf.extend_from_slice(&data);
                 while let Some(nl) = buf.iter().position(|b| *b == b'\n') {
                     let line: Vec<u8> = buf.drain(..=nl).collect();
-                    let Ok(event) = serde_json::from_slice::<Value>(&line) else {
+                    let line = line.trim_ascii();
+                    if line.is_empty() {
                         continue;
-                    };
-                    let object = &event["object"];
-                    match event["type"].as_str().unwrap_or_default() {
-                        "ADDED" | "MODIFIED" => {
-                            rv = object["metadata"]["resourceVersion"]
-                                .as_str()
-                                .unwrap_or(&rv)
-                                .to_owned();
-                            pod = object.clone();
-                            self.rewrite(&pod);
+                    }
+                    let event = match parse_line(line) {
+                        Ok(event) => event,
+                        Err(e) => {
+                            eprintln!("simulate --follow: {e}; skipped");
+                            continue;
                         }
-                        "BOOKMARK" => {
-                            if let Some(r) = object["metadata"]["resourceVersion"].as_str() {
-                                rv = r.to_owned();
+                    };
+                    match event {
+                        WatchLine::Event {
+                            kind,
+                            object,
+                            resource_version,
+                        } => {
+                            use pod_introspect_kube::cli_output::WatchEventType as T;
+                            backoff = Duration::ZERO;
+                            if !resource_version.is_empty() {
+                                rv = resource_version;
+                            }
+                            match kind {
+                                T::Added | T::Modified => match serde_json::from_str(&object) {
+                                    Ok(object) => {
+                                        pod = object;
+                                        self.rewrite(&pod);
+                                    }
+                                    Err(e) => eprintln!(
+                                        "simulate --follow: the pod in a watch event: {e}"
+                                    ),
+                                },
+                                T::Deleted => return deleted(),
+                                T::Bookmark => {}
                             }
                         }
-                        "DELETED" => {
-                            println!("pod {ns}/{name} was deleted on the cluster; stopping");
-                            return Ok(ExitCode::SUCCESS);
+                        WatchLine::Error { code: 410, .. } => {
+                            // The watch window moved on: read the pod again.
+                            reread = true;
+                            break 'stream;
                         }
-                        _ => {
-                            // ERROR: 410 Gone (the watch window moved on): read the pod again.
-                            (pod, rv) = self.reread(cluster, &item).await?;
+                        WatchLine::Error { code, body } => {
+                            let message =
+                                pod_introspect_kube::status::Status::parse(body.as_bytes(), code)
+                                    .map(|s| s.message)
+                                    .unwrap_or(body);
+                            retry(
+                                &mut backoff,
+                                format!("watch of {item} ended with error {code}: {message}"),
+                            );
                             break 'stream;
                         }
                     }
@@ -433,11 +520,15 @@ impl Kubelet {
     }
 
     /// Reads the pod again (after a 410), rewrites from it, and returns it with its
-    /// resourceVersion.
-    async fn reread(&mut self, cluster: &ClusterAccess, item: &str) -> Result<(Value, String)> {
+    /// resourceVersion; `None` when the pod is gone (404).
+    async fn reread(
+        &mut self,
+        cluster: &ClusterAccess,
+        item: &str,
+    ) -> Result<Option<(Value, String)>> {
         let (status, body) = cluster.client.get(item).await?;
         if status == http::StatusCode::NOT_FOUND {
-            bail!("{item} is gone from the cluster");
+            return Ok(None);
         }
         if !status.is_success() {
             bail!("{item}: {status}: {}", status_message(&body));
@@ -448,6 +539,17 @@ impl Kubelet {
             .as_str()
             .unwrap_or("0")
             .to_owned();
-        Ok((pod, rv))
+        Ok(Some((pod, rv)))
     }
+}
+
+/// The next pause of `simulate --follow`'s retries: doubled, at least 1 s and at most 30 s;
+/// prints what failed and the pause.
+fn retry(backoff: &mut std::time::Duration, what: String) {
+    use std::time::Duration;
+    *backoff = (*backoff * 2).clamp(Duration::from_secs(1), Duration::from_secs(30));
+    eprintln!(
+        "simulate --follow: {what}; retrying in {} s",
+        backoff.as_secs()
+    );
 }

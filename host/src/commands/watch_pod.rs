@@ -2,7 +2,7 @@
 //! stdout, and `--exec CMD` run with the change on its stdin (what configmap-reload and
 //! similar sidecars do for a mounted volume).
 
-use crate::bundled::{BundledGuest, GuestHost, print_stderr, print_stdout};
+use crate::bundled::{BundledGuest, GuestHost, print_stderr};
 use anyhow::{Context as _, Result};
 use std::process::{ExitCode, Stdio};
 use tokio::io::AsyncWriteExt as _;
@@ -37,20 +37,37 @@ pub async fn run(args: crate::cli::WatchPodArgs) -> Result<ExitCode> {
             change = next => change?,
         };
         let Some(change) = change else { continue };
-        print_stdout(&change.json);
+        if !print_line(&change.json) {
+            // The reader of stdout is gone (`watch-pod | head -1`): nothing more to tell.
+            return Ok(ExitCode::SUCCESS);
+        }
         if let Some(cmd) = &args.exec {
-            exec(cmd, &change.json).await;
+            tokio::select! {
+                _ = &mut shutdown => return Ok(ExitCode::SUCCESS),
+                _ = exec(cmd, &change.json) => {}
+            }
         }
     }
 }
 
-/// Runs `cmd` with `sh -c`, `line` and a newline on its stdin; a failure is logged.
+/// `print_stdout` that says whether the line was written and flushed (false: stdout is closed,
+/// EPIPE).
+fn print_line(text: &str) -> bool {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{text}").and_then(|()| out.flush()).is_ok()
+}
+
+/// Runs `cmd` with `sh -c`, `line` and a newline on its stdin, its stdout sent to stderr (stdout
+/// carries only the change lines); a failure is logged. Dropped (SIGTERM), the child is killed.
 async fn exec(cmd: &str, line: &str) {
     let result: Result<std::process::ExitStatus> = async {
         let mut child = tokio::process::Command::new("sh")
             .arg("-c")
             .arg(cmd)
             .stdin(Stdio::piped())
+            .stdout(Stdio::from(std::io::stderr()))
+            .kill_on_drop(true)
             .spawn()
             .with_context(|| format!("--exec {cmd:?}: cannot start sh"))?;
         if let Some(mut stdin) = child.stdin.take() {

@@ -88,6 +88,7 @@ fn simulated_root(mounts: &[(&str, MountKind)]) -> tempfile::TempDir {
                 read_only: true,
             })
             .collect(),
+        fields: Vec::new(),
     }
     .save(root.path())
     .unwrap();
@@ -181,4 +182,69 @@ fn env_flag() {
     assert_eq!(parse_env_flag("A=b=c").unwrap(), ("A".into(), "b=c".into()));
     assert!(parse_env_flag("A").is_err());
     assert!(parse_env_flag("=x").is_err());
+}
+
+#[test]
+fn only_the_spec_mappings_the_conventions_miss_are_added() {
+    let entries: Vec<String> = [
+        "metadata.name=env:POD_NAME",
+        "metadata.name=env:WHO_AM_I",
+        "metadata.labels=file:/etc/podinfo/labels",
+        "metadata.labels=file:/etc/podinfo/tags",
+        "limits.cpu=file:/etc/podinfo/cpu_limit;divisor=1m",
+        "limits.memory=env:MEMORY_LIMIT;divisor=1Mi",
+        "metadata.annotations=file:/etc/unread/annotations-x",
+    ]
+    .iter()
+    .map(|e| e.to_string())
+    .collect();
+    assert_eq!(
+        spec_mappings_needed(&entries, &["/etc/podinfo".to_string()]),
+        [
+            "metadata.name=env:WHO_AM_I",
+            "metadata.labels=file:/etc/podinfo/tags",
+            "limits.cpu=file:/etc/podinfo/cpu_limit;divisor=1m",
+            "limits.memory=env:MEMORY_LIMIT;divisor=1Mi",
+        ]
+    );
+}
+
+#[test]
+fn without_a_root_the_mounted_volumes_are_the_downward_dirs() {
+    let vol = tempfile::tempdir().unwrap();
+    let dir = vol.path().to_string_lossy().into_owned();
+    let found = mountinfo::MountedVolumes {
+        dirs: vec![dir.clone()],
+        unreadable: Vec::new(),
+    };
+    let opts = SandboxOptions {
+        env_clear: true,
+        ..SandboxOptions::default()
+    };
+    let s = Sandbox::build_with(&opts, || Some(found)).unwrap();
+    assert_eq!(s.var(DOWNWARD_DIRS_ENV), Some(dir.as_str()));
+    assert!(
+        s.preopens
+            .iter()
+            .any(|p| p.guest == dir && p.host == vol.path())
+    );
+    // An explicit list still wins.
+    let opts = SandboxOptions {
+        env_clear: true,
+        env: vec![(DOWNWARD_DIRS_ENV.into(), "/etc/podinfo".into())],
+        ..SandboxOptions::default()
+    };
+    let found = mountinfo::MountedVolumes {
+        dirs: vec![dir.clone()],
+        unreadable: Vec::new(),
+    };
+    let s = Sandbox::build_with(&opts, || Some(found)).unwrap();
+    assert_eq!(s.var(DOWNWARD_DIRS_ENV), Some("/etc/podinfo"));
+    // Nothing mounted: the guest keeps its defaults.
+    let opts = SandboxOptions {
+        env_clear: true,
+        ..SandboxOptions::default()
+    };
+    let s = Sandbox::build_with(&opts, || None).unwrap();
+    assert_eq!(s.var(DOWNWARD_DIRS_ENV), None);
 }

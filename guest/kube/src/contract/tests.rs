@@ -108,3 +108,20 @@ fn env_names() {
     assert_eq!(FIELDS_ENV, "POD_INTROSPECT_FIELDS");
     assert_eq!(API_URL_ENV, "POD_INTROSPECT_API_URL");
 }
+
+#[test]
+fn appended_fields_come_after_and_do_not_repeat() {
+    let more = [
+        "limits.cpu=file:/etc/podinfo/cpu_limit;divisor=1m",
+        " metadata.name=env:APP_POD ",
+    ];
+    assert_eq!(
+        append_fields(Some("metadata.name=env:APP_POD, ,"), &more),
+        "metadata.name=env:APP_POD,limits.cpu=file:/etc/podinfo/cpu_limit;divisor=1m"
+    );
+    assert_eq!(
+        append_fields(None, &more[..1]),
+        "limits.cpu=file:/etc/podinfo/cpu_limit;divisor=1m"
+    );
+    assert_eq!(append_fields::<&str>(Some(""), &[]), "");
+}
