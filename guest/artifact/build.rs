@@ -1,8 +1,10 @@
-//! Builds the pod-introspect guest component, and the example components `pod-greeter`,
-//! `config-consumer` and `pod-http` (examples/), for wasm32-wasip2 with one nested `cargo build`,
-//! the way wasmtime's `crates/test-programs/artifacts` builds its test components. Exports their
-//! paths as `POD_INTROSPECT_GUEST_WASM`, `POD_GREETER_WASM`, `CONFIG_CONSUMER_WASM` and
-//! `POD_HTTP_WASM`.
+//! Builds the pod-introspect guest component, the wasi:config version adapters (guest/adapters),
+//! and the example components `pod-greeter`, `config-consumer` (and its draft-2024-09-27 twin)
+//! and `pod-http` (examples/), for wasm32-wasip2 with one nested `cargo build`, the way wasmtime's
+//! `crates/test-programs/artifacts` builds its test components. Exports their paths as
+//! `POD_INTROSPECT_GUEST_WASM`, `POD_GREETER_WASM`, `CONFIG_CONSUMER_WASM`,
+//! `CONFIG_CONSUMER_DRAFT_WASM`, `POD_HTTP_WASM`, `CONFIG_DRAFT_FROM_RC1_WASM` and
+//! `CONFIG_RC1_FROM_DRAFT_WASM`.
 //!
 //! The nested build uses its own target dir under OUT_DIR so it never waits on the outer build's
 //! lock, and drops the outer build's flags (RUSTFLAGS for the host target must not reach wasm).
@@ -27,6 +29,7 @@ fn main() {
         "examples/pod-greeter",
         "examples/config-consumer",
         "examples/pod-http",
+        "guest/adapters",
         "wit",
         "Cargo.lock",
     ] {
@@ -45,6 +48,10 @@ fn main() {
             "config-consumer",
             "-p",
             "pod-http",
+            "-p",
+            "config-draft-from-rc1",
+            "-p",
+            "config-rc1-from-draft",
             "--target",
             "wasm32-wasip2",
             "--release",
@@ -77,6 +84,9 @@ fn main() {
         ("pod-greeter.wasm", "POD_GREETER_WASM"),
         ("config-consumer.wasm", "CONFIG_CONSUMER_WASM"),
         ("pod_http.wasm", "POD_HTTP_WASM"),
+        ("config-consumer-draft.wasm", "CONFIG_CONSUMER_DRAFT_WASM"),
+        ("config_draft_from_rc1.wasm", "CONFIG_DRAFT_FROM_RC1_WASM"),
+        ("config_rc1_from_draft.wasm", "CONFIG_RC1_FROM_DRAFT_WASM"),
     ] {
         let wasm = target_dir.join("wasm32-wasip2/release").join(file);
         assert!(

@@ -428,7 +428,10 @@ mod tests {
         use pod_introspect_kube::quantity::ResourceKind;
         let pod = serde_json::json!({"spec": {"containers": [{
             "name": "app",
-            "env": [{"name": "CPU_BUDGET", "valueFrom": {"resourceFieldRef": {"resource": "limits.cpu", "divisor": "1m"}}}],
+            "env": [
+                {"name": "CPU_BUDGET", "valueFrom": {"resourceFieldRef": {"resource": "limits.cpu", "divisor": "1m"}}},
+                {"name": "CPU_REQ", "valueFrom": {"resourceFieldRef": {"resource": "requests.cpu", "divisor": "1m"}}}
+            ],
             "volumeMounts": [{"name": "podinfo", "mountPath": "/etc/podinfo"}]
         }], "volumes": [{"name": "podinfo", "downwardAPI": {"items": [
             {"path": "mem_limit", "resourceFieldRef": {"containerName": "app", "resource": "limits.memory", "divisor": "1Mi"}}
@@ -455,13 +458,13 @@ mod tests {
             None,
             Source::VolumeFile("/etc/podinfo/mem_limit".into()),
         );
-        // Declared in POD_INTROSPECT_FIELDS: kept, even where the spec disagrees.
+        // Declared in POD_INTROSPECT_FIELDS: kept, even where the spec disagrees (it says 1m).
         put(
-            "requests.memory",
-            ResourceKind::Memory,
+            "requests.cpu",
+            ResourceKind::Cpu,
             2,
-            Some("1Gi"),
-            Source::VolumeFile("/etc/podinfo/mem_limit".into()),
+            Some("1"),
+            Source::Env("CPU_REQ".into()),
         );
         fill_from_api(&mut info, "/api/v1/namespaces/shop/pods/web-0", &pod);
         let json = |n: &str| serde_json::to_value(&info.resources[n]).unwrap();
@@ -474,8 +477,8 @@ mod tests {
             serde_json::json!({"value": 64, "divisor": "1Mi", "bytes": 67108864})
         );
         assert_eq!(
-            json("requests.memory"),
-            serde_json::json!({"value": 2, "divisor": "1Gi", "bytes": 2147483648u64})
+            json("requests.cpu"),
+            serde_json::json!({"value": 2, "divisor": "1", "millicores": 2000})
         );
     }
 }

@@ -174,8 +174,14 @@ fn keep_last_good(old: &PodInfo, new: &mut PodInfo) -> Vec<FieldError> {
                     })
                     .map(|(f, _)| f.clone())
                     .collect();
-                for field in from_dir {
-                    restore(old, new, &field);
+                // A volume opened but not fully listed still gave what it read: only the
+                // fields it did not give take their last value.
+                let missing: Vec<&String> = from_dir
+                    .iter()
+                    .filter(|f| !new.sources.contains_key(*f))
+                    .collect();
+                for field in missing {
+                    restore(old, new, field);
                 }
             }
             None => restore(old, new, &e.field),

@@ -16,6 +16,11 @@ use wac_graph::{CompositionGraph, EncodeOptions, PackageId};
 /// an import named `NAME@VERSION` is linked when `NAME` is one of these.
 pub const GUEST_PROVIDED: [&str; 2] = ["pod-introspect:pod/pod-introspect", "wasi:config/store"];
 
+/// Spin's `wasi:config/store` (spin v3.6.3, and what the Spin SDK imports): not semver-compatible
+/// with the guest's `@0.2.0-rc.1`, so an import of it is linked through the `draft-from-rc1`
+/// version adapter (guest/adapters, [`pod_introspect_guest_artifact::CONFIG_DRAFT_FROM_RC1_WASM`]).
+pub const DRAFT_CONFIG_STORE: &str = "wasi:config/store@0.2.0-draft-2024-09-27";
+
 /// What `run` and `link` need to know of a component before linking it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ComponentFacts {
@@ -92,6 +97,8 @@ impl ParsedApp {
     /// The component with `guest` plugged into its pod-introspect and wasi:config/store
     /// imports, as a new component's bytes; `None` when it imports neither (run it as it is).
     ///
+    /// An import of [`DRAFT_CONFIG_STORE`] is served through the version adapter first.
+    ///
     /// Errors name the component and, for each import that could not be linked, why: the guest
     /// exports no such interface, its version is not semver-compatible (an import of
     /// `wasi:config/store@0.2.0-draft` against the guest's `0.2.0-rc.1`), or its types differ.
@@ -104,6 +111,27 @@ impl ParsedApp {
         } = self;
         if facts.guest_imports.is_empty() {
             return Ok(None);
+        }
+        if facts.guest_imports.iter().any(|i| i == DRAFT_CONFIG_STORE) {
+            // First the adapter into the draft import (the result imports rc.1 instead), then
+            // the guest into that, as `wac plug APP --plug ADAPTER` then `--plug GUEST`.
+            let what_adapter = "the draft-from-rc1 wasi:config adapter";
+            let adapter = parse(
+                &mut graph,
+                "pod-introspect:config-draft-from-rc1",
+                pod_introspect_guest_artifact::CONFIG_DRAFT_FROM_RC1_WASM,
+                what_adapter,
+            )?;
+            let adapter = graph
+                .register_package(adapter)
+                .with_context(|| format!("registering {what_adapter} for linking"))?;
+            wac_graph::plug(&mut graph, vec![adapter], socket).map_err(|e| {
+                anyhow::Error::new(e).context(format!("linking {what_adapter} into {what}"))
+            })?;
+            let adapted = graph
+                .encode(EncodeOptions::default())
+                .with_context(|| format!("encoding {what} linked with {what_adapter}"))?;
+            return ParsedApp::parse(&adapted, &what)?.plug(guest);
         }
         let plug = parse(
             &mut graph,
@@ -232,6 +260,20 @@ mod tests {
                 .unwrap()
                 .is_none()
         );
+    }
+
+    #[test]
+    fn a_draft_consumer_is_linked_through_the_version_adapter() {
+        use pod_introspect_guest_artifact::CONFIG_CONSUMER_DRAFT_WASM_PATH;
+        let app = std::fs::read(CONFIG_CONSUMER_DRAFT_WASM_PATH).unwrap();
+        let facts = inspect(&app, "draft consumer").unwrap();
+        assert_eq!(facts.guest_imports, [DRAFT_CONFIG_STORE]);
+        let linked = plug_bundled_guest(&app, GUEST_WASM, "draft consumer")
+            .unwrap()
+            .expect("linked");
+        let facts = inspect(&linked, "linked").unwrap();
+        assert!(facts.guest_imports.is_empty(), "{:?}", facts.guest_imports);
+        assert!(facts.is_command());
     }
 
     #[test]

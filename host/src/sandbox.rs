@@ -18,7 +18,8 @@
 //!    mount order (a `subPath` file mount counts as its directory; the ServiceAccount volume is read
 //!    as such, not as a downwardAPI volume), so a volume at `/etc/config` or `/etc/meta` is read;
 //! 4. else, without `--root` (inside a real container), the mounts of `/proc/self/mountinfo` that
-//!    hold a `..data` link, in mount order ([`mountinfo`]), so a volume mounted anywhere is read;
+//!    hold a `..data` link and a file the guest knows, in mount order ([`mountinfo`]), then the
+//!    defaults, so a volume mounted anywhere is read;
 //! 5. else the guest's defaults (`/etc/podinfo`, `/etc/downward`), and the variable is left unset
 //!    unless `--downward` was given.
 //!
@@ -200,9 +201,20 @@ impl Sandbox {
         let mut unreadable_volumes = Vec::new();
         let mounted = match (&container, &root) {
             (Some(c), Some(root)) => Some(c.downward_dirs(root)),
+            // The defaults stay after the volumes found, for what mountinfo does not show as a
+            // volume (a `subPath` file mounted at /etc/podinfo/labels).
             (_, None) => mounted_volumes().and_then(|found| {
                 unreadable_volumes = found.unreadable;
-                Some(found.dirs).filter(|d| !d.is_empty())
+                let mut dirs = found.dirs;
+                if dirs.is_empty() {
+                    return None;
+                }
+                for d in contract::downward_dirs(None) {
+                    if !dirs.contains(&d) {
+                        dirs.push(d);
+                    }
+                }
+                Some(dirs)
             }),
             _ => None,
         };
@@ -334,6 +346,8 @@ impl Sandbox {
             }
             preopens.push(Preopen { host, guest });
         }
+        let told = contract::downward_dirs(get(&env, DOWNWARD_DIRS_ENV).as_deref());
+        unreadable_volumes.retain(|(mount_point, _)| told.contains(mount_point));
         for (mount_point, problem) in &unreadable_volumes {
             tracing::warn!(
                 "{mount_point} looks like a downwardAPI volume ({MOUNTINFO}) but cannot be read: {problem}"
@@ -353,10 +367,13 @@ impl Sandbox {
 /// is), and any other field whose env var or file name the guest would not recognise by
 /// convention. A file outside `dirs` is left out, so an explicit `--downward` or
 /// `POD_INTROSPECT_DOWNWARD_DIRS` that omits a volume still keeps it unread, and a field found by
-/// convention keeps the order of `dirs`.
+/// convention keeps the order of `dirs`. File entries come before env entries.
 fn spec_mappings_needed(entries: &[String], dirs: &[String]) -> Vec<String> {
     use pod_introspect_kube::contract::MappedSource;
-    let (mappings, _) = contract::parse_fields(&entries.join(","));
+    let (mut mappings, _) = contract::parse_fields(&entries.join(","));
+    // The guest tries mappings in order, before its volume files and conventional env vars:
+    // files first, so a resource given both ways is read from the volume, as without a mapping.
+    mappings.sort_by_key(|m| matches!(m.source, MappedSource::Env(_)));
     mappings
         .iter()
         .filter(|m| match &m.source {

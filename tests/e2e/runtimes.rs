@@ -9,7 +9,8 @@
 
 use crate::harness::{PodRoot, skip, stderr, stdout, workspace};
 use pod_introspect_guest_artifact::{
-    CONFIG_CONSUMER_WASM_PATH, GUEST_WASM_PATH, POD_GREETER_WASM_PATH, POD_HTTP_WASM_PATH,
+    CONFIG_CONSUMER_DRAFT_WASM_PATH, CONFIG_CONSUMER_WASM_PATH, CONFIG_DRAFT_FROM_RC1_WASM_PATH,
+    CONFIG_RC1_FROM_DRAFT_WASM_PATH, GUEST_WASM_PATH, POD_GREETER_WASM_PATH, POD_HTTP_WASM_PATH,
 };
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -809,4 +810,123 @@ fn link_says_which_import_cannot_be_satisfied_and_why() {
         assert!(!err.contains("socket"), "wac's vocabulary leaked: {err}");
         assert!(!out_file.exists(), "{name}: nothing is written on error");
     }
+}
+
+/// A consumer built against Spin's `wasi:config/store@0.2.0-draft-2024-09-27` reads the pod
+/// through the draft-from-rc1 adapter: `run` and `link` plug it in between the consumer and the
+/// guest, and the linked component prints the same under `wasmtime run`.
+#[test]
+fn a_draft_2024_09_27_consumer_is_linked_through_the_version_adapter() {
+    let pod = fixture();
+    let keys = ["pod.name", "pod.labels.app", "limits.cpu", "pod.missing"];
+    let want = "pod.name=web-0\npod.labels.app=store\nlimits.cpu=2\npod.missing is not set\n";
+    assert_eq!(
+        host_run(&pod, CONFIG_CONSUMER_DRAFT_WASM_PATH, &[], &keys),
+        want
+    );
+    let linked = pod.path().join("draft-linked.wasm");
+    let out = pod.run(&[
+        "link",
+        CONFIG_CONSUMER_DRAFT_WASM_PATH,
+        "-o",
+        linked.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let Some(wasmtime) = tool("wasmtime", "cargo install --locked wasmtime-cli@48.0.8") else {
+        return;
+    };
+    let dir = format!("{}::/etc/podinfo", pod.host("/etc/podinfo").display());
+    let out = success(
+        Command::new(&wasmtime)
+            .args(["run", "-S", "http", "--dir", &dir])
+            .arg(&linked)
+            .args(keys),
+    );
+    assert_eq!(out, want);
+}
+
+/// Both adapters in a row under wasmtime: the rc.1 consumer, given a draft store by rc1-from-draft,
+/// which draft-from-rc1 serves from wasmtime's own rc.1 `-S config`. Each hop forwards values and
+/// `none` unchanged; the imports are checked with wasm-tools.
+#[test]
+fn the_two_version_adapters_compose_under_wasmtime() {
+    let Some(wac) = tool("wac", "cargo install --locked wac-cli@0.12.0") else {
+        return;
+    };
+    let Some(wasm_tools) = tool("wasm-tools", "cargo install --locked wasm-tools@1.263.0") else {
+        return;
+    };
+    let Some(wasmtime) = tool("wasmtime", "cargo install --locked wasmtime-cli@48.0.8") else {
+        return;
+    };
+    let pod = PodRoot::new();
+    let config_imports = |wasm: &Path| -> Vec<String> {
+        let wit = success(
+            Command::new(&wasm_tools)
+                .args(["component", "wit"])
+                .arg(wasm),
+        );
+        wit.lines()
+            .map(str::trim)
+            .filter(|l| {
+                l.starts_with("import wasi:config/") || l.starts_with("export wasi:config/")
+            })
+            .map(String::from)
+            .collect()
+    };
+    assert_eq!(
+        config_imports(Path::new(CONFIG_RC1_FROM_DRAFT_WASM_PATH)),
+        [
+            "import wasi:config/store@0.2.0-draft-2024-09-27;",
+            "export wasi:config/store@0.2.0-rc.1;"
+        ]
+    );
+    assert_eq!(
+        config_imports(Path::new(CONFIG_DRAFT_FROM_RC1_WASM_PATH)),
+        [
+            "import wasi:config/store@0.2.0-rc.1;",
+            "export wasi:config/store@0.2.0-draft-2024-09-27;"
+        ]
+    );
+    let on_draft = pod.path().join("consumer-on-draft.wasm");
+    success(
+        Command::new(&wac)
+            .args([
+                "plug",
+                CONFIG_CONSUMER_WASM_PATH,
+                "--plug",
+                CONFIG_RC1_FROM_DRAFT_WASM_PATH,
+                "-o",
+            ])
+            .arg(&on_draft),
+    );
+    assert_eq!(
+        config_imports(&on_draft),
+        ["import wasi:config/store@0.2.0-draft-2024-09-27;"]
+    );
+    let back_on_rc1 = pod.path().join("consumer-on-rc1.wasm");
+    success(
+        Command::new(&wac)
+            .args(["plug"])
+            .arg(&on_draft)
+            .args(["--plug", CONFIG_DRAFT_FROM_RC1_WASM_PATH, "-o"])
+            .arg(&back_on_rc1),
+    );
+    assert_eq!(
+        config_imports(&back_on_rc1),
+        ["import wasi:config/store@0.2.0-rc.1;"]
+    );
+    let out = success(
+        Command::new(&wasmtime)
+            .args([
+                "run",
+                "-S",
+                "config",
+                "-S",
+                "config-var=pod.name=through-two-adapters",
+            ])
+            .arg(&back_on_rc1)
+            .args(["pod.name", "pod.uid"]),
+    );
+    assert_eq!(out, "pod.name=through-two-adapters\npod.uid is not set\n");
 }

@@ -19,7 +19,8 @@
 //!   `pkg/volume/projected/projected.go` (`collectData`): the `downwardAPI` sources of a projected
 //!   volume in order.
 //! - `pkg/kubelet/kubelet_pods.go` (`makeMounts`): a mount with `subPath` shows only that entry of
-//!   the volume at its `mountPath`.
+//!   the volume at its `mountPath`; one with `subPathExpr` (expanded from the env at start) is
+//!   left out. `makeEnvironmentVariables`: a later env entry of the same name replaces an earlier.
 //!
 //! The pod is read as JSON (`serde_json::Value`, camelCase as the API serves it), so the guest
 //! needs no typed API crate.
@@ -43,10 +44,16 @@ pub fn container_mappings(pod: &Value, container: &str) -> Vec<Mapping> {
     };
     let mut out: Vec<Mapping> = Vec::new();
     for env in array(c, "env") {
-        let (Some(name), Some(from)) = (str_at(env, "name"), env.get("valueFrom")) else {
+        let Some(name) = str_at(env, "name") else {
             continue;
         };
         let source = MappedSource::Env(name.to_string());
+        // A later entry of the same name replaces an earlier one (the kubelet's env map), whatever
+        // it holds.
+        out.retain(|o| o.source != source);
+        let Some(from) = env.get("valueFrom") else {
+            continue;
+        };
         if let Some(path) = from.get("fieldRef").and_then(|f| str_at(f, "fieldPath")) {
             push_valid(&mut out, path, source, None);
         } else if let Some(r) = from.get("resourceFieldRef") {
@@ -65,6 +72,10 @@ pub fn container_mappings(pod: &Value, container: &str) -> Vec<Mapping> {
         else {
             continue;
         };
+        // A `subPathExpr` names its entry from the env at start: not followed here.
+        if str_at(mount, "subPathExpr").is_some_and(|e| !e.is_empty()) {
+            continue;
+        }
         let mount_path = gopath::clean(mount_path).into_owned();
         let sub_path = str_at(mount, "subPath")
             .filter(|s| !s.is_empty())
@@ -213,12 +224,15 @@ mod tests {
                         {"name": "MY_MEM_LIMIT", "valueFrom": {"resourceFieldRef": {"resource": "limits.memory"}}},
                         {"name": "SIDE_CPU", "valueFrom": {"resourceFieldRef": {"containerName": "side", "resource": "limits.cpu", "divisor": "1m"}}},
                         {"name": "PLAIN", "value": "x"},
+                        {"name": "OVERRIDDEN", "valueFrom": {"fieldRef": {"fieldPath": "metadata.uid"}}},
+                        {"name": "OVERRIDDEN", "value": "set by hand"},
                         {"name": "FROM_CM", "valueFrom": {"configMapKeyRef": {"name": "c", "key": "k"}}}
                     ],
                     "volumeMounts": [
                         {"name": "podinfo", "mountPath": "/etc/podinfo/"},
                         {"name": "meta", "mountPath": "/etc/meta/labels", "subPath": "labels"},
-                        {"name": "all", "mountPath": "/var/run/all"}
+                        {"name": "all", "mountPath": "/var/run/all"},
+                        {"name": "podinfo", "mountPath": "/var/run/per-pod", "subPathExpr": "$(POD_NAME)"}
                     ]
                 }, {
                     "name": "side",

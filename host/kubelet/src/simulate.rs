@@ -301,11 +301,6 @@ pub fn simulate(opts: &SimulateOptions) -> Result<SimulateReport, SimulateError>
     })
 }
 
-/// The note for downwardAPI volumes that the guest would not search inside a real pod: `info
-/// --root` tells the guest where the volumes `container.json` names are, but in a cluster nothing
-/// does, so the container's env must list them in `POD_INTROSPECT_DOWNWARD_DIRS` (or they must be
-/// at a default directory). With that env set here too, the host keeps it as it is, so the volumes
-/// it leaves out are not read here either.
 /// The container's Downward API fields as the spec places them (env vars of any name, mounted
 /// downwardAPI items, each resource with its divisor), in `POD_INTROSPECT_FIELDS` entry syntax:
 /// see [`pod_introspect_kube::spec_fields::container_mappings`].
@@ -319,6 +314,12 @@ fn spec_field_mappings(pod: &k8s_openapi::api::core::v1::Pod, container: &str) -
         .collect()
 }
 
+/// The note for downwardAPI volumes that the guest would not search under another runtime: `info
+/// --root` tells the guest where the volumes `container.json` names are, and `pod-introspect` in a
+/// cluster finds them in `/proc/self/mountinfo`, but under `wasmtime run`, Spin or wasmCloud
+/// nothing does, so the container's env must list them in `POD_INTROSPECT_DOWNWARD_DIRS` (or they
+/// must be at a default directory). With that env set here too, the host keeps it as it is, so
+/// the volumes it leaves out are not read here either.
 fn downward_dirs_note(sandbox: &ContainerSandbox, root: &std::path::Path) -> Option<String> {
     use pod_introspect_kube::contract::{self, DOWNWARD_DIRS_ENV};
     let mounted = sandbox.downward_dirs(root);
@@ -340,7 +341,7 @@ fn downward_dirs_note(sandbox: &ContainerSandbox, root: &std::path::Path) -> Opt
     let unread_text = unread.join(", ");
     Some(match declared {
         None => format!(
-            "downwardAPI volume(s) at {unread_text}: `pod-introspect info --root` tells the guest about them, but in a cluster the guest searches only {} unless the container's env says otherwise; add env {DOWNWARD_DIRS_ENV}={} to the container",
+            "downwardAPI volume(s) at {unread_text}: `pod-introspect info --root` tells the guest about them (and `pod-introspect` in a cluster finds them in /proc/self/mountinfo), but under another runtime (wasmtime run, Spin, wasmCloud) the guest searches only {} unless the container's env says otherwise; add env {DOWNWARD_DIRS_ENV}={} to the container",
             contract::join_dirs(contract::DEFAULT_DOWNWARD_DIRS),
             contract::join_dirs(&mounted)
         ),

@@ -383,7 +383,10 @@ impl Kubelet {
                     r = self.reread(cluster, &item) => r,
                 };
                 match got {
-                    Ok(Some(fresh)) => (pod, rv, reread) = (fresh.0, fresh.1, false),
+                    Ok(Some(fresh)) => {
+                        (pod, rv, reread) = (fresh.0, fresh.1, false);
+                        backoff = Duration::ZERO;
+                    }
                     Ok(None) => return deleted(),
                     Err(e) => {
                         retry(&mut backoff, format!("{e:#}"));
@@ -447,7 +450,15 @@ impl Kubelet {
                     }
                     f = http_body_util::BodyExt::frame(&mut body) => f,
                 };
-                let Some(Ok(frame)) = frame else { break };
+                let frame = match frame {
+                    Some(Ok(frame)) => frame,
+                    // The server ended the watch (timeoutSeconds): watch again at once.
+                    None => break,
+                    Some(Err(e)) => {
+                        retry(&mut backoff, format!("watching {item}: {e}"));
+                        break;
+                    }
+                };
                 let Ok(data) = frame.into_data() else {
                     continue;
                 };

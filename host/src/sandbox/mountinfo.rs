@@ -14,16 +14,14 @@
 //! paths are written as octal escapes (`\040`, `\011`, `\012`, `\134`).
 //!
 //! A volume is a mount point holding the kubelet's `..data` link (`pkg/volume/util/atomic_writer.go`
-//! writes downwardAPI, projected, configMap and secret volumes that way; the guest only takes the
-//! files it recognises). The kubelet mounts downwardAPI volumes read-only on a tmpfs
-//! (`pkg/volume/downwardapi`, wrapped `emptyDir` with medium `Memory`), so a read-only tmpfs that
-//! cannot be listed, or whose `..data` does not resolve, is reported as a volume that could not be
-//! read. The ServiceAccount volume is left to the guest's ServiceAccount reader; `subPath` mounts
-//! (a single file, never updated by the kubelet) and `/proc`, `/sys`, `/dev` are skipped.
+//! writes downwardAPI, projected, configMap and secret volumes that way) whose current version
+//! holds a file name the guest recognises, so a secret volume is not opened to the guest; one
+//! whose `..data` does not resolve is reported as a volume that could not be read. The
+//! ServiceAccount volume is left to the guest's ServiceAccount reader; `subPath` mounts (a single
+//! file, never updated by the kubelet) and `/proc`, `/sys`, `/dev` are skipped.
 
 use pod_introspect_kube::atomic_writer::{DATA_DIR_NAME, Layout, Snapshot};
 use pod_introspect_kube::fields;
-use std::io;
 use std::path::Path;
 
 /// Where the kernel lists this process's mounts.
@@ -111,9 +109,15 @@ pub struct MountedVolumes {
     pub unreadable: Vec<(String, String)>,
 }
 
-/// Finds the volumes among `mounts`, checking each mount point on this filesystem.
+/// Finds the volumes among `mounts`, checking each mount point on this filesystem. A volume's
+/// current version must hold a file the guest recognises ([`fields::field_for_file_name`]:
+/// `labels`, `cpu_limit`, ...), so a secret or configMap volume that holds none is not passed to
+/// the guest; one whose `..data` link is there but does not resolve is passed, and listed in
+/// [`MountedVolumes::unreadable`]. A mount point whose path holds the `:` of the directory list
+/// syntax cannot be named in it and is skipped.
 pub fn downward_volumes(mounts: &[MountInfo]) -> MountedVolumes {
     let mut found = MountedVolumes::default();
+    let service_account = std::fs::canonicalize(fields::SERVICE_ACCOUNT_DIR).ok();
     for (i, m) in mounts.iter().enumerate() {
         let mp = m.mount_point.as_str();
         let system = ["/proc", "/sys", "/dev"]
@@ -121,6 +125,7 @@ pub fn downward_volumes(mounts: &[MountInfo]) -> MountedVolumes {
             .any(|s| mp == *s || mp.starts_with(&format!("{s}/")));
         if system
             || mp == "/"
+            || mp.contains(pod_introspect_kube::contract::DIRS_SEPARATOR)
             || mp == fields::SERVICE_ACCOUNT_DIR
             || found.dirs.iter().any(|d| d == mp)
         {
@@ -131,38 +136,39 @@ pub fn downward_volumes(mounts: &[MountInfo]) -> MountedVolumes {
         if mounts[i + 1..].iter().any(|o| o.mount_point == mp) {
             continue;
         }
-        let looks_like = m.fs_type == "tmpfs" && m.read_only();
-        let mut unreadable = |e: io::Error| {
-            found.dirs.push(mp.to_string());
-            found.unreadable.push((mp.to_string(), e.to_string()));
-        };
-        match dir.symlink_metadata() {
-            Ok(meta) if meta.is_dir() => {}
-            Ok(_) => continue, // a subPath file mount
-            Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
-            Err(e) => {
-                if looks_like {
-                    unreadable(e);
-                }
-                continue;
-            }
+        // The ServiceAccount volume under another spelling (`/run/secrets/...` when the image's
+        // `/var/run` is a link to `/run`): read as such by the guest, not as a downwardAPI volume.
+        if service_account.is_some() && std::fs::canonicalize(dir).ok() == service_account {
+            continue;
+        }
+        if !dir.symlink_metadata().is_ok_and(|m| m.is_dir()) {
+            continue; // gone, unreadable, or a subPath file mount
         }
         let has_data = dir.join(DATA_DIR_NAME).symlink_metadata().is_ok();
         match Snapshot::open(dir) {
             Ok(s) if matches!(s.layout, Layout::AtomicWriter { .. }) => {
-                found.dirs.push(mp.to_string())
+                let known = s.entries().is_ok_and(|names| {
+                    names
+                        .iter()
+                        .any(|n| fields::field_for_file_name(n).is_some())
+                });
+                if known {
+                    found.dirs.push(mp.to_string());
+                }
             }
             Ok(_) => {}
-            Err(e) if has_data => unreadable(e),
-            Err(e) if looks_like && e.kind() != io::ErrorKind::NotFound => unreadable(e),
+            Err(e) if has_data => {
+                found.dirs.push(mp.to_string());
+                found.unreadable.push((mp.to_string(), e.to_string()));
+            }
             Err(_) => {}
         }
     }
     found
 }
 
-/// [`downward_volumes`] of this process's [`MOUNTINFO`]; `None` when it cannot be read or parsed
-/// (not Linux, no `/proc`), with the reason logged at debug level.
+/// [`downward_volumes`] of this process's [`MOUNTINFO`] (a line that does not parse is skipped);
+/// `None` when it cannot be read (not Linux, no `/proc`), with the reason logged at debug level.
 pub fn of_this_process() -> Option<MountedVolumes> {
     let text = match std::fs::read_to_string(MOUNTINFO) {
         Ok(t) => t,
@@ -171,13 +177,17 @@ pub fn of_this_process() -> Option<MountedVolumes> {
             return None;
         }
     };
-    match parse(&text) {
-        Ok(mounts) => Some(downward_volumes(&mounts)),
-        Err(e) => {
-            tracing::warn!("{e}; downwardAPI volumes are searched at the defaults");
-            None
-        }
-    }
+    let mounts: Vec<MountInfo> = text
+        .lines()
+        .filter_map(|line| match parse(line) {
+            Ok(mut m) => m.pop(),
+            Err(e) => {
+                tracing::debug!("{e}; line skipped");
+                None
+            }
+        })
+        .collect();
+    Some(downward_volumes(&mounts))
 }
 
 #[cfg(test)]
@@ -198,6 +208,7 @@ mod tests {
 1863 1843 0:303 / @DIR@/pod\\040meta ro,relatime shared:5 master:9 - tmpfs tmpfs rw,inode64
 1864 1843 0:304 / @DIR@/broken ro,relatime - tmpfs tmpfs rw,inode64
 1865 1843 0:305 / @DIR@/empty-tmp ro,relatime - tmpfs tmpfs rw,inode64
+1866 1843 0:306 / @DIR@/secret ro,relatime - tmpfs tmpfs rw,inode64
 ";
 
     fn volume(dir: &Path, version: &str) {
@@ -210,7 +221,7 @@ mod tests {
     #[test]
     fn fields_and_escapes_as_the_kernel_writes_them() {
         let m = parse(&CONTAINER.replace("@DIR@", "/t")).unwrap();
-        assert_eq!(m.len(), 9);
+        assert_eq!(m.len(), 10);
         assert_eq!(m[3].mount_point, "/t/podinfo");
         assert_eq!(m[3].fs_type, "tmpfs");
         assert!(m[3].read_only());
@@ -233,6 +244,11 @@ mod tests {
         std::fs::create_dir(d.join("broken")).unwrap();
         symlink("..2026_01_01_00_00_00.000000000", d.join("broken/..data")).unwrap();
         std::fs::create_dir(d.join("empty-tmp")).unwrap();
+        // A secret volume: the same layout, no file the guest knows; not opened to it.
+        let secret = d.join("secret");
+        std::fs::create_dir_all(secret.join("..2026_12_04_10_00_02.000000002")).unwrap();
+        std::fs::write(secret.join("..2026_12_04_10_00_02.000000002/tls.key"), "k").unwrap();
+        symlink("..2026_12_04_10_00_02.000000002", secret.join("..data")).unwrap();
         let mounts = parse(&CONTAINER.replace("@DIR@", d.to_str().unwrap())).unwrap();
         let found = downward_volumes(&mounts);
         let at = |name: &str| d.join(name).to_string_lossy().into_owned();

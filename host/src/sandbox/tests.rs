@@ -201,9 +201,9 @@ fn only_the_spec_mappings_the_conventions_miss_are_added() {
     assert_eq!(
         spec_mappings_needed(&entries, &["/etc/podinfo".to_string()]),
         [
-            "metadata.name=env:WHO_AM_I",
             "metadata.labels=file:/etc/podinfo/tags",
             "limits.cpu=file:/etc/podinfo/cpu_limit;divisor=1m",
+            "metadata.name=env:WHO_AM_I",
             "limits.memory=env:MEMORY_LIMIT;divisor=1Mi",
         ]
     );
@@ -222,7 +222,10 @@ fn without_a_root_the_mounted_volumes_are_the_downward_dirs() {
         ..SandboxOptions::default()
     };
     let s = Sandbox::build_with(&opts, || Some(found)).unwrap();
-    assert_eq!(s.var(DOWNWARD_DIRS_ENV), Some(dir.as_str()));
+    assert_eq!(
+        s.var(DOWNWARD_DIRS_ENV),
+        Some(format!("{dir}:/etc/podinfo:/etc/downward").as_str())
+    );
     assert!(
         s.preopens
             .iter()
