@@ -1,7 +1,7 @@
 //! The example manifests (examples/*.yaml) played by `simulate` and read back by the guest via `info`.
 
 use crate::harness::{PodRoot, stderr, workspace};
-use serde_json::json;
+use serde_json::{Value, json};
 
 fn simulate(pod: &PodRoot, manifest: &str) -> String {
     pod.simulate(&workspace().join("examples").join(manifest), &[])
@@ -268,4 +268,191 @@ spec:
     assert_eq!(info["labels"], json!({"app": "odd"}));
     assert_eq!(info["sources"]["metadata.labels"], "file:/etc/meta/tags");
     assert_eq!(info["errors"], json!([]));
+}
+
+/// Field paths of `value` below `path`, objects by key and arrays as `[]`
+/// (`spec.variables[].valueFrom`); a subtree whose path is in `typed` is handed to that function
+/// (a Kubernetes type, checked with k8s-openapi) instead.
+fn field_paths(
+    value: &Value,
+    path: &str,
+    typed: &dyn Fn(&str, &Value) -> bool,
+    out: &mut Vec<String>,
+) {
+    if typed(path, value) {
+        return;
+    }
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map {
+                let p = format!("{path}.{k}");
+                out.push(p.clone());
+                field_paths(v, &p, typed, out);
+            }
+        }
+        Value::Array(items) => {
+            for v in items {
+                field_paths(v, &format!("{path}[]"), typed, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The CRD field paths README lists on the line that starts with `- \`KIND\` fields`: every
+/// backticked `spec...` path; one ending in `.*` is a map whose keys are free.
+fn readme_crd_fields(kind: &str) -> Vec<String> {
+    let readme = std::fs::read_to_string(workspace().join("README.md")).unwrap();
+    let start = format!("- `{kind}` fields");
+    let line = readme
+        .lines()
+        .find(|l| l.starts_with(&start))
+        .unwrap_or_else(|| panic!("README has no line starting with {start:?}"));
+    line.split('`')
+        .skip(1)
+        .step_by(2)
+        .filter(|p| p.starts_with("spec"))
+        .map(String::from)
+        .collect()
+}
+
+fn allowed(fields: &[String], path: &str) -> bool {
+    fields.iter().any(|f| match f.strip_suffix(".*") {
+        Some(map) => path == map || path.starts_with(&format!("{map}.")),
+        None => f == path,
+    })
+}
+
+/// Every manifest under examples/ parses into its type: Kubernetes kinds with k8s-openapi, no
+/// field left over; a SpinApp and a wasmCloud WorkloadDeployment field by field against the CRD
+/// fields README lists (their embedded Kubernetes types, such as `volumes`, with k8s-openapi);
+/// the wasmCloud Helm values' host-group volumes likewise. A misspelled field (`hostPath.localPath`
+/// for `hostPath.path`) fails.
+#[test]
+fn every_example_manifest_parses_into_its_types() {
+    use crate::harness::strict;
+    use k8s_openapi::api::apps::v1::Deployment;
+    use k8s_openapi::api::core::v1::{
+        ConfigMap, EnvVarSource, Pod, ResourceRequirements, Secret, Volume, VolumeMount,
+    };
+    use k8s_openapi::api::node::v1::RuntimeClass;
+
+    let core_subtree = |file: &str, path: &str, v: &Value| -> bool {
+        match path {
+            "spec.volumes" | "runtime.hostGroups[].volumes" => {
+                drop(strict::<Vec<Volume>>(v, &format!("{file} {path}")))
+            }
+            "spec.volumeMounts" | "runtime.hostGroups[].volumeMounts" => {
+                drop(strict::<Vec<VolumeMount>>(v, &format!("{file} {path}")))
+            }
+            "spec.resources" => drop(strict::<ResourceRequirements>(v, &format!("{file} {path}"))),
+            "spec.variables[].valueFrom" => {
+                drop(strict::<EnvVarSource>(v, &format!("{file} {path}")))
+            }
+            _ => return false,
+        }
+        true
+    };
+    // The check itself refuses a misspelled field.
+    let mut paths = Vec::new();
+    let typo = serde_json::json!({"volumes": [{"name": "v", "hostPath": {"localPath": "/x"}}]});
+    field_paths(
+        &typo["volumes"],
+        "spec.template.spec.volumes",
+        &|_, _| false,
+        &mut paths,
+    );
+    let wd = readme_crd_fields("WorkloadDeployment");
+    assert!(!allowed(
+        &wd,
+        "spec.template.spec.volumes[].hostPath.localPath"
+    ));
+    assert!(allowed(&wd, "spec.template.spec.volumes[].hostPath.path"));
+    assert!(paths.iter().any(|p| !allowed(&wd, p)), "{paths:?}");
+
+    let mut seen = Vec::new();
+    let mut stack = vec![workspace().join("examples")];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                if path.file_name().is_some_and(|n| n != "target") {
+                    stack.push(path);
+                }
+                continue;
+            }
+            if path.extension().and_then(|e| e.to_str()) != Some("yaml") {
+                continue;
+            }
+            let file = path.display().to_string();
+            let text = std::fs::read_to_string(&path).unwrap();
+            let docs: Vec<Value> =
+                serde_saphyr::from_multiple(&text).unwrap_or_else(|e| panic!("{file}: {e}"));
+            for doc in docs.into_iter().filter(|d| !d.is_null()) {
+                let api = doc["apiVersion"].as_str().unwrap_or_default();
+                let kind = doc["kind"].as_str().unwrap_or_default();
+                let crd = |kind: &str, doc: &Value| {
+                    let fields = readme_crd_fields(kind);
+                    let mut paths = Vec::new();
+                    field_paths(
+                        &doc["spec"],
+                        "spec",
+                        &|p, v| core_subtree(&file, p, v),
+                        &mut paths,
+                    );
+                    let unknown: Vec<&String> =
+                        paths.iter().filter(|p| !allowed(&fields, p)).collect();
+                    assert!(
+                        unknown.is_empty(),
+                        "{file}: {kind} fields not in its CRD (README): {unknown:?}"
+                    );
+                };
+                match (api, kind) {
+                    ("v1", "Pod") => drop(strict::<Pod>(&doc, &file)),
+                    ("v1", "Secret") => drop(strict::<Secret>(&doc, &file)),
+                    ("v1", "ConfigMap") => drop(strict::<ConfigMap>(&doc, &file)),
+                    ("apps/v1", "Deployment") => drop(strict::<Deployment>(&doc, &file)),
+                    ("node.k8s.io/v1", "RuntimeClass") => drop(strict::<RuntimeClass>(&doc, &file)),
+                    ("core.spinkube.dev/v1alpha1", "SpinApp") => crd("SpinApp", &doc),
+                    ("runtime.wasmcloud.dev/v1alpha1", "WorkloadDeployment") => {
+                        crd("WorkloadDeployment", &doc)
+                    }
+                    // The runtime-operator chart's values: the host groups' pod volumes.
+                    ("", "") if path.ends_with("wasmcloud/values.yaml") => {
+                        let mut paths = Vec::new();
+                        field_paths(
+                            &doc["runtime"],
+                            "runtime",
+                            &|p, v| core_subtree(&file, p, v),
+                            &mut paths,
+                        );
+                        assert!(
+                            paths.iter().any(|p| p == "runtime.hostGroups[].extraArgs"),
+                            "{paths:?}"
+                        );
+                    }
+                    other => panic!("{file}: no check for {other:?}"),
+                }
+                seen.push(format!(
+                    "{kind}:{}",
+                    path.file_name().unwrap().to_string_lossy()
+                ));
+            }
+        }
+    }
+    seen.sort();
+    for want in [
+        "SpinApp:spinapp.yaml",
+        "Secret:spinapp.yaml",
+        "Deployment:deployment.yaml",
+        "WorkloadDeployment:workload.yaml",
+        "RuntimeClass:runtimeclass.yaml",
+        "Pod:pod.yaml",
+        ":values.yaml",
+    ] {
+        assert!(
+            seen.iter().any(|s| s == want),
+            "{want} not checked: {seen:?}"
+        );
+    }
 }

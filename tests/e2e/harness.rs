@@ -159,3 +159,14 @@ pub fn stdout(out: &Output) -> String {
 pub fn skip(reason: &str) {
     pod_introspect_test_support::missing(reason);
 }
+
+/// `doc` deserialized into `T` with no field left over: an unknown or misspelled field is an error
+/// naming its path (`spec.containers.?.0.imagee`), as `kubectl apply --validate=strict`. `file`
+/// names the document in the panic.
+pub fn strict<T: serde::de::DeserializeOwned>(doc: &Value, file: &str) -> T {
+    let mut unknown = Vec::new();
+    let value: T = serde_ignored::deserialize(doc.clone(), |path| unknown.push(path.to_string()))
+        .unwrap_or_else(|e| panic!("{file}: {e}"));
+    assert!(unknown.is_empty(), "{file}: unknown fields {unknown:?}");
+    value
+}

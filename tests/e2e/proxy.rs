@@ -899,18 +899,9 @@ fn upgrades_unix_sockets_and_kubeconfig() {
 /// with our CLI and serve where the app's POD_INTROSPECT_API_URL points.
 #[test]
 fn deploy_manifests_validate() {
+    use crate::harness::strict;
     use k8s_openapi::api::core::v1::{Pod, ServiceAccount};
     use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
-    use serde::de::DeserializeOwned;
-
-    fn strict<T: DeserializeOwned>(doc: &serde_json::Value, file: &str) -> T {
-        let mut unknown = Vec::new();
-        let value: T =
-            serde_ignored::deserialize(doc.clone(), |path| unknown.push(path.to_string()))
-                .unwrap_or_else(|e| panic!("{file}: {e}"));
-        assert!(unknown.is_empty(), "{file}: unknown fields {unknown:?}");
-        value
-    }
 
     // The validator itself refuses what it must.
     let typo: serde_json::Value = serde_json::json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "x"}, "spec": {"containers": [{"name": "a", "imagePullPolicy": "Always", "imagee": "x"}]}});

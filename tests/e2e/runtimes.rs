@@ -930,3 +930,120 @@ fn the_two_version_adapters_compose_under_wasmtime() {
     );
     assert_eq!(out, "pod.name=through-two-adapters\npod.uid is not set\n");
 }
+
+/// The world-level imports of `wasm` as `wasm-tools component wit` prints them
+/// (`wasi:io/poll@0.2.6`).
+fn component_imports(wasm_tools: &Path, wasm: &Path) -> Vec<String> {
+    let wit = success(
+        Command::new(wasm_tools)
+            .args(["component", "wit"])
+            .arg(wasm),
+    );
+    wit.lines()
+        .map(str::trim)
+        .filter_map(|l| l.strip_prefix("import ")?.strip_suffix(';'))
+        .filter(|l| l.contains(':') && l.contains('/'))
+        .map(String::from)
+        .collect()
+}
+
+/// What a runtime serves: `(interface, version)` pairs; a version ending in `.x` stands for any
+/// patch of that minor (wasmtime's linker, which both runtimes use, links 0.2.12 to 0.2.6).
+fn served_by(served: &[(&str, &str)], import: &str) -> bool {
+    let (name, version) = import.split_once('@').unwrap_or((import, ""));
+    served.iter().any(|(n, v)| {
+        *n == name
+            && match v.strip_suffix(".x") {
+                Some(minor) => version.starts_with(&format!("{minor}.")),
+                None => *v == version,
+            }
+    })
+}
+
+/// WASI 0.2 as both runtimes serve it (Spin v3.6.3 `wit/world.wit`: `include wasi:cli/imports@0.2.6`
+/// and `wasi:http/outgoing-handler@0.2.6`; wasmCloud v2.7.0 `crates/wash-runtime/src/engine/mod.rs`:
+/// wasmtime-wasi's p2 interfaces and `add_only_http_to_linker_async`).
+const WASI_P2: &[(&str, &str)] = &[
+    ("wasi:cli/environment", "0.2.x"),
+    ("wasi:cli/exit", "0.2.x"),
+    ("wasi:cli/stdin", "0.2.x"),
+    ("wasi:cli/stdout", "0.2.x"),
+    ("wasi:cli/stderr", "0.2.x"),
+    ("wasi:cli/terminal-input", "0.2.x"),
+    ("wasi:cli/terminal-output", "0.2.x"),
+    ("wasi:cli/terminal-stdin", "0.2.x"),
+    ("wasi:cli/terminal-stdout", "0.2.x"),
+    ("wasi:cli/terminal-stderr", "0.2.x"),
+    ("wasi:clocks/monotonic-clock", "0.2.x"),
+    ("wasi:clocks/wall-clock", "0.2.x"),
+    ("wasi:filesystem/types", "0.2.x"),
+    ("wasi:filesystem/preopens", "0.2.x"),
+    ("wasi:io/error", "0.2.x"),
+    ("wasi:io/poll", "0.2.x"),
+    ("wasi:io/streams", "0.2.x"),
+    ("wasi:random/random", "0.2.x"),
+    ("wasi:random/insecure", "0.2.x"),
+    ("wasi:random/insecure-seed", "0.2.x"),
+    ("wasi:http/types", "0.2.x"),
+    ("wasi:http/outgoing-handler", "0.2.x"),
+];
+
+/// The components the examples package for Spin and for wasmCloud import only what that runtime
+/// serves: Spin 3.6 its WASI and `wasi:config/store@0.2.0-draft-2024-09-27`, plus the guest for
+/// pod-http's `pod-introspect` import (a component dependency in spin.toml); wasmCloud 2.7 its WASI
+/// and `wasi:config/store@0.2.0-rc.1`, with pod-http linked ahead of time.
+#[test]
+fn the_components_for_spin_and_wasmcloud_import_only_what_they_serve() {
+    let Some(wasm_tools) = tool("wasm-tools", "cargo install --locked wasm-tools@1.263.0") else {
+        return;
+    };
+    let spin: Vec<(&str, &str)> = WASI_P2
+        .iter()
+        .copied()
+        .chain([("wasi:config/store", "0.2.0-draft-2024-09-27")])
+        .collect();
+    let wasmcloud: Vec<(&str, &str)> = WASI_P2
+        .iter()
+        .copied()
+        .chain([("wasi:config/store", "0.2.0-rc.1")])
+        .collect();
+    let pod = fixture();
+    let linked = pod.path().join("pod-http-linked.wasm");
+    let out = pod.run(&["link", POD_HTTP_WASM_PATH, "-o", linked.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let linked = linked.to_str().unwrap();
+    type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a [&'a str]);
+    let cases: [Case; 6] = [
+        // pod-http in spin.toml: its pod-introspect import is the dependency's.
+        (
+            POD_HTTP_WASM_PATH,
+            &spin,
+            &["pod-introspect:pod/pod-introspect@0.2.1"],
+        ),
+        (GUEST_WASM_PATH, &spin, &[]),
+        (CONFIG_CONSUMER_DRAFT_WASM_PATH, &spin, &[]),
+        (CONFIG_RC1_FROM_DRAFT_WASM_PATH, &spin, &[]),
+        (linked, &wasmcloud, &[]),
+        (CONFIG_CONSUMER_WASM_PATH, &wasmcloud, &[]),
+    ];
+    for (wasm, served, composed) in cases {
+        let imports = component_imports(&wasm_tools, Path::new(wasm));
+        assert!(!imports.is_empty(), "{wasm}: no imports read");
+        let missing: Vec<&String> = imports
+            .iter()
+            .filter(|i| !served_by(served, i) && !composed.contains(&i.as_str()))
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "{wasm} imports what is not served: {missing:?}"
+        );
+    }
+    // And the check refuses what a runtime does not serve.
+    assert!(!served_by(&spin, "wasi:config/store@0.2.0-rc.1"));
+    assert!(!served_by(
+        &wasmcloud,
+        "wasi:config/store@0.2.0-draft-2024-09-27"
+    ));
+    assert!(served_by(&spin, "wasi:io/poll@0.2.12"));
+    assert!(!served_by(&spin, "wasi:io/poll@0.3.0"));
+}
