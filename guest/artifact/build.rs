@@ -1,10 +1,11 @@
-//! Builds the pod-introspect guest component, the wasi:config version adapters (guest/adapters),
+//! Builds the pod-introspect guest component, the wasi:config version adapters and the
+//! env-from-config source component (guest/adapters),
 //! and the example components `pod-greeter`, `config-consumer` (and its draft-2024-09-27 twin)
 //! and `pod-http` (examples/), for wasm32-wasip2 with one nested `cargo build`, the way wasmtime's
 //! `crates/test-programs/artifacts` builds its test components. Exports their paths as
 //! `POD_INTROSPECT_GUEST_WASM`, `POD_GREETER_WASM`, `CONFIG_CONSUMER_WASM`,
-//! `CONFIG_CONSUMER_DRAFT_WASM`, `POD_HTTP_WASM`, `CONFIG_DRAFT_FROM_RC1_WASM` and
-//! `CONFIG_RC1_FROM_DRAFT_WASM`.
+//! `CONFIG_CONSUMER_DRAFT_WASM`, `POD_HTTP_WASM`, `CONFIG_DRAFT_FROM_RC1_WASM`,
+//! `CONFIG_RC1_FROM_DRAFT_WASM` and `ENV_FROM_CONFIG_WASM`.
 //!
 //! The nested build uses its own target dir under OUT_DIR so it never waits on the outer build's
 //! lock, and drops the outer build's flags (RUSTFLAGS for the host target must not reach wasm).
@@ -52,6 +53,8 @@ fn main() {
             "config-draft-from-rc1",
             "-p",
             "config-rc1-from-draft",
+            "-p",
+            "env-from-config",
             "--target",
             "wasm32-wasip2",
             "--release",
@@ -87,6 +90,7 @@ fn main() {
         ("config-consumer-draft.wasm", "CONFIG_CONSUMER_DRAFT_WASM"),
         ("config_draft_from_rc1.wasm", "CONFIG_DRAFT_FROM_RC1_WASM"),
         ("config_rc1_from_draft.wasm", "CONFIG_RC1_FROM_DRAFT_WASM"),
+        ("env_from_config.wasm", "ENV_FROM_CONFIG_WASM"),
     ] {
         let wasm = target_dir.join("wasm32-wasip2/release").join(file);
         assert!(

@@ -16,6 +16,10 @@ pub enum Source {
     ServiceAccount(String),
     /// The pod object from the Kubernetes API, by request path.
     Api(String),
+    /// A runtime-configuration key (a Spin variable, a `wasi:config/store` key) passed by the
+    /// `env-from-config` component, by key (`pod_name`): shown `config:pod_name`; in WIT it is
+    /// the env var it arrived in (`env(POD_INTROSPECT_CONFIG_pod_name)`).
+    Config(String),
 }
 
 impl fmt::Display for Source {
@@ -27,6 +31,7 @@ impl fmt::Display for Source {
             Source::Env(n) => write!(f, "env:{n}"),
             Source::ServiceAccount(p) => write!(f, "serviceaccount:{p}"),
             Source::Api(p) => write!(f, "api:{p}"),
+            Source::Config(k) => write!(f, "config:{k}"),
         }
     }
 }

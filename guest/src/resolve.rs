@@ -1,7 +1,8 @@
 //! Finds each Downward API field in what the kubelet gave the container, in this order:
 //! an explicit `POD_INTROSPECT_FIELDS` mapping, downwardAPI volume files (by fieldPath, resource or
 //! conventional file name), env vars set with `fieldRef` / `resourceFieldRef` (conventional names),
-//! and, for the namespace only, the ServiceAccount volume's `namespace` file.
+//! for the namespace the ServiceAccount volume's `namespace` file, and last a runtime-configuration
+//! key passed as env `POD_INTROSPECT_CONFIG_<key>` ([`fields::CONFIG_KEYS`]; Spin variables).
 //!
 //! Each volume directory is resolved once per [`Context`] through its `..data` link
 //! (kubernetes pkg/volume/util/atomic_writer.go), so every file of one volume comes from one version
@@ -33,6 +34,8 @@ enum Candidate {
     Env(String),
     /// The ServiceAccount `namespace` file.
     ServiceAccountNamespace,
+    /// A runtime-configuration key, from env `POD_INTROSPECT_CONFIG_<key>`.
+    Config(&'static str),
 }
 
 /// A value read from one candidate, with its source and divisor (resources).
@@ -200,6 +203,11 @@ impl Context {
         if field == fields::METADATA_NAMESPACE && self.service_account.is_some() {
             out.push((Candidate::ServiceAccountNamespace, None));
         }
+        for (key, f) in fields::CONFIG_KEYS {
+            if *f == field {
+                out.push((Candidate::Config(key), None));
+            }
+        }
         out
     }
 
@@ -234,6 +242,10 @@ impl Context {
                 .env
                 .get(name)
                 .map(|v| (v.clone().into_bytes(), Source::Env(name.clone())))),
+            Candidate::Config(key) => Ok(self
+                .env
+                .get(&format!("{}{key}", contract::CONFIG_ENV_PREFIX))
+                .map(|v| (v.clone().into_bytes(), Source::Config(key.to_string())))),
             Candidate::ServiceAccountNamespace => {
                 let Some(v) = &self.service_account else {
                     return Ok(None);
@@ -451,6 +463,7 @@ fn source_location(source: &Source) -> String {
         Source::VolumeFile(p) | Source::ServiceAccount(p) => p.clone(),
         Source::Env(n) => format!("env:{n}"),
         Source::Api(p) => format!("api:{p}"),
+        Source::Config(k) => format!("config:{k}"),
     }
 }
 

@@ -69,6 +69,35 @@ fn volume_file_beats_env_and_env_beats_service_account() {
 }
 
 #[test]
+fn a_configuration_key_is_the_last_source() {
+    let f = Fixture::new();
+    f.volume("sa", &[("namespace", "from-sa")]);
+    let config = [
+        ("POD_INTROSPECT_CONFIG_pod_name", "from-config"),
+        ("POD_INTROSPECT_CONFIG_pod_namespace", "ns-config"),
+        ("POD_INTROSPECT_CONFIG_mem_limit", "67108864"),
+    ];
+    let ctx = f.context(&[], &config);
+    let info = ctx.info();
+    assert_eq!(info.name.as_deref(), Some("from-config"));
+    assert_eq!(
+        info.sources["metadata.name"],
+        Source::Config("pod_name".into())
+    );
+    assert_eq!(info.sources["metadata.name"].to_string(), "config:pod_name");
+    // The ServiceAccount namespace file comes before it.
+    assert_eq!(info.namespace.as_deref(), Some("from-sa"));
+    assert_eq!(info.resources["limits.memory"].value, 67108864);
+    // And an env var set with fieldRef before that.
+    let mut env = config.to_vec();
+    env.push(("POD_NAME", "from-env"));
+    assert_eq!(
+        f.context(&[], &env).info().name.as_deref(),
+        Some("from-env")
+    );
+}
+
+#[test]
 fn first_directory_wins_and_missing_directories_are_skipped() {
     let f = Fixture::new();
     let a = f.volume("a", &[("labels", "from=\"a\"")]);

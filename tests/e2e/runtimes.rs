@@ -12,6 +12,7 @@ use pod_introspect_guest_artifact::{
     CONFIG_CONSUMER_DRAFT_WASM_PATH, CONFIG_CONSUMER_WASM_PATH, CONFIG_DRAFT_FROM_RC1_WASM_PATH,
     CONFIG_RC1_FROM_DRAFT_WASM_PATH, GUEST_WASM_PATH, POD_GREETER_WASM_PATH, POD_HTTP_WASM_PATH,
 };
+use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -1013,7 +1014,7 @@ fn the_components_for_spin_and_wasmcloud_import_only_what_they_serve() {
     assert!(out.status.success(), "{}", stderr(&out));
     let linked = linked.to_str().unwrap();
     type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a [&'a str]);
-    let cases: [Case; 6] = [
+    let cases: [Case; 7] = [
         // pod-http in spin.toml: its pod-introspect import is the dependency's.
         (
             POD_HTTP_WASM_PATH,
@@ -1023,6 +1024,11 @@ fn the_components_for_spin_and_wasmcloud_import_only_what_they_serve() {
         (GUEST_WASM_PATH, &spin, &[]),
         (CONFIG_CONSUMER_DRAFT_WASM_PATH, &spin, &[]),
         (CONFIG_RC1_FROM_DRAFT_WASM_PATH, &spin, &[]),
+        (
+            pod_introspect_guest_artifact::ENV_FROM_CONFIG_WASM_PATH,
+            &spin,
+            &[],
+        ),
         (linked, &wasmcloud, &[]),
         (CONFIG_CONSUMER_WASM_PATH, &wasmcloud, &[]),
     ];
@@ -1046,4 +1052,79 @@ fn the_components_for_spin_and_wasmcloud_import_only_what_they_serve() {
     ));
     assert!(served_by(&spin, "wasi:io/poll@0.2.12"));
     assert!(!served_by(&spin, "wasi:io/poll@0.3.0"));
+}
+
+/// With no downward files and no env, the pod's fields given as runtime-configuration keys (Spin
+/// variables; here wasmtime's `-S config-var`) reach the guest through env-from-config composed in
+/// front of it (and draft-from-rc1 behind it, wasmtime serving rc.1): `info` names them
+/// `config:<key>`, and the guest's own wasi:config export serves them.
+#[test]
+fn config_keys_are_the_last_source_through_env_from_config() {
+    use pod_introspect_guest_artifact::ENV_FROM_CONFIG_WASM_PATH;
+    let Some(wac) = tool("wac", "cargo install --locked wac-cli@0.12.0") else {
+        return;
+    };
+    let Some(wasmtime) = tool("wasmtime", "cargo install --locked wasmtime-cli@48.0.8") else {
+        return;
+    };
+    let pod = PodRoot::new();
+    let on_draft = pod.path().join("guest-on-config.wasm");
+    success(
+        Command::new(&wac)
+            .args([
+                "plug",
+                GUEST_WASM_PATH,
+                "--plug",
+                ENV_FROM_CONFIG_WASM_PATH,
+                "-o",
+            ])
+            .arg(&on_draft),
+    );
+    let composed = pod.path().join("guest-on-rc1.wasm");
+    success(
+        Command::new(&wac)
+            .arg("plug")
+            .arg(&on_draft)
+            .args(["--plug", CONFIG_DRAFT_FROM_RC1_WASM_PATH, "-o"])
+            .arg(&composed),
+    );
+    // `extra`: wasmtime's own flags, before the component.
+    let run = |extra: &[&str]| {
+        success(
+            Command::new(&wasmtime)
+                .args([
+                    "run",
+                    "-S",
+                    "http",
+                    "-S",
+                    "config",
+                    "-S",
+                    "config-var=pod_name=web-from-config",
+                    "-S",
+                    "config-var=pod_namespace=shop",
+                    "-S",
+                    "config-var=cpu_limit=3",
+                    "-S",
+                    "config-var=unrelated=x",
+                ])
+                .args(extra)
+                .arg(&composed),
+        )
+    };
+    let info: Value = serde_json::from_str(run(&[]).trim()).unwrap();
+    assert_eq!(info["name"], "web-from-config");
+    assert_eq!(info["namespace"], "shop");
+    assert_eq!(info["sources"]["metadata.name"], "config:pod_name");
+    assert_eq!(info["sources"]["limits.cpu"], "config:cpu_limit");
+    assert_eq!(
+        info["resources"]["limits.cpu"],
+        json!({"value": 3, "divisor": "1"})
+    );
+    assert_eq!(info["errors"], json!([]));
+    assert!(info.get("uid").is_none(), "pod_uid was not given: {info}");
+    assert_eq!(
+        run(&["--invoke", "get-all()"]).trim_end(),
+        "ok([(\"limits.cpu\", \"3\"), (\"pod.name\", \"web-from-config\"), \
+         (\"pod.namespace\", \"shop\")])"
+    );
 }

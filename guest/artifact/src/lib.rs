@@ -37,3 +37,8 @@ pub const CONFIG_DRAFT_FROM_RC1_WASM_PATH: &str = env!("CONFIG_DRAFT_FROM_RC1_WA
 /// Path of the `rc1-from-draft` version adapter (guest/adapters): exports
 /// `wasi:config/store@0.2.0-rc.1`, imports `@0.2.0-draft-2024-09-27` (an rc.1 consumer in Spin).
 pub const CONFIG_RC1_FROM_DRAFT_WASM_PATH: &str = env!("CONFIG_RC1_FROM_DRAFT_WASM");
+
+/// Path of the `env-from-config` component (guest/adapters): exports `wasi:cli/environment` with
+/// the runtime's configuration keys added as `POD_INTROSPECT_CONFIG_<key>` env vars, imports
+/// `wasi:config/store@0.2.0-draft-2024-09-27`.
+pub const ENV_FROM_CONFIG_WASM_PATH: &str = env!("ENV_FROM_CONFIG_WASM");

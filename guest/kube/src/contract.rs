@@ -7,6 +7,7 @@
 //! | [`DOWNWARD_DIRS_ENV`] | container paths of downwardAPI volumes, colon-separated ([`parse_dirs`]); unset: [`DEFAULT_DOWNWARD_DIRS`]; set but empty: none | guest |
 //! | [`FIELDS_ENV`] | `FIELD=SOURCE[;divisor=QUANTITY]` entries, comma-separated ([`parse_fields`]) | guest, host (preopens), kubelet (divisor hints) |
 //! | [`API_URL_ENV`] | an `http(s)://` URL that replaces in-cluster config (see [`crate::incluster`]) | guest, host (outbound policy) |
+//! | [`CONFIG_ENV_PREFIX`]`KEY` | the value of runtime-configuration key `KEY` ([`crate::fields::CONFIG_KEYS`]) | guest (set by `env-from-config`) |
 //!
 //! Who sets [`DOWNWARD_DIRS_ENV`]: inside a real pod nobody does unless the manifest says so, and
 //! the guest reads the defaults. `pod-introspect --root R` on a root that `simulate` wrote sets it
@@ -31,6 +32,14 @@ use std::fmt;
 pub const DOWNWARD_DIRS_ENV: &str = "POD_INTROSPECT_DOWNWARD_DIRS";
 /// Env var holding the explicit field → source mapping that overrides the naming conventions.
 pub const FIELDS_ENV: &str = "POD_INTROSPECT_FIELDS";
+/// The prefix of the env vars through which a runtime's configuration reaches the guest:
+/// `POD_INTROSPECT_CONFIG_pod_name` holds configuration key `pod_name` (a Spin variable, a
+/// `wasi:config/store` key; [`crate::fields::CONFIG_KEYS`] lists them). The `env-from-config`
+/// component (guest/adapters) sets them, composed in front of the guest's
+/// `wasi:cli/environment` import, so the guest itself imports no `wasi:config` and runs where
+/// none is served. The guest reads them after every other source, and its `sources` say
+/// `config:pod_name`.
+pub const CONFIG_ENV_PREFIX: &str = "POD_INTROSPECT_CONFIG_";
 /// Env var with an API server URL overriding in-cluster config (defined with the in-cluster rules).
 pub use crate::incluster::API_URL_ENV;
 

@@ -114,6 +114,27 @@ pub const CONVENTIONAL_ENV_NAMES: &[(&str, &str)] = &[
     ("MY_MEM_REQUEST", "requests.memory"),
 ];
 
+/// Runtime-configuration keys (Spin variables, `wasi:config/store` keys) that carry a Downward API
+/// field, with what they hold: the conventional env names in lower case, the names a Spin variable
+/// can take (`[a-z][a-z0-9_]*`). A SpinApp sets them from `variables[].valueFrom` (`fieldRef`,
+/// `resourceFieldRef`); the `env-from-config` component (guest/adapters) passes them to the
+/// guest as env vars under [`crate::contract::CONFIG_ENV_PREFIX`], its source of last resort.
+pub const CONFIG_KEYS: &[(&str, &str)] = &[
+    ("pod_name", METADATA_NAME),
+    ("pod_namespace", METADATA_NAMESPACE),
+    ("pod_uid", METADATA_UID),
+    ("pod_ip", STATUS_POD_IP),
+    ("pod_ips", STATUS_POD_IPS),
+    ("node_name", SPEC_NODE_NAME),
+    ("host_ip", STATUS_HOST_IP),
+    ("host_ips", STATUS_HOST_IPS),
+    ("pod_service_account", SPEC_SERVICE_ACCOUNT_NAME),
+    ("cpu_limit", "limits.cpu"),
+    ("cpu_request", "requests.cpu"),
+    ("mem_limit", "limits.memory"),
+    ("mem_request", "requests.memory"),
+];
+
 /// The fixed `resourceFieldRef` resources (hugepages take a size suffix, see [`resource_kind`]).
 pub const RESOURCE_NAMES: &[&str] = &[
     "limits.cpu",
