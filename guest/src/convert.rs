@@ -17,10 +17,7 @@ pub fn source(s: Source) -> wit::Source {
         Source::Env(n) => wit::Source::Env(n),
         Source::ServiceAccount(p) => wit::Source::ServiceAccount(p),
         Source::Api(p) => wit::Source::Api(p),
-        Source::Config(k) => wit::Source::Env(format!(
-            "{}{k}",
-            pod_introspect_kube::contract::CONFIG_ENV_PREFIX
-        )),
+        Source::Config(k) => wit::Source::Env(pod_introspect_kube::contract::config_env_name(&k)),
     }
 }
 

@@ -244,7 +244,7 @@ impl Context {
                 .map(|v| (v.clone().into_bytes(), Source::Env(name.clone())))),
             Candidate::Config(key) => Ok(self
                 .env
-                .get(&format!("{}{key}", contract::CONFIG_ENV_PREFIX))
+                .get(&contract::config_env_name(key))
                 .map(|v| (v.clone().into_bytes(), Source::Config(key.to_string())))),
             Candidate::ServiceAccountNamespace => {
                 let Some(v) = &self.service_account else {
@@ -461,9 +461,7 @@ fn io_problem(path: &str, source: Source, e: &io::Error) -> (Source, Problem) {
 fn source_location(source: &Source) -> String {
     match source {
         Source::VolumeFile(p) | Source::ServiceAccount(p) => p.clone(),
-        Source::Env(n) => format!("env:{n}"),
-        Source::Api(p) => format!("api:{p}"),
-        Source::Config(k) => format!("config:{k}"),
+        Source::Env(_) | Source::Api(_) | Source::Config(_) => source.to_string(),
     }
 }
 

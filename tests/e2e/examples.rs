@@ -430,6 +430,12 @@ fn every_example_manifest_parses_into_its_types() {
                             paths.iter().any(|p| p == "runtime.hostGroups[].extraArgs"),
                             "{paths:?}"
                         );
+                        // A `hostGroups` list replaces the chart's default entry: without its
+                        // HTTP server, wash host serves no wasi:http and ignores
+                        // --http-client-ca-path.
+                        for group in doc["runtime"]["hostGroups"].as_array().unwrap() {
+                            assert_eq!(group["http"]["enabled"], true, "{file}: {group}");
+                        }
                     }
                     other => panic!("{file}: no check for {other:?}"),
                 }

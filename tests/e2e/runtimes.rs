@@ -1032,6 +1032,37 @@ fn the_components_for_spin_and_wasmcloud_import_only_what_they_serve() {
         (linked, &wasmcloud, &[]),
         (CONFIG_CONSUMER_WASM_PATH, &wasmcloud, &[]),
     ];
+    // What spin.toml ships as the dependency: the guest composed with env-from-config, which
+    // still exports what pod-http imports.
+    if let Some(wac) = tool("wac", "cargo install --locked wac-cli@0.12.0") {
+        let shipped = pod.path().join("pod_introspect_guest_config.wasm");
+        success(
+            Command::new(&wac)
+                .args([
+                    "plug",
+                    GUEST_WASM_PATH,
+                    "--plug",
+                    pod_introspect_guest_artifact::ENV_FROM_CONFIG_WASM_PATH,
+                    "-o",
+                ])
+                .arg(&shipped),
+        );
+        let imports = component_imports(&wasm_tools, &shipped);
+        let missing: Vec<&String> = imports.iter().filter(|i| !served_by(&spin, i)).collect();
+        assert!(
+            missing.is_empty(),
+            "the shipped guest imports what Spin does not serve: {missing:?}"
+        );
+        let wit = success(
+            Command::new(&wasm_tools)
+                .args(["component", "wit"])
+                .arg(&shipped),
+        );
+        assert!(
+            wit.contains("export pod-introspect:pod/pod-introspect@0.2.1;"),
+            "{wit}"
+        );
+    }
     for (wasm, served, composed) in cases {
         let imports = component_imports(&wasm_tools, Path::new(wasm));
         assert!(!imports.is_empty(), "{wasm}: no imports read");
@@ -1106,6 +1137,9 @@ fn config_keys_are_the_last_source_through_env_from_config() {
                     "config-var=cpu_limit=3",
                     "-S",
                     "config-var=unrelated=x",
+                    // Empty is unset (a Spin variable's `default = ""`).
+                    "-S",
+                    "config-var=pod_uid=",
                 ])
                 .args(extra)
                 .arg(&composed),

@@ -40,6 +40,12 @@ pub const FIELDS_ENV: &str = "POD_INTROSPECT_FIELDS";
 /// none is served. The guest reads them after every other source, and its `sources` say
 /// `config:pod_name`.
 pub const CONFIG_ENV_PREFIX: &str = "POD_INTROSPECT_CONFIG_";
+
+/// The env var that carries configuration key `key`: [`CONFIG_ENV_PREFIX`] + `key`
+/// (`POD_INTROSPECT_CONFIG_pod_name`).
+pub fn config_env_name(key: &str) -> String {
+    format!("{CONFIG_ENV_PREFIX}{key}")
+}
 /// Env var with an API server URL overriding in-cluster config (defined with the in-cluster rules).
 pub use crate::incluster::API_URL_ENV;
 
