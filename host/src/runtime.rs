@@ -79,7 +79,11 @@ impl Runtime {
             .envs(&sandbox.env)
             .allow_tcp(false)
             .allow_udp(false)
-            .allow_ip_name_lookup(false);
+            .allow_ip_name_lookup(false)
+            // The guest's file operations (kubelet files of a few KiB, one `readlink` per poll
+            // for pod-changes) run on the calling thread instead of tokio's blocking pool: a
+            // hand-off costs more than the operation (bench/watch-pod-idle.sh).
+            .allow_blocking_current_thread(true);
         for p in &sandbox.preopens {
             wasi.preopened_dir(&p.host, &p.guest, FsPerms::ReadOnly)
                 .map_err(anyhow::Error::from)
