@@ -98,14 +98,14 @@ impl PodChange {
 /// The `..data` target of each directory, "" where there is none (not mounted, or a plain
 /// directory). One `readlink` each: what an idle poll costs.
 pub fn data_versions(dirs: &[String]) -> Vec<(String, String)> {
-    dirs.iter()
-        .map(|d| {
-            let target = std::fs::read_link(Path::new(d).join(DATA_DIR_NAME))
-                .map(|t| t.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            (d.clone(), target)
-        })
-        .collect()
+    dirs.iter().map(|d| (d.clone(), data_link(d))).collect()
+}
+
+/// The `..data` target of directory `dir`, "" where there is none: one `readlink`.
+pub fn data_link(dir: &str) -> String {
+    std::fs::read_link(Path::new(dir).join(DATA_DIR_NAME))
+        .map(|t| t.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
 
 /// The changes of one key→value map.

@@ -131,7 +131,7 @@ impl Context {
     /// Each downwardAPI volume directory searched with the `..data` target its files were read
     /// from ("" when the directory has no `..data` or was not found), for `pod-changes`. A
     /// directory that could not be read as a volume (its `..data` points at a missing version)
-    /// gets the link's target as [`crate::pod_changes::data_versions`] reads it, so the next
+    /// gets the link's target as [`crate::pod_changes::data_link`] reads it, so the next
     /// poll sees no move until the link really moves.
     pub fn data_versions(&self) -> Vec<(String, String)> {
         use pod_introspect_kube::atomic_writer::Layout;
@@ -146,7 +146,7 @@ impl Context {
                     };
                     (dir.clone(), version)
                 }
-                None => crate::pod_changes::data_versions(std::slice::from_ref(dir)).remove(0),
+                None => (dir.clone(), crate::pod_changes::data_link(dir)),
             })
             .collect()
     }

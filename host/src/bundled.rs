@@ -300,9 +300,11 @@ pub fn event_type(kind: wit::WatchEventKind) -> WatchEventType {
 }
 
 /// Prints `text` and a newline on stdout, ignoring a closed stdout (`| head`), as the guest does.
-pub fn print_stdout(text: &str) {
+/// Says whether the line was written: false when stdout is closed (EPIPE; stdout is line-buffered,
+/// so the newline flushes it), for a command that should stop then (`watch-pod`).
+pub fn print_stdout(text: &str) -> bool {
     use std::io::Write as _;
-    let _ = writeln!(std::io::stdout(), "{text}");
+    writeln!(std::io::stdout(), "{text}").is_ok()
 }
 
 /// Prints `text` and a newline on stderr, ignoring a closed stderr.

@@ -100,14 +100,13 @@ fn kubectl_and_the_guest_see_the_same_cluster() {
     assert!(table.starts_with("NAME"), "{table}");
     assert!(table.contains("seed-demo"), "{table}");
 
-    let out = kubectl(
-        state,
-        home.path(),
-        &["get", "pod", "seed-demo", "-n", "demo", "-o", "json"],
-    )
-    .output()
-    .unwrap();
-    let obj = parse_json(&out);
+    // `kubectl get pod seed-demo -n demo -o json [extra]`, parsed.
+    let get_pod = |extra: &[&str]| {
+        let mut args = vec!["get", "pod", "seed-demo", "-n", "demo", "-o", "json"];
+        args.extend_from_slice(extra);
+        parse_json(&kubectl(state, home.path(), &args).output().unwrap())
+    };
+    let obj = get_pod(&[]);
     assert_eq!(
         obj["metadata"]["uid"],
         uid.as_str(),
@@ -117,23 +116,7 @@ fn kubectl_and_the_guest_see_the_same_cluster() {
     // The object saved from `kubectl get -o json` used as the manifest after the pod changed:
     // its stale resourceVersion, uid and managedFields are the server's, not the manifest's, so
     // the re-run applies and the label kubectl added stays.
-    let out = kubectl(
-        state,
-        home.path(),
-        &[
-            "get",
-            "pod",
-            "seed-demo",
-            "-n",
-            "demo",
-            "-o",
-            "json",
-            "--show-managed-fields",
-        ],
-    )
-    .output()
-    .unwrap();
-    let saved_obj = parse_json(&out);
+    let saved_obj = get_pod(&["--show-managed-fields"]);
     assert!(
         saved_obj["metadata"]["managedFields"].is_array(),
         "{saved_obj}"
@@ -156,14 +139,7 @@ fn kubectl_and_the_guest_see_the_same_cluster() {
     let saved = pod.path().join("saved.json");
     std::fs::write(&saved, saved_obj.to_string()).unwrap();
     pod.simulate(&saved, &["--cluster", state.to_str().unwrap()]);
-    let out = kubectl(
-        state,
-        home.path(),
-        &["get", "pod", "seed-demo", "-n", "demo", "-o", "json"],
-    )
-    .output()
-    .unwrap();
-    let after = parse_json(&out);
+    let after = get_pod(&[]);
     assert_eq!(after["metadata"]["labels"]["added-by"], "kubectl");
     assert_eq!(after["metadata"]["uid"], uid.as_str());
 

@@ -539,11 +539,7 @@ fn copy_tree(from: &Path, to: &Path) {
 /// The `export` lines of `wasm-tools component wit COMPONENT`'s world, and the full text of each
 /// exported interface (everything after the world).
 fn exports_and_interfaces(wasm_tools: &Path, component: &Path) -> (Vec<String>, String) {
-    let wit = success(
-        Command::new(wasm_tools)
-            .args(["component", "wit"])
-            .arg(component),
-    );
+    let wit = component_wit(wasm_tools, component);
     let exports = wit
         .lines()
         .filter(|l| l.trim_start().starts_with("export "))
@@ -618,6 +614,14 @@ fn wit_package_validates_with_wasm_tools() {
     }
 }
 
+/// `pod-introspect link COMPONENT -o DIR/NAME`, which must succeed: the linked file.
+fn link(pod: &PodRoot, component: &str, name: &str) -> PathBuf {
+    let linked = pod.path().join(name);
+    let out = pod.run(&["link", component, "-o", linked.to_str().unwrap()]);
+    assert!(out.status.success(), "link {component}: {}", stderr(&out));
+    linked
+}
+
 #[test]
 fn link_writes_a_component_wasmtime_serve_runs_as_an_http_app() {
     let pod = fixture();
@@ -626,14 +630,7 @@ fn link_writes_a_component_wasmtime_serve_runs_as_an_http_app() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stderr(&out).contains("with the pod-introspect guest linked in"));
     // The same command on a wasi:cli/run component gives one `run --no-link` runs as it is.
-    let greeter = pod.path().join("greeter-linked.wasm");
-    let out = pod.run(&[
-        "link",
-        POD_GREETER_WASM_PATH,
-        "-o",
-        greeter.to_str().unwrap(),
-    ]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    let greeter = link(&pod, POD_GREETER_WASM_PATH, "greeter-linked.wasm");
     assert_eq!(
         host_run(&pod, greeter.to_str().unwrap(), &["--no-link"], &[]),
         "pod: web-0\nnamespace: shop\nlabel app: store\nlimits.cpu: 2 (divisor 1)\n"
@@ -825,14 +822,7 @@ fn a_draft_2024_09_27_consumer_is_linked_through_the_version_adapter() {
         host_run(&pod, CONFIG_CONSUMER_DRAFT_WASM_PATH, &[], &keys),
         want
     );
-    let linked = pod.path().join("draft-linked.wasm");
-    let out = pod.run(&[
-        "link",
-        CONFIG_CONSUMER_DRAFT_WASM_PATH,
-        "-o",
-        linked.to_str().unwrap(),
-    ]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    let linked = link(&pod, CONFIG_CONSUMER_DRAFT_WASM_PATH, "draft-linked.wasm");
     let Some(wasmtime) = tool("wasmtime", "cargo install --locked wasmtime-cli@48.0.8") else {
         return;
     };
@@ -862,17 +852,11 @@ fn the_two_version_adapters_compose_under_wasmtime() {
     };
     let pod = PodRoot::new();
     let config_imports = |wasm: &Path| -> Vec<String> {
-        let wit = success(
-            Command::new(&wasm_tools)
-                .args(["component", "wit"])
-                .arg(wasm),
-        );
-        wit.lines()
-            .map(str::trim)
+        world_items(&wasm_tools, wasm)
+            .into_iter()
             .filter(|l| {
                 l.starts_with("import wasi:config/") || l.starts_with("export wasi:config/")
             })
-            .map(String::from)
             .collect()
     };
     assert_eq!(
@@ -932,18 +916,32 @@ fn the_two_version_adapters_compose_under_wasmtime() {
     assert_eq!(out, "pod.name=through-two-adapters\npod.uid is not set\n");
 }
 
-/// The world-level imports of `wasm` as `wasm-tools component wit` prints them
-/// (`wasi:io/poll@0.2.6`).
-fn component_imports(wasm_tools: &Path, wasm: &Path) -> Vec<String> {
-    let wit = success(
+/// `wasm-tools component wit COMPONENT`: the component's WIT, its world first.
+fn component_wit(wasm_tools: &Path, component: &Path) -> String {
+    success(
         Command::new(wasm_tools)
             .args(["component", "wit"])
-            .arg(wasm),
-    );
-    wit.lines()
+            .arg(component),
+    )
+}
+
+/// The world-level `import` and `export` lines of [`component_wit`] that name an interface of a
+/// package, trimmed (`import wasi:io/poll@0.2.6;`).
+fn world_items(wasm_tools: &Path, component: &Path) -> Vec<String> {
+    component_wit(wasm_tools, component)
+        .lines()
         .map(str::trim)
-        .filter_map(|l| l.strip_prefix("import ")?.strip_suffix(';'))
+        .filter(|l| l.starts_with("import ") || l.starts_with("export "))
         .filter(|l| l.contains(':') && l.contains('/'))
+        .map(String::from)
+        .collect()
+}
+
+/// The world-level imports of `wasm` (`wasi:io/poll@0.2.6`), from [`world_items`].
+fn component_imports(wasm_tools: &Path, wasm: &Path) -> Vec<String> {
+    world_items(wasm_tools, wasm)
+        .iter()
+        .filter_map(|l| l.strip_prefix("import ")?.strip_suffix(';'))
         .map(String::from)
         .collect()
 }
@@ -1009,9 +1007,7 @@ fn the_components_for_spin_and_wasmcloud_import_only_what_they_serve() {
         .chain([("wasi:config/store", "0.2.0-rc.1")])
         .collect();
     let pod = fixture();
-    let linked = pod.path().join("pod-http-linked.wasm");
-    let out = pod.run(&["link", POD_HTTP_WASM_PATH, "-o", linked.to_str().unwrap()]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    let linked = link(&pod, POD_HTTP_WASM_PATH, "pod-http-linked.wasm");
     let linked = linked.to_str().unwrap();
     type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a [&'a str]);
     let cases: [Case; 7] = [
@@ -1053,14 +1049,12 @@ fn the_components_for_spin_and_wasmcloud_import_only_what_they_serve() {
             missing.is_empty(),
             "the shipped guest imports what Spin does not serve: {missing:?}"
         );
-        let wit = success(
-            Command::new(&wasm_tools)
-                .args(["component", "wit"])
-                .arg(&shipped),
-        );
+        let items = world_items(&wasm_tools, &shipped);
         assert!(
-            wit.contains("export pod-introspect:pod/pod-introspect@0.2.1;"),
-            "{wit}"
+            items
+                .iter()
+                .any(|l| l == "export pod-introspect:pod/pod-introspect@0.2.1;"),
+            "{items:?}"
         );
     }
     for (wasm, served, composed) in cases {

@@ -54,14 +54,14 @@ pub fn container_mappings(pod: &Value, container: &str) -> Vec<Mapping> {
         let Some(from) = env.get("valueFrom") else {
             continue;
         };
-        if let Some(path) = from.get("fieldRef").and_then(|f| str_at(f, "fieldPath")) {
-            push_valid(&mut out, path, source, None);
-        } else if let Some(r) = from.get("resourceFieldRef") {
-            let other = str_at(r, "containerName").is_some_and(|n| !n.is_empty() && n != container);
-            if let (false, Some(resource)) = (other, str_at(r, "resource")) {
-                push_valid(&mut out, resource, source, Some(divisor(r)));
-            }
-        }
+        let field = from.get("fieldRef").and_then(|f| str_at(f, "fieldPath"));
+        push_selector(
+            &mut out,
+            field,
+            from.get("resourceFieldRef"),
+            source,
+            container,
+        );
     }
     for mount in array(c, "volumeMounts") {
         let (Some(volume), Some(mount_path)) = (str_at(mount, "name"), str_at(mount, "mountPath"))
@@ -89,18 +89,13 @@ pub fn container_mappings(pod: &Value, container: &str) -> Vec<Mapping> {
                     None => continue,
                 },
             };
-            let source = MappedSource::File(file);
-            match (field, resource) {
-                (Some(path), _) => push_valid(&mut out, path, source, None),
-                (None, Some(r)) => {
-                    let other =
-                        str_at(r, "containerName").is_some_and(|n| !n.is_empty() && n != container);
-                    if let (false, Some(resource)) = (other, str_at(r, "resource")) {
-                        push_valid(&mut out, resource, source, Some(divisor(r)));
-                    }
-                }
-                (None, None) => {}
-            }
+            push_selector(
+                &mut out,
+                field,
+                resource,
+                MappedSource::File(file),
+                container,
+            );
         }
     }
     out
@@ -155,6 +150,28 @@ fn volume_items(volume: &Value) -> Vec<(String, Option<&str>, Option<&Value>)> {
         items.push((path, field, resource));
     }
     items
+}
+
+/// The mapping of one env var's or volume item's selector read from `source`: its `fieldRef`'s
+/// `field` path, else its `resourceFieldRef` `resource` with its divisor, unless that names
+/// another container than `container`.
+fn push_selector(
+    out: &mut Vec<Mapping>,
+    field: Option<&str>,
+    resource: Option<&Value>,
+    source: MappedSource,
+    container: &str,
+) {
+    match (field, resource) {
+        (Some(path), _) => push_valid(out, path, source, None),
+        (None, Some(r)) => {
+            let other = str_at(r, "containerName").is_some_and(|n| !n.is_empty() && n != container);
+            if let (false, Some(resource)) = (other, str_at(r, "resource")) {
+                push_valid(out, resource, source, Some(divisor(r)));
+            }
+        }
+        (None, None) => {}
+    }
 }
 
 /// A `resourceFieldRef`'s divisor as written, `1` when absent or zero.

@@ -2,7 +2,7 @@
 //! stdout, and `--exec CMD` run with the change on its stdin (what configmap-reload and
 //! similar sidecars do for a mounted volume).
 
-use crate::bundled::{BundledGuest, GuestHost, print_stderr};
+use crate::bundled::{BundledGuest, GuestHost, print_stderr, print_stdout};
 use anyhow::{Context as _, Result};
 use std::process::{ExitCode, Stdio};
 use tokio::io::AsyncWriteExt as _;
@@ -37,7 +37,7 @@ pub async fn run(args: crate::cli::WatchPodArgs) -> Result<ExitCode> {
             change = next => change?,
         };
         let Some(change) = change else { continue };
-        if !print_line(&change.json) {
+        if !print_stdout(&change.json) {
             // The reader of stdout is gone (`watch-pod | head -1`): nothing more to tell.
             return Ok(ExitCode::SUCCESS);
         }
@@ -48,14 +48,6 @@ pub async fn run(args: crate::cli::WatchPodArgs) -> Result<ExitCode> {
             }
         }
     }
-}
-
-/// `print_stdout` that says whether the line was written and flushed (false: stdout is closed,
-/// EPIPE).
-fn print_line(text: &str) -> bool {
-    use std::io::Write as _;
-    let mut out = std::io::stdout().lock();
-    writeln!(out, "{text}").and_then(|()| out.flush()).is_ok()
 }
 
 /// Runs `cmd` with `sh -c`, `line` and a newline on its stdin, its stdout sent to stderr (stdout
